@@ -1,0 +1,177 @@
+# cython: language_level=3
+# Declarations of the CFITSIO routines fitsbind calls; no code. Names are CFITSIO's short names
+# (see docs/cfitsio.tex in the CFITSIO source for each routine's contract).
+
+cdef extern from "fitsio.h" nogil:
+    ctypedef long long LONGLONG
+    ctypedef unsigned long long ULONGLONG
+
+    ctypedef struct fitsfile:
+        pass
+
+    # compiled-in header version
+    int CFITSIO_MAJOR
+    int CFITSIO_MINOR
+    int CFITSIO_MICRO
+
+    enum:
+        FLEN_FILENAME
+        FLEN_KEYWORD
+        FLEN_CARD
+        FLEN_VALUE
+        FLEN_COMMENT
+        FLEN_ERRMSG
+        FLEN_STATUS
+
+        IMAGE_HDU
+        ASCII_TBL
+        BINARY_TBL
+        ANY_HDU
+
+        BYTE_IMG
+        SBYTE_IMG
+        SHORT_IMG
+        USHORT_IMG
+        LONG_IMG
+        ULONG_IMG
+        LONGLONG_IMG
+        ULONGLONG_IMG
+        FLOAT_IMG
+        DOUBLE_IMG
+
+    # status codes fitsbind treats specially
+    enum:
+        FILE_NOT_OPENED
+        FILE_NOT_CREATED
+        END_OF_FILE
+        READ_ERROR
+        READONLY_FILE
+        KEY_NO_EXIST
+        KEY_OUT_BOUNDS
+        VALUE_UNDEFINED
+        BAD_HDU_NUM
+        MEMORY_ALLOCATION
+        OVERFLOW_ERR
+        NUM_OVERFLOW
+        BAD_DIMEN
+        BAD_NAXIS
+        BAD_NAXES
+        NOT_IMAGE
+        NOT_TABLE
+        NO_QUOTE
+        BAD_KEYCHAR
+        BAD_ORDER
+        NOT_POS_INT
+        NO_END
+        BAD_BITPIX
+        BAD_PCOUNT
+        BAD_GCOUNT
+        BAD_TFIELDS
+        NEG_WIDTH
+        NEG_ROWS
+        BAD_TFORM
+        BAD_TFORM_DTYPE
+        NO_SIMPLE
+        NO_BITPIX
+        NO_NAXIS
+        NO_NAXES
+        NO_XTENSION
+        NOT_ATABLE
+        NOT_BTABLE
+        NO_PCOUNT
+        NO_GCOUNT
+        NO_TFIELDS
+        NO_TBCOL
+        NO_TFORM
+        UNKNOWN_EXT
+        UNKNOWN_REC
+        BAD_C2I
+        BAD_C2F
+        BAD_C2D
+        BAD_LOGICALKEY
+        BAD_FLOATKEY
+        BAD_INTKEY
+        BAD_DOUBLEKEY
+        BAD_FILEPTR
+        NULL_INPUT_PTR
+        WRITE_ERROR
+        SEEK_ERROR
+        TOO_MANY_FILES
+        FILE_NOT_CLOSED
+        BAD_DATATYPE
+        NEG_FILE_POS
+        NEG_BYTES
+        BAD_ROW_NUM
+        BAD_ELEM_NUM
+
+    # library and error stack
+    float ffvers(float *version)
+    void ffgerr(int status, char *errtext)
+    int ffgmsg(char *err_message)
+    void ffcmsg()
+
+    # files
+    int ffdkopn(fitsfile **fptr, const char *filename, int iomode, int *status)
+    int ffdkinit(fitsfile **fptr, const char *filename, int *status)
+    int ffclos(fitsfile *fptr, int *status)
+    int ffflus(fitsfile *fptr, int *status)
+    int fffree(void *value, int *status)
+
+    # HDUs
+    int ffthdu(fitsfile *fptr, int *nhdu, int *status)
+    int ffghdn(fitsfile *fptr, int *chdunum)
+    int ffghdt(fitsfile *fptr, int *exttype, int *status)
+    int ffmahd(fitsfile *fptr, int hdunum, int *exttype, int *status)
+    int ffmnhd(fitsfile *fptr, int exttype, char *hduname, int hduvers, int *status)
+    int ffghadll(fitsfile *fptr, LONGLONG *headstart, LONGLONG *datastart,
+                 LONGLONG *dataend, int *status)
+    int ffcrimll(fitsfile *fptr, int bitpix, int naxis, LONGLONG *naxes, int *status)
+    int ffcrtb(fitsfile *fptr, int tbltype, LONGLONG naxis2, int tfields, char **ttype,
+               char **tform, char **tunit, const char *extname, int *status)
+    int ffdhdu(fitsfile *fptr, int *hdutype, int *status)
+    int ffasfm(char *tform, int *datacode, long *width, int *decim, int *status)
+    int ffbnfmll(char *tform, int *datacode, LONGLONG *repeat, long *width, int *status)
+    int ffgiprll(fitsfile *fptr, int maxaxis, int *imgtype, int *naxis,
+                 LONGLONG *naxes, int *status)
+    int ffgiet(fitsfile *fptr, int *imgtype, int *status)
+    int fits_is_compressed_image(fitsfile *fptr, int *status)
+    int ffgncl(fitsfile *fptr, int *ncols, int *status)
+    int ffgnrwll(fitsfile *fptr, LONGLONG *nrows, int *status)
+
+    # header keywords
+    int ffghsp(fitsfile *fptr, int *nexist, int *nmore, int *status)
+    int ffhdr2str(fitsfile *fptr, int exclude_comm, char **exclist, int nexc,
+                  char **header, int *nkeys, int *status)
+    int ffgrec(fitsfile *fptr, int nrec, char *card, int *status)
+    int ffgcrd(fitsfile *fptr, const char *keyname, char *card, int *status)
+    int ffgkey(fitsfile *fptr, const char *keyname, char *keyval, char *comm, int *status)
+    int ffgkls(fitsfile *fptr, const char *keyname, char **value, char *comm, int *status)
+    int ffdtyp(const char *cval, char *dtype, int *status)
+    int ffpkyu(fitsfile *fptr, const char *keyname, const char *comm, int *status)
+    int ffpkls(fitsfile *fptr, const char *keyname, const char *value, const char *comm,
+               int *status)
+    int ffpkyl(fitsfile *fptr, const char *keyname, int value, const char *comm, int *status)
+    int ffpkyj(fitsfile *fptr, const char *keyname, LONGLONG value, const char *comm,
+               int *status)
+    int ffpkyd(fitsfile *fptr, const char *keyname, double value, int decim,
+               const char *comm, int *status)
+    int ffpkym(fitsfile *fptr, const char *keyname, double *value, int decim,
+               const char *comm, int *status)
+    int ffukyu(fitsfile *fptr, const char *keyname, const char *comm, int *status)
+    int ffukls(fitsfile *fptr, const char *keyname, const char *value, const char *comm,
+               int *status)
+    int ffukyl(fitsfile *fptr, const char *keyname, int value, const char *comm, int *status)
+    int ffukyj(fitsfile *fptr, const char *keyname, LONGLONG value, const char *comm,
+               int *status)
+    int ffukyd(fitsfile *fptr, const char *keyname, double value, int decim,
+               const char *comm, int *status)
+    int ffukym(fitsfile *fptr, const char *keyname, double *value, int decim,
+               const char *comm, int *status)
+    int ffplsw(fitsfile *fptr, int *status)
+    int ffpcom(fitsfile *fptr, const char *comm, int *status)
+    int ffphis(fitsfile *fptr, const char *history, int *status)
+    int ffdkey(fitsfile *fptr, const char *keyname, int *status)
+
+    # checksums
+    int ffpcks(fitsfile *fptr, int *status)
+    int ffvcks(fitsfile *fptr, int *datastatus, int *hdustatus, int *status)

@@ -1,0 +1,1038 @@
+# cython: language_level=3
+"""One open CFITSIO handle, and the only place fitsbind calls CFITSIO.
+
+Threading contract
+------------------
+* Each open file has one re-entrant lock, shared by every ``FitsFile`` open on the same path
+  (keyed by its resolved real path). CFITSIO shares one internal file structure between handles
+  opened on the same file, so a lock per handle would not be enough. Every method takes the lock,
+  so concurrent calls on one handle, or on two handles of one file, run one after the other.
+* Calls that may touch the disk at length (open, close, flush, moving between HDUs, counting
+  HDUs, checksums; pixel and row I/O later) release the GIL while CFITSIO works, so threads
+  working on *different* files run in parallel. Cheap header calls keep the GIL.
+* CFITSIO is built reentrant: its global tables are guarded by its own mutex.
+* CFITSIO keeps one process-wide stack of error messages. The detail lines attached to an
+  exception are read from it, so when two threads fail at the same moment a detail line may
+  belong to the other thread's failure; the status code and its text are always this call's.
+"""
+
+import math
+import numbers
+import os
+import threading
+
+import numpy as np
+
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.string cimport strlen
+
+from fitsbind._cfitsio cimport *
+from fitsbind.errors import (
+    FITSError,
+    FITSFileExistsError,
+    FITSFileNotFoundError,
+    FITSIndexError,
+    FITSIsADirectoryError,
+    FITSKeyError,
+    FITSMemoryError,
+    FITSPermissionError,
+    FITSValueError,
+)
+
+cdef extern from *:
+    # set by setup.py: "vendored" or "system"
+    const char *FITSBIND_CFITSIO_SOURCE
+
+# HDU types, as CFITSIO numbers them
+HDU_IMAGE = IMAGE_HDU
+HDU_ASCII_TABLE = ASCII_TBL
+HDU_BINARY_TABLE = BINARY_TBL
+
+# CFITSIO image type codes accepted when creating an image HDU: BITPIX values, plus the
+# unsigned / signed-byte codes for which CFITSIO writes the BZERO convention itself.
+IMAGE_TYPES = frozenset([
+    BYTE_IMG, SHORT_IMG, LONG_IMG, LONGLONG_IMG, FLOAT_IMG, DOUBLE_IMG,
+    SBYTE_IMG, USHORT_IMG, ULONG_IMG, ULONGLONG_IMG,
+])
+
+# CFITSIO's iomode values. Not taken from fitsio.h: Python's structmember.h, which Cython
+# includes too, redefines READONLY as 1 (CFITSIO's READWRITE).
+cdef enum:
+    IOMODE_READONLY = 0
+    IOMODE_READWRITE = 1
+
+DEF MAX_AXES = 999
+DEF ERRMSG_LEN = 81
+
+
+def cfitsio_version() -> str:
+    """CFITSIO version compiled in, ``"MAJOR.MINOR.MICRO"`` (from the fitsio.h built against)."""
+    return f"{CFITSIO_MAJOR}.{CFITSIO_MINOR}.{CFITSIO_MICRO}"
+
+
+def cfitsio_library_version() -> float:
+    """CFITSIO version reported at run time by the linked library (``major.minor`` float)."""
+    cdef float version = 0
+    ffvers(&version)
+    return round(version, 3)
+
+
+def cfitsio_source() -> str:
+    """Which CFITSIO the extension was built with: ``"vendored"`` or ``"system"``."""
+    return FITSBIND_CFITSIO_SOURCE.decode("ascii")
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors: one table from CFITSIO status to exception class, one function that builds the error.
+
+_STATUS_CLASSES = {
+    FILE_NOT_OPENED: FITSFileNotFoundError,
+    READONLY_FILE: FITSPermissionError,
+    KEY_NO_EXIST: FITSKeyError,
+    KEY_OUT_BOUNDS: FITSIndexError,
+    BAD_HDU_NUM: FITSIndexError,
+    BAD_ROW_NUM: FITSIndexError,
+    BAD_ELEM_NUM: FITSIndexError,
+    MEMORY_ALLOCATION: FITSMemoryError,
+    VALUE_UNDEFINED: FITSValueError,
+    NO_QUOTE: FITSValueError,
+    BAD_KEYCHAR: FITSValueError,
+    BAD_C2I: FITSValueError,
+    BAD_C2F: FITSValueError,
+    BAD_C2D: FITSValueError,
+    BAD_LOGICALKEY: FITSValueError,
+    BAD_FLOATKEY: FITSValueError,
+    BAD_INTKEY: FITSValueError,
+    BAD_DOUBLEKEY: FITSValueError,
+    NUM_OVERFLOW: FITSValueError,
+    OVERFLOW_ERR: FITSValueError,
+    BAD_DATATYPE: FITSValueError,
+}
+
+
+cdef list _pop_messages():
+    """Empty CFITSIO's error-message stack, oldest message first."""
+    cdef char buf[ERRMSG_LEN]
+    messages = []
+    while ffgmsg(buf) > 0:
+        text = buf.decode("latin-1").strip()
+        if text:
+            messages.append(text)
+    return messages
+
+
+cdef object _error(int status, str what, str filename, object hdu, dict overrides=None):
+    """The exception for a failed CFITSIO call: class from the table, text from CFITSIO.
+
+    ``what`` names the operation; ``overrides`` maps statuses whose meaning depends on the
+    call (e.g. END_OF_FILE while moving means "no such HDU") to a class.
+    """
+    cdef char text[ERRMSG_LEN]
+    ffgerr(status, text)
+    status_text = text.decode("latin-1").strip()
+    messages = _pop_messages()
+    cls = None
+    if overrides is not None:
+        cls = overrides.get(status)
+    if cls is None:
+        cls = _STATUS_CLASSES.get(status, FITSError)
+    where = filename if filename is not None else "<no file>"
+    if hdu is not None:
+        where = f"{where}, HDU {hdu}"
+    message = f"{where}: {what}: {status_text} (CFITSIO status {status})"
+    detail = [m for m in messages if m.lower() != status_text.lower()]
+    if detail:
+        message += "\n  CFITSIO: " + "\n  CFITSIO: ".join(detail)
+    return cls(message, status=status, status_text=status_text, messages=messages,
+               filename=filename, hdu=hdu)
+
+
+# ---------------------------------------------------------------------------------------------
+# One lock per file on disk (see the threading contract above).
+
+_registry_lock = threading.Lock()
+_file_locks = {}   # real path -> [RLock, number of open handles]
+
+
+cdef object _acquire_file_lock(str key):
+    with _registry_lock:
+        entry = _file_locks.get(key)
+        if entry is None:
+            entry = _file_locks[key] = [threading.RLock(), 0]
+        entry[1] += 1
+        return entry[0]
+
+
+cdef void _release_file_lock(str key):
+    if _registry_lock is None:   # interpreter shutdown
+        return
+    with _registry_lock:
+        entry = _file_locks.get(key)
+        if entry is not None:
+            entry[1] -= 1
+            if entry[1] <= 0:
+                del _file_locks[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# Text conversions between Python and header cards.
+
+cdef bytes _ascii(object text, str what):
+    """``text`` as printable-ASCII bytes (what a header card may hold), else ValueError."""
+    if isinstance(text, bytes):
+        raw = text
+    else:
+        try:
+            raw = str(text).encode("ascii")
+        except UnicodeEncodeError:
+            raise ValueError(f"{what} {text!r} contains non-ASCII characters; "
+                             "FITS headers hold printable ASCII only") from None
+    for c in raw:
+        if c < 32 or c > 126:
+            raise ValueError(f"{what} {text!r} contains the non-printable character {chr(c)!r}; "
+                             "FITS headers hold printable ASCII only")
+    return raw
+
+
+cdef bytes _keyname(object name):
+    raw = _ascii(name, "keyword name")
+    if not raw.strip():
+        raise ValueError("keyword name is empty")
+    for c in b"*?#":
+        if c in raw:
+            # CFITSIO reads these as wildcards
+            raise ValueError(f"keyword name {name!r} contains {chr(c)!r}, which is not allowed")
+    return raw
+
+
+cdef int _check_tform(bytes form, bint ascii, int column) except -1:
+    """Raise ValueError unless CFITSIO can parse ``form`` as a TFORM of this table kind."""
+    cdef int status = 0, datacode = 0, decim = 0
+    cdef long width = 0
+    cdef LONGLONG repeat = 0
+    if ascii:
+        ffasfm(form, &datacode, &width, &decim, &status)
+    else:
+        ffbnfmll(form, &datacode, &repeat, &width, &status)
+    if status:
+        messages = _pop_messages()
+        kind = "an ASCII" if ascii else "a binary"
+        raise FITSValueError(
+            f"column {column}: {form.decode()!r} is not a valid TFORM for {kind} table"
+            + ("".join(f"\n  CFITSIO: {m}" for m in messages)),
+            status=status, messages=messages)
+    return 0
+
+
+cdef bint _split_stalls(bytes value, int first_room, int commlen):
+    """True if CFITSIO's CONTINUE splitting (ffpkls) would never finish for ``value``.
+
+    ffpkls sizes each chunk as the card room less the quotes (which double) in the next 68
+    characters, and shrinks the last chunks to leave room for the comment. When a chunk comes
+    out empty it loops forever (CFITSIO 4.2), so fitsbind follows the same arithmetic first.
+    """
+    cdef int remain = max(len(value), 1), pos = 0, nquote, nchar
+    nquote = value[:68].count(b"'")
+    nchar = first_room - nquote
+    commlen = min(commlen, 47)
+    while remain > 0:
+        if remain > nchar:
+            nchar -= 1
+        if nchar <= 0:
+            return True
+        remain -= nchar
+        pos += nchar
+        if remain > 0:
+            nquote = value[pos:pos + 68].count(b"'")
+            nchar = 68 - nquote
+        if commlen > 0 and remain + nquote < 69 and remain + nquote + commlen > 65 and nchar > 18:
+            nchar = remain - 15
+    return False
+
+
+cdef bint _continue_would_hang(bytes value, bytes key, int commlen):
+    """Guard for :func:`_split_stalls`, under both of ffpkls's views of the keyword name."""
+    name = key.strip()
+    return (_split_stalls(value, 68, commlen)
+            or _split_stalls(value, 80 - len(name) - 5, commlen))
+
+
+cdef int _decimals(double value):
+    """Precision for CFITSIO's %G formatting that reproduces ``repr(value)`` exactly.
+
+    The significant digits of the shortest round-trip repr, but never fewer than the integer
+    digits of a value repr writes without exponent (so 100.0 becomes "100." not "1.E+02").
+    """
+    text = repr(abs(value)).lower()
+    mantissa = text.split("e")[0]
+    digits = mantissa.replace(".", "").lstrip("0").rstrip("0")
+    precision = len(digits)
+    if "e" not in text:
+        precision = max(precision, len(mantissa.split(".")[0].lstrip("0")))
+    return min(max(precision, 1), 17)
+
+
+cdef object _parse_value(str raw, bytes string_value):
+    """Python value of a card's value field (``raw``); ``string_value`` if it is a string."""
+    cdef char dtype = 0
+    cdef int status = 0
+    if raw == "":
+        return None
+    ffdtyp(raw.encode("latin-1"), &dtype, &status)
+    if status:
+        _pop_messages()
+        raise FITSValueError(f"cannot parse keyword value {raw!r}", status=status)
+    try:
+        if dtype == b"C":
+            return string_value.decode("latin-1")
+        if dtype == b"L":
+            return raw.strip() == "T"
+        if dtype == b"I":
+            return int(raw)
+        if dtype == b"F":
+            return float(raw.upper().replace("D", "E"))
+        if dtype == b"X":
+            re_part, im_part = raw.strip().strip("()").split(",")
+            return complex(float(re_part.upper().replace("D", "E")),
+                           float(im_part.upper().replace("D", "E")))
+    except ValueError:
+        raise FITSValueError(f"cannot parse keyword value {raw!r}") from None
+    raise FITSValueError(f"unknown keyword value type for {raw!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+cdef object _FACTORY = object()
+
+
+cdef class FitsFile:
+    """One open CFITSIO file handle. Made by :func:`open_file` and :func:`create_file` only.
+
+    HDU indices are zero-based (CFITSIO's are one-based). Shapes are in numpy (C) order, the
+    reverse of NAXIS1..NAXISn. Every method raises ``ValueError`` once the file is closed.
+    """
+
+    cdef fitsfile *_ptr
+    cdef object _lock
+    cdef str _lock_key
+    cdef readonly str filename
+    cdef readonly bint writable
+    cdef object __weakref__
+
+    def __cinit__(self, token):
+        if token is not _FACTORY:
+            raise TypeError("FitsFile objects are made by open_file() and create_file()")
+        self._ptr = NULL
+
+    def __dealloc__(self):
+        cdef int status = 0
+        cdef fitsfile *ptr = self._ptr
+        if ptr == NULL:
+            return
+        self._ptr = NULL
+        if self._lock is not None:
+            with self._lock:
+                with nogil:
+                    ffclos(ptr, &status)
+        else:
+            ffclos(ptr, &status)
+        if status:
+            ffcmsg()
+        if self._lock_key is not None:
+            _release_file_lock(self._lock_key)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __repr__(self):
+        state = "closed" if self._ptr == NULL else ("r+" if self.writable else "r")
+        return f"<fitsbind FitsFile {self.filename!r} ({state})>"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    cdef inline int _require_open(self) except -1:
+        if self._ptr == NULL:
+            raise ValueError("I/O operation on closed FITS file")
+        return 0
+
+    cdef inline int _require_writable(self) except -1:
+        # CFITSIO buffers header edits on a read-only file and fails only when flushing,
+        # so the check must come first
+        self._require_open()
+        if not self.writable:
+            raise FITSPermissionError(f"{self.filename}: the file is open read-only",
+                                      filename=self.filename, hdu=self._current())
+        return 0
+
+    cdef inline int _current(self):
+        cdef int n = 0
+        ffghdn(self._ptr, &n)
+        return n - 1
+
+    cdef object _fail(self, int status, str what, dict overrides=None):
+        hdu = self._current() if self._ptr != NULL else None
+        return _error(status, what, self.filename, hdu, overrides)
+
+    cdef int _restore(self, int index):
+        """Move back to HDU ``index`` after a failed move, leaving no half-moved handle."""
+        cdef int status = 0
+        if self._current() != index:
+            ffmahd(self._ptr, index + 1, NULL, &status)
+            if status:
+                ffcmsg()
+        return status
+
+    cdef void _drop_partial_hdu(self, int count_before):
+        """Delete an HDU a failed create call left behind, so the file stays valid."""
+        cdef int status = 0
+        if self._current() >= count_before:
+            ffdhdu(self._ptr, NULL, &status)
+        ffcmsg()
+
+    cdef int _count(self) except -1:
+        """Number of HDUs. CFITSIO leaves out a current HDU whose header is still being
+        written (ffthdu stops before it), but the current HDU always exists."""
+        cdef int n = 0, status = 0
+        with nogil:
+            ffthdu(self._ptr, &n, &status)
+        if status:
+            raise self._fail(status, "counting HDUs")
+        return max(n, self._current() + 1)
+
+    cdef object _truncation_error(self):
+        """A FITSError if the file on disk is shorter than its last HDU claims, else None."""
+        cdef int status = 0, n = 0
+        cdef LONGLONG head = 0, data = 0, end = 0
+        try:
+            size = os.path.getsize(self.filename)
+        except OSError:
+            return None
+        ffthdu(self._ptr, &n, &status)
+        if status == 0 and n > 0:
+            ffmahd(self._ptr, n, NULL, &status)
+        if status == 0:
+            ffghadll(self._ptr, &head, &data, &end, &status)
+        ffcmsg()
+        if status == 0 and end > size:
+            return FITSError(
+                f"{self.filename}, HDU {n - 1}: file is truncated: the HDU's data ends at byte "
+                f"{end} but the file has {size} bytes",
+                filename=self.filename, hdu=n - 1)
+        return None
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has run."""
+        return self._ptr == NULL
+
+    def close(self) -> None:
+        """Flush and close the file. Calling it again does nothing."""
+        cdef int status = 0
+        cdef fitsfile *ptr
+        if self._ptr == NULL:
+            return
+        with self._lock:
+            ptr = self._ptr
+            if ptr == NULL:
+                return
+            hdu = self._current()
+            self._ptr = NULL
+            with nogil:
+                ffclos(ptr, &status)   # frees the handle even when it fails
+            _release_file_lock(self._lock_key)
+            if status:
+                raise _error(status, "closing the file", self.filename, hdu)
+
+    def flush(self) -> None:
+        """Write CFITSIO's buffers to disk."""
+        cdef int status = 0
+        with self._lock:
+            self._require_open()
+            with nogil:
+                ffflus(self._ptr, &status)
+            if status:
+                raise self._fail(status, "flushing to disk")
+
+    # -- HDUs -------------------------------------------------------------------------------
+
+    def num_hdus(self) -> int:
+        """Number of HDUs in the file (reads every header; the current HDU stays current)."""
+        with self._lock:
+            self._require_open()
+            return self._count()
+
+    @property
+    def current_hdu(self) -> int:
+        """Zero-based index of the current HDU."""
+        with self._lock:
+            self._require_open()
+            return self._current()
+
+    def move_to(self, int index) -> int:
+        """Make HDU ``index`` (zero-based) current; return its type (``HDU_*`` constant).
+
+        An HDU beyond the last raises IndexError; on any failure the handle stays on the HDU
+        it was on.
+        """
+        cdef int status = 0, hdutype = 0, hdunum = index + 1
+        if index < 0:
+            raise IndexError(f"{self.filename}: HDU index {index} is negative")
+        with self._lock:
+            self._require_open()
+            before = self._current()
+            with nogil:
+                ffmahd(self._ptr, hdunum, &hdutype, &status)
+            if status:
+                exc = _error(status, f"moving to HDU {index}", self.filename, before,
+                             {END_OF_FILE: FITSIndexError})
+                truncated = self._truncation_error() if status == END_OF_FILE else None
+                self._restore(before)
+                if truncated is not None:
+                    raise truncated from exc
+                raise exc
+            return hdutype
+
+    def move_to_name(self, extname, int extver=0, int hdutype=ANY_HDU) -> int:
+        """Make the HDU with this EXTNAME (or HDUNAME) current; return its index.
+
+        Names compare case-insensitively. ``extver`` 0 takes the first match of any EXTVER.
+        A missing name raises KeyError; the handle stays where it was.
+        """
+        cdef int status = 0
+        cdef bytes name = _ascii(extname, "EXTNAME")
+        cdef char *c_name = name
+        with self._lock:
+            self._require_open()
+            before = self._current()
+            with nogil:
+                ffmnhd(self._ptr, hdutype, c_name, extver, &status)
+            if status:
+                label = repr(str(extname)) + (f" with EXTVER {extver}" if extver else "")
+                exc = _error(status, f"looking up the HDU named {label}", self.filename, before,
+                             {BAD_HDU_NUM: FITSKeyError})
+                self._restore(before)
+                raise exc
+            return self._current()
+
+    @property
+    def hdu_type(self) -> int:
+        """Type of the current HDU: HDU_IMAGE, HDU_ASCII_TABLE or HDU_BINARY_TABLE."""
+        cdef int status = 0, hdutype = 0
+        with self._lock:
+            self._require_open()
+            ffghdt(self._ptr, &hdutype, &status)
+            if status:
+                raise self._fail(status, "reading the HDU type")
+            return hdutype
+
+    def is_compressed_image(self) -> bool:
+        """True if the current HDU is a tile-compressed image (a BINTABLE with ZIMAGE = T)."""
+        cdef int status = 0, result
+        with self._lock:
+            self._require_open()
+            result = fits_is_compressed_image(self._ptr, &status)
+            if status:
+                raise self._fail(status, "checking for a compressed image")
+            return bool(result)
+
+    def hdu_offsets(self) -> tuple:
+        """Byte offsets in the file of the current HDU: (header start, data start, data end)."""
+        cdef int status = 0
+        cdef LONGLONG head = 0, data = 0, end = 0
+        with self._lock:
+            self._require_open()
+            ffghadll(self._ptr, &head, &data, &end, &status)
+            if status:
+                raise self._fail(status, "reading the HDU's byte offsets")
+            return (head, data, end)
+
+    def image_info(self) -> tuple:
+        """(BITPIX, equivalent BITPIX, shape) of the current image HDU.
+
+        The equivalent BITPIX accounts for BSCALE/BZERO (e.g. 20 for uint16 stored with
+        BITPIX 16, BZERO 32768); shape is in numpy order. Works for compressed images too.
+        """
+        cdef int status = 0, bitpix = 0, equiv = 0, naxis = 0, i
+        cdef LONGLONG naxes[MAX_AXES]
+        with self._lock:
+            self._require_open()
+            ffgiprll(self._ptr, MAX_AXES, &bitpix, &naxis, naxes, &status)
+            if status == 0:
+                ffgiet(self._ptr, &equiv, &status)
+            if status:
+                raise self._fail(status, "reading the image parameters")
+            return bitpix, equiv, tuple(naxes[i] for i in range(naxis - 1, -1, -1))
+
+    def table_info(self) -> tuple:
+        """(number of rows, number of columns) of the current table HDU."""
+        cdef int status = 0, ncols = 0
+        cdef LONGLONG nrows = 0
+        with self._lock:
+            self._require_open()
+            ffgnrwll(self._ptr, &nrows, &status)
+            if status == 0:
+                ffgncl(self._ptr, &ncols, &status)
+            if status:
+                raise self._fail(status, "reading the table size")
+            return nrows, ncols
+
+    def create_image_hdu(self, int bitpix, shape) -> int:
+        """Append an image HDU (the primary if the file is empty); return its index.
+
+        ``bitpix`` is a BITPIX value or a CFITSIO unsigned code (``IMAGE_TYPES``); ``shape``
+        is in numpy order, ``()`` for no data. Data pixels start as zeros.
+        """
+        cdef int status = 0, naxis, i
+        cdef LONGLONG naxes[MAX_AXES]
+        if bitpix not in IMAGE_TYPES:
+            raise ValueError(f"{self.filename}: invalid image type {bitpix}; expected one of "
+                             f"{sorted(IMAGE_TYPES)}")
+        dims = [int(n) for n in shape]
+        if len(dims) > MAX_AXES:
+            raise ValueError(f"{self.filename}: {len(dims)} axes; FITS allows at most {MAX_AXES}")
+        if any(n < 0 for n in dims):
+            raise ValueError(f"{self.filename}: negative axis length in shape {tuple(dims)}")
+        naxis = len(dims)
+        for i in range(naxis):
+            naxes[i] = dims[naxis - 1 - i]
+        with self._lock:
+            self._require_writable()
+            before = self._count()
+            with nogil:
+                ffcrimll(self._ptr, bitpix, naxis, naxes, &status)
+            if status:
+                exc = self._fail(status, f"creating an image HDU of shape {tuple(dims)}")
+                self._drop_partial_hdu(before)
+                raise exc
+            return self._current()
+
+    def create_table_hdu(self, names, formats, units=None, extname=None, long nrows=0,
+                         bint ascii=False) -> int:
+        """Append a table HDU (binary unless ``ascii``) with these columns; return its index.
+
+        ``formats`` are TFORM strings; the table has ``nrows`` zero-filled rows.
+        """
+        cdef int status = 0, i, ncols
+        cdef char **c_names = NULL
+        cdef char **c_forms = NULL
+        cdef char **c_units = NULL
+        b_names = [_ascii(n, "column name") for n in names]
+        b_forms = [_ascii(f, "column format") for f in formats]
+        b_units = [_ascii(u or "", "column unit") for u in (units or [""] * len(b_names))]
+        if not (len(b_names) == len(b_forms) == len(b_units)):
+            raise ValueError(f"{self.filename}: {len(b_names)} column names, {len(b_forms)} "
+                             f"formats and {len(b_units)} units; they must match")
+        if nrows < 0:
+            raise ValueError(f"{self.filename}: negative row count {nrows}")
+        b_extname = _ascii(extname, "EXTNAME") if extname is not None else None
+        for i, form in enumerate(b_forms):
+            _check_tform(form, ascii, i + 1)
+        ncols = len(b_names)
+        c_names = <char **>PyMem_Malloc(max(ncols, 1) * sizeof(char *))
+        c_forms = <char **>PyMem_Malloc(max(ncols, 1) * sizeof(char *))
+        c_units = <char **>PyMem_Malloc(max(ncols, 1) * sizeof(char *))
+        try:
+            if c_names == NULL or c_forms == NULL or c_units == NULL:
+                raise MemoryError()
+            for i in range(ncols):
+                c_names[i] = b_names[i]
+                c_forms[i] = b_forms[i]
+                c_units[i] = b_units[i]
+            with self._lock:
+                self._require_writable()
+                before = self._count()
+                ffcrtb(self._ptr, ASCII_TBL if ascii else BINARY_TBL, nrows, ncols, c_names,
+                       c_forms, c_units, <char *>b_extname if b_extname is not None else NULL,
+                       &status)
+                if status:
+                    exc = self._fail(status, "creating a table HDU")
+                    self._drop_partial_hdu(before)
+                    raise exc
+                return self._current()
+        finally:
+            PyMem_Free(c_names)
+            PyMem_Free(c_forms)
+            PyMem_Free(c_units)
+
+    # -- header -----------------------------------------------------------------------------
+
+    def num_keys(self) -> int:
+        """Number of cards in the current header, END excluded."""
+        cdef int status = 0, nexist = 0, nmore = 0
+        with self._lock:
+            self._require_open()
+            ffghsp(self._ptr, &nexist, &nmore, &status)
+            if status:
+                raise self._fail(status, "counting header cards")
+            return nexist
+
+    def header_string(self, bint nocomments=False) -> str:
+        """The current header as one string of 80-character cards, END excluded."""
+        cdef int status = 0, nkeys = 0
+        cdef char *text = NULL
+        with self._lock:
+            self._require_open()
+            ffhdr2str(self._ptr, nocomments, NULL, 0, &text, &nkeys, &status)
+            if status:
+                if text != NULL:
+                    fffree(text, &status)
+                raise self._fail(status, "reading the header")
+            try:
+                result = text[:strlen(text)].decode("latin-1")
+            finally:
+                fffree(text, &status)
+            # CFITSIO appends the END card; callers get the cards only
+            if result[-80:].rstrip() == "END":
+                result = result[:-80]
+            return result
+
+    def read_record(self, int index) -> str:
+        """Card number ``index`` (zero-based) of the current header, 80 characters."""
+        cdef int status = 0
+        cdef char card[FLEN_CARD]
+        if index < 0:
+            raise IndexError(f"{self.filename}: card index {index} is negative")
+        cdef int nexist = 0, nmore = 0
+        with self._lock:
+            self._require_open()
+            ffghsp(self._ptr, &nexist, &nmore, &status)
+            if status == 0 and index >= nexist:
+                raise FITSIndexError(f"{self.filename}, HDU {self._current()}: card index "
+                                     f"{index} out of range (the header has {nexist} cards)",
+                                     filename=self.filename, hdu=self._current())
+            ffgrec(self._ptr, index + 1, card, &status)
+            if status:
+                raise self._fail(status, f"reading card {index}")
+            return card.decode("latin-1").ljust(80)
+
+    def read_card(self, name) -> str:
+        """The whole card of keyword ``name``, 80 characters. KeyError if absent."""
+        cdef int status = 0
+        cdef char card[FLEN_CARD]
+        cdef bytes key = _keyname(name)
+        with self._lock:
+            self._require_open()
+            ffgcrd(self._ptr, key, card, &status)
+            if status:
+                raise self._fail(status, f"reading keyword {str(name)!r}")
+            return card.decode("latin-1").ljust(80)
+
+    def read_key(self, name) -> tuple:
+        """(value, comment) of keyword ``name``. KeyError if absent.
+
+        Values come back as bool, int (any size), float, complex or str (CONTINUE long strings
+        joined, trailing blanks dropped); an undefined value is None.
+        """
+        cdef int status = 0
+        cdef char value[FLEN_VALUE]
+        cdef char comment[FLEN_COMMENT]
+        cdef char *longstr = NULL
+        cdef bytes key = _keyname(name)
+        string_value = None
+        with self._lock:
+            self._require_open()
+            ffgkey(self._ptr, key, value, comment, &status)
+            if status:
+                raise self._fail(status, f"reading keyword {str(name)!r}")
+            raw = value.decode("latin-1").strip()
+            if raw.startswith("'"):
+                # the comment of a CONTINUE'd string is on its last card; ffgkls finds it
+                ffgkls(self._ptr, key, &longstr, comment, &status)
+                try:
+                    if status:
+                        raise self._fail(status, f"reading string keyword {str(name)!r}")
+                    string_value = longstr[:strlen(longstr)].rstrip(b" ")
+                finally:
+                    if longstr != NULL:
+                        fffree(longstr, &status)
+            text = comment.decode("latin-1")
+            # ffgkls returns the comment of a string's last card with its leading blank
+            return _parse_value(raw, string_value), text.lstrip() if string_value is not None else text
+
+    def write_key(self, name, value, comment=None, *, bint append=False) -> None:
+        """Set keyword ``name`` to ``value`` (replacing it in place, or appending it if new).
+
+        ``append=True`` always appends a new card (for repeated keywords). ``comment=None``
+        keeps the existing comment. Values: None (undefined), bool, int (64-bit range), float
+        (written with the fewest digits that read back exactly), complex, str (CONTINUE cards
+        past 68 characters). Names longer than 8 characters become HIERARCH cards.
+        """
+        cdef int status = 0, decimals = 0
+        cdef double pair[2]
+        cdef long long ivalue = 0
+        cdef bytes key = _keyname(name)
+        cdef bytes b_comment = _ascii(comment, "comment") if comment is not None else None
+        cdef const char *c_comment = <const char *>b_comment if b_comment is not None else NULL
+        cdef bytes b_value
+        # validate and convert before touching the file
+        if value is None:
+            kind = "u"
+        elif isinstance(value, (bool, np.bool_)):
+            kind = "l"
+        elif isinstance(value, numbers.Integral):
+            if not -2**63 <= int(value) < 2**63:
+                raise OverflowError(f"{self.filename}: keyword {str(name)!r}: integer {value} "
+                                    "does not fit in 64 bits")
+            ivalue = int(value)
+            kind = "j"
+        elif isinstance(value, numbers.Real):
+            if not math.isfinite(float(value)):
+                raise ValueError(f"{self.filename}: keyword {str(name)!r}: {value} cannot be "
+                                 "stored; FITS header values must be finite")
+            pair[0] = float(value)
+            decimals = _decimals(pair[0])
+            kind = "g"
+        elif isinstance(value, numbers.Complex):
+            pair[0] = value.real
+            pair[1] = value.imag
+            if not (math.isfinite(pair[0]) and math.isfinite(pair[1])):
+                raise ValueError(f"{self.filename}: keyword {str(name)!r}: {value} cannot be "
+                                 "stored; FITS header values must be finite")
+            decimals = max(_decimals(pair[0]), _decimals(pair[1]))
+            kind = "m"
+        elif isinstance(value, (str, bytes)):
+            b_value = _ascii(value, f"value of keyword {str(name)!r}")
+            if _continue_would_hang(b_value, key, len(b_comment) if b_comment else 0):
+                raise ValueError(
+                    f"{self.filename}: keyword {str(name)!r}: CFITSIO cannot split this string "
+                    "over CONTINUE cards (too many quote characters for the space left by the "
+                    "keyword name and comment); shorten the value, the name or the comment")
+            kind = "s"
+        else:
+            raise TypeError(f"{self.filename}: keyword {str(name)!r}: cannot store a value of "
+                            f"type {type(value).__name__} in a FITS header")
+        with self._lock:
+            self._require_writable()
+            if kind == "u":
+                if append:
+                    ffpkyu(self._ptr, key, c_comment, &status)
+                else:
+                    ffukyu(self._ptr, key, c_comment, &status)
+            elif kind == "l":
+                if append:
+                    ffpkyl(self._ptr, key, 1 if value else 0, c_comment, &status)
+                else:
+                    ffukyl(self._ptr, key, 1 if value else 0, c_comment, &status)
+            elif kind == "j":
+                if append:
+                    ffpkyj(self._ptr, key, ivalue, c_comment, &status)
+                else:
+                    ffukyj(self._ptr, key, ivalue, c_comment, &status)
+            elif kind == "g":
+                if append:
+                    ffpkyd(self._ptr, key, pair[0], -decimals, c_comment, &status)
+                else:
+                    ffukyd(self._ptr, key, pair[0], -decimals, c_comment, &status)
+            elif kind == "m":
+                if append:
+                    ffpkym(self._ptr, key, pair, -decimals, c_comment, &status)
+                else:
+                    ffukym(self._ptr, key, pair, -decimals, c_comment, &status)
+            else:
+                if append:
+                    ffpkls(self._ptr, key, b_value, c_comment, &status)
+                else:
+                    ffukls(self._ptr, key, b_value, c_comment, &status)
+                if len(b_value) + b_value.count(b"'") > 68:
+                    # CONTINUE cards were written: declare the convention (once per header)
+                    ffplsw(self._ptr, &status)
+            if status:
+                raise self._fail(status, f"writing keyword {str(name)!r}")
+
+    def delete_key(self, name) -> None:
+        """Delete the first card of keyword ``name``. KeyError if absent."""
+        cdef int status = 0
+        cdef bytes key = _keyname(name)
+        with self._lock:
+            self._require_writable()
+            ffdkey(self._ptr, key, &status)
+            if status:
+                raise self._fail(status, f"deleting keyword {str(name)!r}")
+
+    def write_comment(self, text) -> None:
+        """Append COMMENT cards holding ``text`` (split over cards of 72 characters)."""
+        cdef int status = 0
+        cdef bytes b_text = _ascii(text, "COMMENT text")
+        with self._lock:
+            self._require_writable()
+            ffpcom(self._ptr, b_text, &status)
+            if status:
+                raise self._fail(status, "writing a COMMENT card")
+
+    def write_history(self, text) -> None:
+        """Append HISTORY cards holding ``text`` (split over cards of 72 characters)."""
+        cdef int status = 0
+        cdef bytes b_text = _ascii(text, "HISTORY text")
+        with self._lock:
+            self._require_writable()
+            ffphis(self._ptr, b_text, &status)
+            if status:
+                raise self._fail(status, "writing a HISTORY card")
+
+    # -- checksums --------------------------------------------------------------------------
+
+    def write_checksum(self) -> None:
+        """Compute and write DATASUM and CHECKSUM for the current HDU."""
+        cdef int status = 0
+        with self._lock:
+            self._require_writable()
+            with nogil:
+                ffpcks(self._ptr, &status)
+            if status:
+                raise self._fail(status, "writing the checksum")
+
+    def verify_checksum(self) -> tuple:
+        """(data ok, HDU ok) for the current HDU: True (matches), False (differs) or None
+        (the DATASUM / CHECKSUM keyword is absent)."""
+        cdef int status = 0, datastatus = 0, hdustatus = 0
+        with self._lock:
+            self._require_open()
+            with nogil:
+                ffvcks(self._ptr, &datastatus, &hdustatus, &status)
+            if status:
+                raise self._fail(status, "verifying the checksum")
+            verdict = {1: True, 0: None, -1: False}
+            return verdict[datastatus], verdict[hdustatus]
+
+
+# ---------------------------------------------------------------------------------------------
+# Factories
+
+cdef bytes _c_path(object path):
+    name = os.fspath(path)
+    raw = os.fsencode(name)
+    if b"\0" in raw:
+        raise ValueError(f"file name {name!r} contains a NUL character")
+    if len(raw) >= FLEN_FILENAME:
+        raise ValueError(f"file name is {len(raw)} bytes; CFITSIO accepts at most "
+                         f"{FLEN_FILENAME - 1}")
+    return raw
+
+
+cdef bint _looks_like_fits(str name):
+    """True if the file starts like a FITS file, or is gzip-compressed (checked by CFITSIO)."""
+    try:
+        with open(name, "rb") as f:
+            start = f.read(30)
+    except OSError:
+        return True
+    return start.startswith(b"\x1f\x8b") or (start.startswith(b"SIMPLE  =") and
+                                              start[29:30] == b"T")
+
+
+cdef object _open_error(int status, str name, bint writing):
+    """The exception for a failed open, told apart by what is on disk at ``name``."""
+    what = "opening"
+    overrides = {}
+    if not os.path.lexists(name):
+        what = "opening: no such file"
+        overrides[status] = FITSFileNotFoundError
+    elif os.path.isdir(name):
+        what = "opening: is a directory"
+        overrides[status] = FITSIsADirectoryError
+    elif not os.access(name, os.R_OK | (os.W_OK if writing else 0)):
+        what = "opening: permission denied" + (" for writing" if writing else "")
+        overrides[status] = FITSPermissionError
+    elif os.path.getsize(name) == 0:
+        what = "opening: the file is empty (0 bytes), not a FITS file"
+        overrides[status] = FITSError
+    elif not _looks_like_fits(name):
+        what = "opening: not a FITS file (it does not start with a SIMPLE card)"
+        overrides[status] = FITSError
+    elif os.path.getsize(name) < 2880:
+        what = "opening: truncated FITS file (shorter than one 2880-byte header block)"
+        overrides[status] = FITSError
+    elif status == FILE_NOT_OPENED:
+        # CFITSIO says "could not open" for reasons other than a missing file
+        overrides[status] = FITSError
+    return _error(status, what, name, None, overrides)
+
+
+cdef FitsFile _new_handle(object path):
+    cdef FitsFile handle = FitsFile.__new__(FitsFile, _FACTORY)
+    handle.filename = os.fsdecode(os.fspath(path))
+    handle._lock_key = os.path.realpath(handle.filename)
+    return handle
+
+
+def open_file(path, str mode="r") -> FitsFile:
+    """Open an existing FITS file: ``mode`` "r" (read-only) or "r+" (read-write).
+
+    The name is taken literally (no CFITSIO extended-filename syntax). Gzip-compressed files
+    open read-only.
+    """
+    cdef int status = 0, iomode
+    cdef fitsfile *ptr = NULL
+    if mode == "r":
+        iomode = IOMODE_READONLY
+    elif mode == "r+":
+        iomode = IOMODE_READWRITE
+    else:
+        raise ValueError(f"mode must be 'r' or 'r+', not {mode!r}")
+    cdef bytes b_name = _c_path(path)
+    cdef const char *c_name = b_name
+    cdef FitsFile handle = _new_handle(path)
+    name = handle.filename
+    lock = _acquire_file_lock(handle._lock_key)
+    try:
+        with lock:
+            with nogil:
+                ffdkopn(&ptr, c_name, iomode, &status)
+    except BaseException:
+        _release_file_lock(handle._lock_key)
+        raise
+    if status:
+        _release_file_lock(handle._lock_key)
+        raise _open_error(status, name, iomode == IOMODE_READWRITE)
+    ffcmsg()
+    handle._ptr = ptr
+    handle._lock = lock
+    handle.writable = iomode == IOMODE_READWRITE
+    return handle
+
+
+def create_file(path, bint overwrite=False) -> FitsFile:
+    """Create a new, empty FITS file open read-write; add HDUs to it before closing.
+
+    An existing file raises FileExistsError unless ``overwrite``, which replaces it.
+    """
+    cdef int status = 0
+    cdef fitsfile *ptr = NULL
+    cdef bytes b_name = _c_path(path)
+    cdef const char *c_name = b_name
+    cdef FitsFile handle = _new_handle(path)
+    name = handle.filename
+    if os.path.lexists(name):
+        if os.path.isdir(name):
+            raise IsADirectoryError(f"{name}: is a directory")
+        if not overwrite:
+            raise FITSFileExistsError(f"{name}: file exists (pass overwrite=True to replace it)",
+                                      filename=name)
+        os.remove(name)
+    lock = _acquire_file_lock(handle._lock_key)
+    try:
+        with lock:
+            with nogil:
+                ffdkinit(&ptr, c_name, &status)
+    except BaseException:
+        _release_file_lock(handle._lock_key)
+        raise
+    if status:
+        _release_file_lock(handle._lock_key)
+        overrides = {}
+        parent = os.path.dirname(os.path.abspath(name))
+        if not os.path.isdir(parent):
+            overrides[status] = FITSFileNotFoundError
+        elif not os.access(parent, os.W_OK):
+            overrides[status] = FITSPermissionError
+        raise _error(status, "creating", name, None, overrides)
+    handle._ptr = ptr
+    handle._lock = lock
+    handle.writable = True
+    # realpath of a file that did not exist before may differ once it exists (symlinked dirs)
+    return handle
