@@ -6,8 +6,12 @@ cdef extern from "fitsio.h" nogil:
     ctypedef long long LONGLONG
     ctypedef unsigned long long ULONGLONG
 
+    ctypedef struct FITSfile:
+        LONGLONG filesize       # bytes on disk
+        LONGLONG logfilesize    # bytes including unflushed buffers
+
     ctypedef struct fitsfile:
-        pass
+        FITSfile *Fptr
 
     # compiled-in header version
     int CFITSIO_MAJOR
@@ -38,6 +42,18 @@ cdef extern from "fitsio.h" nogil:
         ULONGLONG_IMG
         FLOAT_IMG
         DOUBLE_IMG
+
+        # datatype codes of the pixel routines
+        TBYTE
+        TSBYTE
+        TSHORT
+        TUSHORT
+        TINT
+        TUINT
+        TLONGLONG
+        TULONGLONG
+        TFLOAT
+        TDOUBLE
 
     # status codes fitsbind treats specially
     enum:
@@ -137,6 +153,10 @@ cdef extern from "fitsio.h" nogil:
     int fits_is_compressed_image(fitsfile *fptr, int *status)
     int ffgncl(fitsfile *fptr, int *ncols, int *status)
     int ffgnrwll(fitsfile *fptr, LONGLONG *nrows, int *status)
+    int ffrdef(fitsfile *fptr, int *status)
+    int ffrsimll(fitsfile *fptr, int bitpix, int naxis, LONGLONG *naxes, int *status)
+    int ffmkyj(fitsfile *fptr, const char *keyname, LONGLONG value, const char *comm,
+               int *status)
 
     # header keywords
     int ffghsp(fitsfile *fptr, int *nexist, int *nmore, int *status)
@@ -168,10 +188,35 @@ cdef extern from "fitsio.h" nogil:
     int ffukym(fitsfile *fptr, const char *keyname, double *value, int decim,
                const char *comm, int *status)
     int ffplsw(fitsfile *fptr, int *status)
+    int ffprec(fitsfile *fptr, const char *card, int *status)
+    int ffgknm(char *card, char *name, int *length, int *status)
+    int ffpsvc(char *card, char *value, char *comm, int *status)
     int ffpcom(fitsfile *fptr, const char *comm, int *status)
     int ffphis(fitsfile *fptr, const char *history, int *status)
     int ffdkey(fitsfile *fptr, const char *keyname, int *status)
 
+    # pixels
+    int ffpscl(fitsfile *fptr, double scale, double zeroval, int *status)
+    int ffgpxvll(fitsfile *fptr, int datatype, LONGLONG *firstpix, LONGLONG nelem,
+                 void *nulval, void *array, int *anynul, int *status)
+    int ffgsv(fitsfile *fptr, int datatype, long *blc, long *trc, long *inc,
+              void *nulval, void *array, int *anynul, int *status)
+    int ffppxll(fitsfile *fptr, int datatype, LONGLONG *firstpix, LONGLONG nelem,
+                void *array, int *status)
+    int ffpss(fitsfile *fptr, int datatype, long *fpixel, long *lpixel, void *array,
+              int *status)
+
     # checksums
     int ffpcks(fitsfile *fptr, int *status)
+    int ffgcks(fitsfile *fptr, unsigned long *datasum, unsigned long *hdusum, int *status)
     int ffvcks(fitsfile *fptr, int *datastatus, int *hdustatus, int *status)
+
+
+cdef extern from * nogil:
+    # Exported by CFITSIO but declared only in its internal fitsio2.h, whose macros would
+    # leak into the module. Resizes the file after flushing CFITSIO's buffers; growing it
+    # leaves a sparse hole.
+    """
+    int fftrun(fitsfile *fptr, LONGLONG filesize, int *status);
+    """
+    int fftrun(fitsfile *fptr, LONGLONG filesize, int *status)

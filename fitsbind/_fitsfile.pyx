@@ -23,7 +23,9 @@ import threading
 
 import numpy as np
 
+cimport numpy as cnp
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.math cimport NAN
 from libc.string cimport strlen
 
 from fitsbind._cfitsio cimport *
@@ -63,6 +65,30 @@ cdef enum:
 
 DEF MAX_AXES = 999
 DEF ERRMSG_LEN = 81
+
+cnp.import_array()
+
+# numpy dtype -> CFITSIO datatype code of the pixel routines (which convert and scale to it)
+PIXEL_DTYPES = {
+    np.dtype(np.uint8): TBYTE,
+    np.dtype(np.int8): TSBYTE,
+    np.dtype(np.int16): TSHORT,
+    np.dtype(np.uint16): TUSHORT,
+    np.dtype(np.int32): TINT,
+    np.dtype(np.uint32): TUINT,
+    np.dtype(np.int64): TLONGLONG,
+    np.dtype(np.uint64): TULONGLONG,
+    np.dtype(np.float32): TFLOAT,
+    np.dtype(np.float64): TDOUBLE,
+}
+
+# structural keywords CFITSIO maintains: the data layout (and fitsbind's reading of the HDU)
+# depends on them, so callers must not set them directly
+_STRUCTURAL_FIXED = frozenset([
+    "SIMPLE", "XTENSION", "BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "GROUPS", "EXTEND",
+    "TFIELDS", "THEAP", "END", "CONTINUE",
+])
+_STRUCTURAL_INDEXED = ("NAXIS", "TFORM", "TBCOL")
 
 
 def cfitsio_version() -> str:
@@ -222,6 +248,87 @@ cdef int _check_tform(bytes form, bint ascii, int column) except -1:
             + ("".join(f"\n  CFITSIO: {m}" for m in messages)),
             status=status, messages=messages)
     return 0
+
+
+def is_structural(name) -> bool:
+    """True for keywords that describe the data layout (BITPIX, NAXISn, TFORMn, END, ...)."""
+    key = str(name).strip().upper()
+    if key in _STRUCTURAL_FIXED:
+        return True
+    for stem in _STRUCTURAL_INDEXED:
+        if key.startswith(stem) and key[len(stem):].isdigit():
+            return True
+    return False
+
+
+cdef tuple _split_card(str card):
+    """(keyword, raw value field, comment) of one 80-character card; raw value None for
+    commentary cards (COMMENT, HISTORY, blank keyword, or no value indicator)."""
+    cdef char name[FLEN_KEYWORD]
+    cdef char value[FLEN_VALUE]
+    cdef char comment[FLEN_COMMENT]
+    cdef int length = 0, status = 0
+    if card.startswith("CONTINUE  "):
+        # ffpsvc treats CONTINUE as commentary; parse its value field as a keyword's
+        _, value_text, comment_text = _split_card("VALUE   = " + card[10:])
+        return "CONTINUE", value_text, comment_text
+    raw = card.encode("latin-1")
+    is_hierarch = card[:9].upper() == "HIERARCH "
+    if not is_hierarch and card[8:10] != "= ":
+        return card[:8].rstrip(), None, card[8:].rstrip()
+    ffgknm(raw, name, &length, &status)
+    if status == 0:
+        ffpsvc(raw, value, comment, &status)
+    if status:
+        messages = _pop_messages()
+        raise FITSValueError(f"cannot parse header card {card.rstrip()!r}"
+                             + "".join(f"\n  CFITSIO: {m}" for m in messages),
+                             status=status, messages=messages)
+    keyword = name.decode("latin-1").strip()
+    if is_hierarch and keyword.upper().startswith("HIERARCH "):
+        keyword = keyword[9:].strip()
+    return keyword, value.decode("latin-1").strip(), comment.decode("latin-1").rstrip()
+
+
+cdef str _unquote(str raw):
+    """Text of a quoted FITS string value ('' inside stands for one quote)."""
+    return raw.strip()[1:-1].replace("''", "'").rstrip(" ")
+
+
+def parse_cards(str text) -> list:
+    """Parse header text (80-character cards, END excluded) into card tuples.
+
+    Each is ``(keyword, value, comment, image)``: keyword without a HIERARCH prefix, value
+    typed as :meth:`FitsFile.read_key` gives it (the text, for commentary cards), and the
+    card image(s). A long string continued over CONTINUE cards is one tuple whose image holds
+    all of its cards and whose comment is the last card's.
+    """
+    cards = []
+    cdef Py_ssize_t i, n = len(text) // 80
+    cdef bint continuing = False
+    for i in range(n):
+        image = text[80 * i:80 * i + 80]
+        keyword, raw, comment = _split_card(image)
+        if continuing and keyword == "CONTINUE" and raw is not None and raw.startswith("'"):
+            piece = _unquote(raw)
+            prev_key, prev_value, _, prev_image = cards[-1]
+            joined = prev_value[:-1] + piece
+            cards[-1] = (prev_key, joined, comment.lstrip(), prev_image + image)
+            continuing = piece.endswith("&")
+            continue
+        if raw is None:
+            cards.append((keyword, comment, "", image))
+            continuing = False
+            continue
+        if raw.startswith("'"):
+            value = _unquote(raw)
+            continuing = value.endswith("&")
+        else:
+            value = _parse_value(raw, None)
+            continuing = False
+        cards.append((keyword, value, comment.lstrip(), image))
+    # a string ending in "&" with no CONTINUE after it keeps its "&"
+    return cards
 
 
 cdef bint _split_stalls(bytes value, int first_room, int commlen):
@@ -395,12 +502,18 @@ cdef class FitsFile:
     cdef int _count(self) except -1:
         """Number of HDUs. CFITSIO leaves out a current HDU whose header is still being
         written (ffthdu stops before it), but the current HDU always exists."""
-        cdef int n = 0, status = 0
+        cdef int n = 0, status = 0, nexist = 0, nmore = 0
         with nogil:
             ffthdu(self._ptr, &n, &status)
         if status:
             raise self._fail(status, "counting HDUs")
-        return max(n, self._current() + 1)
+        if n <= self._current():
+            # a new file's first HDU exists only once it has a card
+            ffghsp(self._ptr, &nexist, &nmore, &status)
+            if status == 0 and nexist > 0:
+                n = self._current() + 1
+            ffcmsg()
+        return n
 
     cdef object _truncation_error(self):
         """A FITSError if the file on disk is shorter than its last HDU claims, else None."""
@@ -424,6 +537,11 @@ cdef class FitsFile:
         return None
 
     # -- state ------------------------------------------------------------------------------
+
+    @property
+    def lock(self):
+        """The file's re-entrant lock: hold it to make a move plus a call one step."""
+        return self._lock
 
     @property
     def closed(self) -> bool:
@@ -659,6 +777,217 @@ cdef class FitsFile:
             PyMem_Free(c_forms)
             PyMem_Free(c_units)
 
+    # -- data layout ------------------------------------------------------------------------
+
+    def finish_hdu(self) -> None:
+        """Close the current HDU's header (END, padding) and make the file cover its data.
+
+        Call once the header of a newly created HDU is complete. The file is grown to the
+        end of the data unit with a sparse hole, so CFITSIO never writes the zeros of a large
+        new HDU itself and the data can be filled in any order afterwards.
+        """
+        with self._lock:
+            self._require_writable()
+            self._finish_hdu()
+
+    cdef int _finish_hdu(self) except -1:
+        cdef int status = 0
+        cdef LONGLONG head = 0, data = 0, end = 0
+        cdef bint grown = False
+        with nogil:
+            ffrdef(self._ptr, &status)
+            if status == 0:
+                ffghadll(self._ptr, &head, &data, &end, &status)
+            if status == 0 and self._ptr.Fptr.logfilesize < end:
+                grown = True
+                fftrun(self._ptr, end, &status)
+        if status:
+            raise self._fail(status, "extending the file to hold the new HDU's data")
+        # CFITSIO ignores ftruncate's result, so see what the file system actually did
+        if grown and os.path.getsize(self.filename) < end:
+            hdu = self._current()
+            raise FITSError(f"{self.filename}, HDU {hdu}: the file system refused to grow the "
+                            f"file to {end} bytes for the HDU's data (file too large?)",
+                            filename=self.filename, hdu=hdu)
+        return 0
+
+    def data_missing(self, LONGLONG nbytes) -> int:
+        """Bytes of the current HDU's first ``nbytes`` data bytes that lie beyond the end of
+        the file (0 when the file holds them all: it is not truncated there)."""
+        cdef int status = 0
+        cdef LONGLONG head = 0, data = 0, end = 0
+        with self._lock:
+            self._require_open()
+            ffghadll(self._ptr, &head, &data, &end, &status)
+            if status:
+                raise self._fail(status, "reading the HDU's byte offsets")
+            return max(0, data + nbytes - self._ptr.Fptr.logfilesize)
+
+    def resize_image(self, shape) -> None:
+        """Give the current image new axis lengths (numpy order; same number of axes).
+
+        HDUs after it move (CFITSIO copies them). When only the slowest axis grows on the
+        last HDU of the file, the NAXISn card is rewritten and the file grown sparsely, so
+        no fill bytes are written for the new rows.
+        """
+        cdef int status = 0, bitpix = 0, naxis = 0, i
+        cdef LONGLONG naxes[MAX_AXES]
+        cdef LONGLONG new_axes[MAX_AXES]
+        with self._lock:
+            self._require_writable()
+            ffgiprll(self._ptr, MAX_AXES, &bitpix, &naxis, naxes, &status)
+            if status:
+                raise self._fail(status, "reading the image parameters")
+            if len(shape) != naxis:
+                raise ValueError(f"{self.filename}, HDU {self._current()}: cannot change the "
+                                 f"number of axes ({naxis}) to {len(shape)}")
+            for i in range(naxis):
+                new_axes[i] = shape[naxis - 1 - i]
+                if new_axes[i] < 0:
+                    raise ValueError(f"axis length {new_axes[i]} is negative")
+            slow_growth = naxis > 0 and new_axes[naxis - 1] >= naxes[naxis - 1] and all(
+                new_axes[i] == naxes[i] for i in range(naxis - 1))
+            if slow_growth and self._current() == self._count() - 1:
+                name = f"NAXIS{naxis}".encode("ascii")
+                ffmkyj(self._ptr, name, new_axes[naxis - 1], "&", &status)
+                if status:
+                    raise self._fail(status, "growing the image")
+                self._finish_hdu()
+                return
+            with nogil:
+                ffrsimll(self._ptr, bitpix, naxis, new_axes, &status)
+                if status == 0:
+                    ffrdef(self._ptr, &status)
+            if status:
+                raise self._fail(status, "resizing the image")
+
+    # -- pixels -----------------------------------------------------------------------------
+
+    def read_pixels(self, cnp.ndarray out, blc, trc, inc=None, double bscale=1.0,
+                    double bzero=0.0, bint nan_nulls=False) -> bool:
+        """Read a box of the current image into ``out``; return True if any pixel was BLANK.
+
+        ``blc``, ``trc`` and ``inc`` are the one-based first pixel, last pixel and step on
+        each axis in FITS order (NAXIS1 first), as CFITSIO takes them. ``out`` is a
+        C-contiguous native-endian array of a ``PIXEL_DTYPES`` dtype holding exactly the box's
+        pixels; CFITSIO converts to its type after applying ``bscale``/``bzero`` (1 and 0
+        give the stored values). ``nan_nulls`` sets pixels equal to BLANK to NaN (float
+        ``out``). The GIL is released while CFITSIO reads.
+        """
+        cdef int status = 0, anynul = 0, datatype, naxis = len(blc), i
+        cdef long c_blc[MAX_AXES]
+        cdef long c_trc[MAX_AXES]
+        cdef long c_inc[MAX_AXES]
+        cdef LONGLONG first[MAX_AXES]
+        cdef LONGLONG nelem = 1
+        cdef float fnan = NAN
+        cdef double dnan = NAN
+        cdef void *nulval = NULL
+        cdef void *buffer = cnp.PyArray_DATA(out)
+        with self._lock:
+            self._require_open()
+            datatype = self._box(out, blc, trc, inc, c_blc, c_trc, c_inc)
+            if nan_nulls:
+                if datatype == TFLOAT:
+                    nulval = &fnan
+                elif datatype == TDOUBLE:
+                    nulval = &dnan
+                else:
+                    raise TypeError("nan_nulls needs a float32 or float64 output array")
+            contiguous = _contiguous_box(self._naxes(), c_blc, c_trc, c_inc, naxis)
+            for i in range(naxis):
+                first[i] = c_blc[i]
+                nelem *= (c_trc[i] - c_blc[i]) // c_inc[i] + 1
+            ffpscl(self._ptr, bscale, bzero, &status)
+            with nogil:
+                if contiguous:
+                    ffgpxvll(self._ptr, datatype, first, nelem, nulval, buffer, &anynul,
+                             &status)
+                else:
+                    ffgsv(self._ptr, datatype, c_blc, c_trc, c_inc, nulval, buffer, &anynul,
+                          &status)
+            if status:
+                raise self._fail(status, "reading pixels", {END_OF_FILE: FITSError})
+            return bool(anynul)
+
+    def write_pixels(self, cnp.ndarray data, blc, trc, double bscale=1.0,
+                     double bzero=0.0) -> None:
+        """Write ``data`` into a box of the current image (arguments as :meth:`read_pixels`,
+        steps of 1). CFITSIO applies the inverse of ``bscale``/``bzero``; values must already
+        be known to fit the stored type. The GIL is released while CFITSIO writes."""
+        cdef int status = 0, datatype, naxis = len(blc), i
+        cdef long c_blc[MAX_AXES]
+        cdef long c_trc[MAX_AXES]
+        cdef long c_inc[MAX_AXES]
+        cdef LONGLONG first[MAX_AXES]
+        cdef LONGLONG nelem = 1
+        cdef void *buffer = cnp.PyArray_DATA(data)
+        with self._lock:
+            self._require_writable()
+            datatype = self._box(data, blc, trc, None, c_blc, c_trc, c_inc)
+            contiguous = _contiguous_box(self._naxes(), c_blc, c_trc, c_inc, naxis)
+            for i in range(naxis):
+                first[i] = c_blc[i]
+                nelem *= c_trc[i] - c_blc[i] + 1
+            ffpscl(self._ptr, bscale, bzero, &status)
+            with nogil:
+                if contiguous:
+                    ffppxll(self._ptr, datatype, first, nelem, buffer, &status)
+                else:
+                    ffpss(self._ptr, datatype, c_blc, c_trc, buffer, &status)
+            if status:
+                raise self._fail(status, "writing pixels")
+
+    cdef list _naxes(self):
+        """Axis lengths of the current image in FITS order."""
+        cdef int status = 0, bitpix = 0, naxis = 0, i
+        cdef LONGLONG naxes[MAX_AXES]
+        with self._lock:
+            self._require_open()
+            ffgiprll(self._ptr, MAX_AXES, &bitpix, &naxis, naxes, &status)
+            if status:
+                raise self._fail(status, "reading the image parameters")
+            return [naxes[i] for i in range(naxis)]
+
+    cdef int _box(self, cnp.ndarray array, blc, trc, inc, long *c_blc, long *c_trc,
+                  long *c_inc) except -1:
+        """Check a pixel box against the image and ``array``; fill the C arrays; return the
+        CFITSIO datatype of ``array``."""
+        cdef int i, naxis = len(blc)
+        cdef LONGLONG count = 1
+        naxes = self._naxes()
+        if len(trc) != naxis or (inc is not None and len(inc) != naxis) or naxis != len(naxes):
+            raise ValueError(f"a pixel box needs {len(naxes)} axes, got {naxis}")
+        for i in range(naxis):
+            c_blc[i] = blc[i]
+            c_trc[i] = trc[i]
+            c_inc[i] = 1 if inc is None else inc[i]
+            if not (1 <= c_blc[i] <= c_trc[i] <= naxes[i]) or c_inc[i] < 1:
+                raise IndexError(f"{self.filename}, HDU {self._current()}: pixel box "
+                                 f"{list(blc)}..{list(trc)} is outside the image "
+                                 f"{list(naxes)} (FITS order)")
+            count *= (c_trc[i] - c_blc[i]) // c_inc[i] + 1
+        if not (cnp.PyArray_IS_C_CONTIGUOUS(array) and array.dtype.isnative):
+            raise ValueError("pixel buffers must be C-contiguous and native-endian")
+        if array.size != count:
+            raise ValueError(f"pixel buffer holds {array.size} values; the box has {count}")
+        datatype = PIXEL_DTYPES.get(array.dtype)
+        if datatype is None:
+            raise TypeError(f"no CFITSIO pixel type for dtype {array.dtype}")
+        if naxis == 0:
+            raise ValueError(f"{self.filename}, HDU {self._current()}: the HDU has no data")
+        return datatype
+
+    def delete_hdu(self) -> None:
+        """Delete the current HDU; the HDU before it becomes current. Later HDUs move up."""
+        cdef int status = 0
+        with self._lock:
+            self._require_writable()
+            with nogil:
+                ffdhdu(self._ptr, NULL, &status)
+            if status:
+                raise self._fail(status, "deleting the HDU")
+
     # -- header -----------------------------------------------------------------------------
 
     def num_keys(self) -> int:
@@ -844,6 +1173,46 @@ cdef class FitsFile:
             if status:
                 raise self._fail(status, f"writing keyword {str(name)!r}")
 
+    def header_cards(self) -> list:
+        """Every card of the current header as ``parse_cards`` tuples, END excluded."""
+        return parse_cards(self.header_string())
+
+    def write_record(self, card) -> None:
+        """Append one card image (padded to 80 characters) to the current header."""
+        cdef int status = 0
+        cdef bytes b_card = _ascii(card, "card")
+        if len(b_card) > 80:
+            raise ValueError(f"card is {len(b_card)} characters; at most 80")
+        with self._lock:
+            self._require_writable()
+            ffprec(self._ptr, b_card, &status)
+            if status:
+                raise self._fail(status, "writing a header card")
+
+    def check_end(self) -> None:
+        """Raise FITSError if the current header has no END card of its own.
+
+        CFITSIO looks for END from the header start and, when it is missing, reads on into
+        the next HDU's header, so the merged header holds that HDU's first card (XTENSION)
+        at the start of a 2880-byte block. One card per block is read.
+        """
+        cdef int status = 0, nexist = 0, nmore = 0, rec
+        cdef char card[FLEN_CARD]
+        with self._lock:
+            self._require_open()
+            ffghsp(self._ptr, &nexist, &nmore, &status)
+            rec = 37
+            while status == 0 and rec <= nexist:
+                ffgrec(self._ptr, rec, card, &status)
+                if status == 0 and (card[:9] == b"XTENSION=" or card[:9] == b"SIMPLE  ="):
+                    hdu = self._current()
+                    raise FITSError(f"{self.filename}, HDU {hdu}: the header has no END card "
+                                    f"(the next header, at card {rec}, was read as part of it)",
+                                    filename=self.filename, hdu=hdu)
+                rec += 36
+            if status:
+                raise self._fail(status, "reading the header")
+
     def delete_key(self, name) -> None:
         """Delete the first card of keyword ``name``. KeyError if absent."""
         cdef int status = 0
@@ -886,6 +1255,18 @@ cdef class FitsFile:
             if status:
                 raise self._fail(status, "writing the checksum")
 
+    def data_checksum(self) -> int:
+        """The 32-bit ones'-complement checksum of the current HDU's data unit (DATASUM)."""
+        cdef int status = 0
+        cdef unsigned long datasum = 0, hdusum = 0
+        with self._lock:
+            self._require_open()
+            with nogil:
+                ffgcks(self._ptr, &datasum, &hdusum, &status)
+            if status:
+                raise self._fail(status, "computing the data checksum")
+            return datasum
+
     def verify_checksum(self) -> tuple:
         """(data ok, HDU ok) for the current HDU: True (matches), False (differs) or None
         (the DATASUM / CHECKSUM keyword is absent)."""
@@ -898,6 +1279,23 @@ cdef class FitsFile:
                 raise self._fail(status, "verifying the checksum")
             verdict = {1: True, 0: None, -1: False}
             return verdict[datastatus], verdict[hdustatus]
+
+
+cdef bint _contiguous_box(list naxes, long *blc, long *trc, long *inc, int naxis):
+    """True if a box is one run of consecutive pixels in the file: unit steps, every axis
+    faster than some axis k whole, and every axis slower than k a single plane."""
+    cdef int i, k = naxis
+    for i in range(naxis):
+        if inc[i] != 1:
+            return False
+    for i in range(naxis):
+        if blc[i] != 1 or trc[i] != naxes[i]:
+            k = i
+            break
+    for i in range(k + 1, naxis):
+        if blc[i] != trc[i]:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

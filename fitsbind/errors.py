@@ -16,6 +16,7 @@ __all__ = [
     "FITSKeyError",
     "FITSMemoryError",
     "FITSPermissionError",
+    "FITSTypeError",
     "FITSValueError",
 ]
 
@@ -90,6 +91,10 @@ class FITSIndexError(FITSError, IndexError):
 
 class FITSValueError(FITSError, ValueError):
     """A value cannot be represented or parsed (bad keyword value, overflow, bad characters)."""
+
+
+class FITSTypeError(FITSError, TypeError):
+    """Data of a type the HDU cannot store (e.g. float pixels into an unscaled integer image)."""
 
 
 class FITSMemoryError(FITSError, MemoryError):

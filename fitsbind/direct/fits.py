@@ -1,0 +1,326 @@
+"""FITS: an open FITS file with explicit, write-through access to its HDUs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from fitsbind._fitsfile import (
+    HDU_ASCII_TABLE,
+    HDU_IMAGE,
+    FitsFile,
+    create_file,
+    open_file,
+)
+from fitsbind.direct.hdu import HDU
+from fitsbind.direct.header import check_entries, entries_of, write_card
+from fitsbind.direct.image import ImageHDU
+from fitsbind.direct.pixels import BITPIX_OF, OFFSET_TYPES, STORED, PixelLayout, prepare, supported_dtype
+from fitsbind.direct.storage import check_can_grow
+from fitsbind.direct.table import TableHDU
+from fitsbind.errors import FITSKeyError, FITSPermissionError, FITSTypeError, FITSValueError
+
+# CFITSIO's image-type codes for the BZERO conventions (it writes BSCALE/BZERO itself)
+_OFFSET_CODES = {np.dtype(np.int8): 10, np.dtype(np.uint16): 20, np.dtype(np.uint32): 40,
+                 np.dtype(np.uint64): 80}
+
+_MODES = ("r", "r+", "w+")
+
+
+class FITS:
+    """An open FITS file: ``FITS(path, mode)``, mode "r" (read-only), "r+" (read-write) or
+    "w+" (create, replacing an existing file).
+
+    ``len(fits)`` HDUs, indexed from 0: ``fits[i]``, ``fits["EXTNAME"]`` (case-insensitive;
+    EXTNAME or HDUNAME), ``fits["EXTNAME", extver]``; iterating yields every HDU. HDU objects
+    are created on first access and stay valid until the file is closed. Use it as a context
+    manager, or call :meth:`close`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], mode: str = "r") -> None:
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, not {mode!r}")
+        self._mode = mode
+        self._hdus: dict[int, HDU] = {}
+        if mode == "w+":
+            self._file: FitsFile = create_file(path, overwrite=True)
+        else:
+            self._file = open_file(path, mode)
+
+    def __enter__(self) -> FITS:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else self._mode
+        return f"<fitsbind.FITS {self.filename!r} ({state})>"
+
+    # -- file ---------------------------------------------------------------------------------
+
+    @property
+    def filename(self) -> str:
+        """The path the file was opened with."""
+        return self._file.filename
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @property
+    def writable(self) -> bool:
+        return self._file.writable
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def close(self) -> None:
+        """Write everything to disk and close. A new file left without HDUs gets an empty
+        primary HDU, so what is on disk is a valid FITS file. Closing again does nothing."""
+        if self._file.closed:
+            return
+        try:
+            if self._file.writable and self._file.num_hdus() == 0:
+                self._file.create_image_hdu(8, ())
+                self._file.finish_hdu()
+        finally:
+            self._hdus.clear()
+            self._file.close()
+
+    def flush(self) -> None:
+        """Write CFITSIO's buffers to disk."""
+        self._handle().flush()
+
+    def _handle(self, writing: bool = False) -> FitsFile:
+        if self._file.closed:
+            raise ValueError(f"{self.filename}: I/O operation on a closed FITS file")
+        if writing:
+            self._require_writable()
+        return self._file
+
+    def _require_writable(self) -> None:
+        if not self._file.writable:
+            raise FITSPermissionError(f"{self.filename}: the file is open read-only (mode "
+                                      f"{self._mode!r}); open it with mode 'r+' to change it",
+                                      filename=self.filename)
+
+    # -- HDUs ---------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._handle().num_hdus()
+
+    def __iter__(self) -> Iterator[HDU]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, key: int | str | tuple[str, int]) -> HDU:
+        f = self._handle()
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            index = int(key)
+            if index < 0:
+                count = len(self)
+                if index < -count:
+                    raise IndexError(f"{self.filename}: HDU index {key} out of range "
+                                     f"({count} HDUs)")
+                index += count
+            if index not in self._hdus:
+                with f.lock:
+                    f.move_to(index)
+            return self._hdu(index)
+        if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str):
+            name, extver = key
+            if int(extver) < 1:
+                raise ValueError(f"{self.filename}: EXTVER {extver} must be 1 or more")
+        elif isinstance(key, str):
+            name, extver = key, 0
+        else:
+            raise TypeError(f"HDUs are selected by index, name or (name, extver), not {key!r}")
+        if name.strip().upper() == "PRIMARY" and int(extver) in (0, 1):
+            return self[0]
+        with f.lock:
+            try:
+                index = f.move_to_name(name, int(extver))
+            except KeyError:
+                raise FITSKeyError(f"{self.filename}: no HDU named {name!r}"
+                                   + (f" with EXTVER {extver}" if extver else ""),
+                                   filename=self.filename) from None
+            return self._hdu(index)
+
+    def _hdu(self, index: int) -> HDU:
+        """The HDU object at ``index`` (made on first use, with the handle already there)."""
+        hdu = self._hdus.get(index)
+        if hdu is None:
+            f = self._handle()
+            with f.lock:
+                f.move_to(index)
+                f.check_end()
+                if f.hdu_type == HDU_IMAGE:
+                    hdu = ImageHDU(self, index)
+                else:
+                    hdu = TableHDU(self, index, ascii=f.hdu_type == HDU_ASCII_TABLE)
+            self._hdus[index] = hdu
+        return hdu
+
+    # -- creating images ----------------------------------------------------------------------
+
+    def create_image_hdu(self, dtype: Any, shape: Sequence[int], *, extname: str | None = None,
+                         extver: int | None = None, header: Any = None,
+                         blank: int | None = None) -> ImageHDU:
+        """Append an image HDU of ``shape`` (numpy order) whose pixels read as ``dtype``.
+
+        The first HDU of an empty file is the primary; later ones are IMAGE extensions. No
+        data is held in memory: the file grows by the image's size as a sparse, zero-filled
+        region, so images larger than memory (or than 4 GiB) can be filled block by block.
+        New pixels hold stored zeros: they read as 0, or as BZERO for the offset types
+        (int8: -128, uint16: 32768, uint32: 2**31, uint64: 2**63), as in any FITS reader.
+
+        ``dtype``: uint8, int16, int32, int64, float32, float64, or int8/uint16/uint32/uint64
+        (stored with the BZERO convention). ``header``: extra cards (mapping, FITSHeader, or
+        ``(key, value[, comment])`` tuples); BSCALE/BZERO there make an integer ``dtype`` the
+        stored type of a scaled image. ``blank``: the stored value that marks undefined
+        pixels (BLANK; integer images only).
+        """
+        stored = supported_dtype(dtype)
+        dims = _shape(shape, self.filename)
+        entries = _image_entries(self.filename, extname, extver, header)
+        layout = _layout(stored, entries, blank, self.filename)
+        return self._create_image(stored, dims, entries, layout)
+
+    def write_image(self, data: Any, *, dtype: Any = None, extname: str | None = None,
+                    extver: int | None = None, header: Any = None,
+                    blank: int | None = None) -> ImageHDU:
+        """Append an image HDU holding ``data`` (a numpy array or masked array).
+
+        ``dtype`` is the type the pixels read back as (default: ``data.dtype``); the other
+        arguments are those of :meth:`create_image_hdu`. The data is checked and converted
+        before the file changes.
+        """
+        array = data if isinstance(data, np.ma.MaskedArray) else np.asarray(data)
+        if array.ndim == 0:
+            raise FITSValueError(f"{self.filename}: image data needs at least one axis")
+        stored = supported_dtype(array.dtype if dtype is None else dtype)
+        entries = _image_entries(self.filename, extname, extver, header)
+        layout = _layout(stored, entries, blank, self.filename)
+        where = f"{self.filename}, new HDU"
+        buffer, bscale, bzero = prepare(array, layout, where)
+        hdu = self._create_image(stored, array.shape, entries, layout)
+        hdu._write_box((0,) * array.ndim, buffer, bscale, bzero)
+        return hdu
+
+    def write(self, data: Any, **kwargs: Any) -> HDU:
+        """Append an HDU holding ``data``, by its kind: numeric arrays (and masked arrays)
+        become images (:meth:`write_image`)."""
+        array = data if isinstance(data, np.ma.MaskedArray) else np.asarray(data)
+        if array.dtype.kind in "uif" and array.dtype.names is None:
+            return self.write_image(array, **kwargs)
+        raise FITSTypeError(f"{self.filename}: cannot write {type(data).__name__} of dtype "
+                        f"{array.dtype} as an image; FITS.write takes integer or float arrays")
+
+    # -- creating tables ----------------------------------------------------------------------
+
+    def create_table_hdu(self, columns: Sequence[tuple[str, str]], nrows: int = 0, *,
+                         extname: str | None = None, ascii: bool = False,
+                         units: Sequence[str | None] | None = None,
+                         header: Any = None) -> TableHDU:
+        """Append a table HDU (BINTABLE, or TABLE if ``ascii``) of ``nrows`` zeroed rows.
+
+        ``columns``: ``(name, TFORM)`` pairs, e.g. ``("FLUX", "E")``, ``("SPEC", "100D")``.
+        An empty file first gets an empty primary HDU. Like images, the rows are a sparse
+        region of the file until written.
+        """
+        f = self._handle(writing=True)
+        names = [str(name) for name, _ in columns]
+        formats = [str(form) for _, form in columns]
+        entries = _image_entries(self.filename, None, None, header)
+        if nrows < 0:
+            raise FITSValueError(f"{self.filename}: negative row count {nrows}")
+        with f.lock:
+            if f.num_hdus() == 0:
+                f.create_image_hdu(8, ())
+                f.finish_hdu()
+            index = f.create_table_hdu(names, formats, units, extname, int(nrows), ascii)
+            self._fill_new_hdu(f, index, entries)
+            hdu = self._hdu(index)
+        assert isinstance(hdu, TableHDU)
+        return hdu
+
+    def _create_image(self, stored: np.dtype, shape: tuple[int, ...], entries: list,
+                      layout: PixelLayout) -> ImageHDU:
+        f = self._handle(writing=True)
+        check_can_grow(self.filename, int(np.prod(shape, dtype=np.int64)) * stored.itemsize)
+        code = _OFFSET_CODES.get(stored, BITPIX_OF[stored])
+        if layout.blank is not None:
+            entries = [*entries, ("BLANK", layout.blank, "value of undefined pixels")]
+        with f.lock:
+            index = f.create_image_hdu(code, shape)
+            self._fill_new_hdu(f, index, entries)
+            hdu = self._hdu(index)
+        assert isinstance(hdu, ImageHDU)
+        return hdu
+
+    def _fill_new_hdu(self, f: FitsFile, index: int, entries: list) -> None:
+        """Write the extra cards of a new HDU, then let the file cover its data; on failure
+        the new HDU is deleted again."""
+        try:
+            for key, value, comment in entries:
+                write_card(f, key, value, comment)
+            f.finish_hdu()
+        except BaseException:
+            if f.current_hdu == index:
+                f.delete_hdu()
+            raise
+
+
+def _shape(shape: Sequence[int], filename: str) -> tuple[int, ...]:
+    dims = tuple(int(n) for n in shape)
+    if any(n < 0 for n in dims):
+        raise FITSValueError(f"{filename}: negative axis length in shape {dims}")
+    return dims
+
+
+def _image_entries(filename: str, extname: str | None, extver: int | None,
+                   header: Any) -> list[tuple[str, Any, str | None]]:
+    entries: list[tuple[str, Any, str | None]] = []
+    if extname is not None:
+        entries.append(("EXTNAME", str(extname), "extension name"))
+    if extver is not None:
+        entries.append(("EXTVER", int(extver), "extension version"))
+    if header is not None:
+        entries += entries_of(header)
+    check_entries(entries, filename, None)
+    return entries
+
+
+def _layout(stored: np.dtype, entries: list, blank: int | None, filename: str) -> PixelLayout:
+    """The layout the new image will have, checking that ``dtype``, the header's scaling
+    and ``blank`` agree."""
+    bitpix = BITPIX_OF[stored]
+    values = {k.strip().upper(): v for k, v, _ in entries}
+    offset = stored in _OFFSET_CODES
+    if offset and ("BSCALE" in values or "BZERO" in values):
+        raise FITSValueError(f"{filename}: {stored} images are stored with BZERO "
+                             f"{OFFSET_TYPES[bitpix][0]}; the header must not set BSCALE/BZERO")
+    if "BLANK" in values:
+        raise FITSValueError(f"{filename}: give BLANK with the blank= argument")
+    if blank is not None:
+        if stored.kind == "f":
+            raise FITSValueError(f"{filename}: BLANK applies to integer images only; float "
+                                 "images mark undefined pixels with NaN")
+        info = np.iinfo(STORED[bitpix])
+        if not info.min <= int(blank) <= info.max:
+            raise FITSValueError(f"{filename}: BLANK {blank} is outside the stored "
+                                 f"{STORED[bitpix]} range {info.min}..{info.max}")
+    try:
+        bscale = float(values.get("BSCALE", 1.0))
+        bzero = values.get("BZERO", OFFSET_TYPES[bitpix][0] if offset else 0)
+        bzero = bzero if isinstance(bzero, int) else float(bzero)
+    except (TypeError, ValueError):
+        raise FITSValueError(f"{filename}: BSCALE and BZERO must be numbers") from None
+    if bscale == 0:
+        raise FITSValueError(f"{filename}: BSCALE must not be 0")
+    return PixelLayout(bitpix, bscale, bzero, None if blank is None else int(blank))

@@ -1,0 +1,205 @@
+"""How an image's stored values map to the values users read and write.
+
+:class:`PixelLayout` is derived from BITPIX, BSCALE, BZERO and BLANK; :func:`prepare` turns
+user data into the buffer and scaling handed to CFITSIO, checking everything first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fitsbind._fitsfile import PIXEL_DTYPES
+from fitsbind.errors import FITSTypeError, FITSValueError
+
+#: BITPIX → dtype of the stored values (native byte order)
+STORED = {8: np.dtype(np.uint8), 16: np.dtype(np.int16), 32: np.dtype(np.int32),
+          64: np.dtype(np.int64), -32: np.dtype(np.float32), -64: np.dtype(np.float64)}
+
+#: BITPIX → (BZERO, dtype) of the unsigned (or, for BITPIX 8, signed-byte) convention
+OFFSET_TYPES = {8: (-128, np.dtype(np.int8)), 16: (1 << 15, np.dtype(np.uint16)),
+                32: (1 << 31, np.dtype(np.uint32)), 64: (1 << 63, np.dtype(np.uint64))}
+
+#: numpy dtype → the BITPIX that stores it (the offset types through BZERO)
+BITPIX_OF = {dtype: bitpix for bitpix, dtype in STORED.items()}
+BITPIX_OF.update({dtype: bitpix for bitpix, (_, dtype) in OFFSET_TYPES.items()})
+
+
+@dataclass(frozen=True)
+class PixelLayout:
+    """The stored and the physical form of an image's pixels.
+
+    ``stored`` is the dtype of the values on disk; ``dtype`` what ``read(scale=True)`` gives:
+    the unsigned dtype for the BZERO conventions (uint16/32/64, int8), float32 (BITPIX 8, 16)
+    or float64 (32, 64) for any other BSCALE/BZERO or a BLANK, else the stored dtype, as
+    astropy.io.fits reads them. ``blank`` is BLANK of an integer image.
+    """
+
+    bitpix: int
+    bscale: float = 1.0
+    bzero: float | int = 0
+    blank: int | None = None
+
+    @property
+    def stored(self) -> np.dtype:
+        return STORED[self.bitpix]
+
+    @property
+    def integer(self) -> bool:
+        return self.bitpix > 0
+
+    @property
+    def offset(self) -> bool:
+        """True for the unsigned / signed-byte BZERO conventions."""
+        return (self.integer and self.bscale == 1
+                and self.bzero == OFFSET_TYPES[self.bitpix][0])
+
+    @property
+    def scaled(self) -> bool:
+        """True when reading converts integers to floats (BSCALE/BZERO other than the offset
+        conventions, or a BLANK), or when a float image has BSCALE/BZERO."""
+        if self.offset:
+            return False
+        return self.bscale != 1 or self.bzero != 0 or (self.integer and self.blank is not None)
+
+    @property
+    def dtype(self) -> np.dtype:
+        if self.offset:
+            return OFFSET_TYPES[self.bitpix][1]
+        if self.scaled and self.integer:
+            return np.dtype(np.float32 if self.bitpix in (8, 16) else np.float64)
+        return self.stored
+
+    @classmethod
+    def from_header(cls, values: Any) -> PixelLayout:
+        """Layout from a header (anything with ``get``)."""
+        bitpix = int(values.get("BITPIX"))
+        if bitpix not in STORED:
+            raise FITSValueError(f"BITPIX {bitpix} is not a FITS value (8, 16, 32, 64, -32, -64)")
+        blank = values.get("BLANK") if bitpix > 0 else None
+        return cls(bitpix, float(values.get("BSCALE", 1.0)), _number(values.get("BZERO", 0)),
+                   None if blank is None else int(blank))
+
+
+def _number(value: Any) -> float | int:
+    # BZERO 2**63 must stay exact: keep integers as int
+    return value if isinstance(value, int) else float(value)
+
+
+def prepare(data: Any, layout: PixelLayout, where: str) -> tuple[np.ndarray, float, float]:
+    """Convert ``data`` for writing into an image with ``layout``; nothing is written here.
+
+    Returns ``(buffer, bscale, bzero)``: a C-contiguous native array of a CFITSIO pixel type
+    and the scaling CFITSIO must invert while writing it. Rules: data of the image's dtype is
+    written as is (unsigned types through BZERO); other integer data when every value fits;
+    float data into a scaled integer image is inverse-scaled and rounded, NaN becoming BLANK;
+    float data into an unscaled integer image is refused (TypeError); masked pixels of a
+    ``numpy.ma.MaskedArray`` become BLANK (integer images) or NaN (float images).
+    Raises TypeError or ValueError, naming ``where``, when the data cannot be stored exactly.
+    """
+    mask = None
+    if isinstance(data, np.ma.MaskedArray):
+        mask = np.ma.getmaskarray(data)
+        if not mask.any():
+            mask = None
+        data = data.data
+    array = np.asarray(data)
+    kind = array.dtype.kind
+    if kind not in "uif":
+        raise FITSTypeError(f"{where}: cannot store {array.dtype} data in an image "
+                        f"(BITPIX {layout.bitpix}); use integer or float data")
+
+    if layout.scaled and layout.integer and not (kind in "iu" and layout.bscale == 1
+                                                 and layout.bzero == 0):
+        return _to_scaled(array, mask, layout, where), 1.0, 0.0
+
+    # integers into an image whose only "scaling" is BLANK are stored exactly
+    target = layout.stored if layout.scaled and layout.integer else layout.dtype
+    if layout.integer:
+        if kind == "f":
+            raise FITSTypeError(
+                f"{where}: cannot write {array.dtype} data into an integer image "
+                f"({target}) without BSCALE/BZERO scaling; convert it first "
+                f"(e.g. data.astype({target.name!r})) or create a scaled image")
+        _check_range(array, target, where)
+    elif kind == "f" and target.itemsize < array.itemsize:
+        finite = array[np.isfinite(array)]
+        limit = np.finfo(target).max
+        if finite.size and (finite.max() > limit or finite.min() < -limit):
+            raise FITSValueError(f"{where}: values beyond the float32 range cannot be stored")
+    if mask is not None:
+        if layout.integer:
+            if layout.blank is None:
+                raise FITSValueError(f"{where}: masked pixels need a BLANK value; create the image "
+                                 "with blank=...")
+            fill = layout.blank + layout.bzero
+        else:
+            fill = np.nan
+        array = np.where(mask, np.asarray(fill, dtype=target), array.astype(target, copy=False))
+    buffer = np.ascontiguousarray(array, dtype=target)
+    if layout.offset:
+        return buffer, 1.0, float(layout.bzero)
+    return buffer, layout.bscale, float(layout.bzero)
+
+
+def _check_range(array: np.ndarray, target: np.dtype, where: str) -> None:
+    if np.can_cast(array.dtype, target, "safe") or array.size == 0:
+        return
+    info = np.iinfo(target)
+    low, high = int(array.min()), int(array.max())
+    if low < info.min or high > info.max:
+        raise FITSValueError(f"{where}: values {low}..{high} do not fit the image's {target} "
+                         f"range {info.min}..{info.max}")
+
+
+def _to_scaled(array: np.ndarray, mask: np.ndarray | None, layout: PixelLayout,
+               where: str) -> np.ndarray:
+    """Stored integers for physical values: round((x - BZERO) / BSCALE), NaN → BLANK."""
+    raw = np.array((array.astype(np.float64) - float(layout.bzero)) / layout.bscale, ndmin=1)
+    if mask is not None:
+        mask = mask.reshape(raw.shape)
+    nan = np.isnan(raw)
+    if mask is not None:
+        nan |= mask
+    if np.isinf(raw).any():
+        raise FITSValueError(f"{where}: infinite values cannot be stored in an integer image")
+    if nan.any() and layout.blank is None:
+        raise FITSValueError(f"{where}: NaN or masked values need a BLANK value in an integer "
+                         "image; create the image with blank=...")
+    raw = np.rint(raw)
+    valid = raw[~nan] if nan.any() else raw
+    info = np.iinfo(layout.stored)
+    if valid.size and (valid.min() < info.min or valid.max() > info.max):
+        low = valid.min() * layout.bscale + float(layout.bzero)
+        high = valid.max() * layout.bscale + float(layout.bzero)
+        raise FITSValueError(f"{where}: values {low:g}..{high:g} are outside what BSCALE "
+                         f"{layout.bscale:g} / BZERO {layout.bzero:g} can store in "
+                         f"BITPIX {layout.bitpix}")
+    raw[nan] = 0 if layout.blank is None else layout.blank
+    return np.ascontiguousarray(raw.astype(layout.stored).reshape(array.shape))
+
+
+def unscale(raw: np.ndarray, layout: PixelLayout) -> np.ndarray:
+    """Physical values (``layout.dtype``) of stored values, as CFITSIO computes them:
+    raw * BSCALE + BZERO in double precision; BLANK pixels become NaN in float results."""
+    if not (layout.scaled or layout.offset):
+        return raw
+    if layout.offset:
+        # exact: adding the offset flips the sign bit
+        bits = raw.view(f"u{raw.itemsize}")
+        return (bits ^ np.array(1 << (8 * raw.itemsize - 1), dtype=bits.dtype)).view(layout.dtype)
+    result = (raw.astype(np.float64) * layout.bscale + float(layout.bzero)).astype(layout.dtype)
+    if layout.blank is not None:
+        result[raw == layout.blank] = np.nan
+    return result
+
+
+def supported_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a native dtype fitsbind can store in an image, else TypeError."""
+    native = np.dtype(dtype).newbyteorder("=")
+    if native not in PIXEL_DTYPES:
+        raise FITSTypeError(f"images cannot hold {np.dtype(dtype)}; use one of "
+                        + ", ".join(sorted(str(d) for d in PIXEL_DTYPES)))
+    return native
