@@ -167,7 +167,8 @@ extensions = [
         "fitsbind._fitsfile",
         ["fitsbind/_fitsfile.pyx"],
         include_dirs=[numpy.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_21_API_VERSION")],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_21_API_VERSION"),
+                       ("_FILE_OFFSET_BITS", "64")],
     )
 ]
 

@@ -131,6 +131,7 @@ cdef extern from "fitsio.h" nogil:
     int ffdkinit(fitsfile **fptr, const char *filename, int *status)
     int ffclos(fitsfile *fptr, int *status)
     int ffflus(fitsfile *fptr, int *status)
+    int ffflsh(fitsfile *fptr, int clearbuf, int *status)
     int fffree(void *value, int *status)
 
     # HDUs

@@ -3,12 +3,13 @@
 
 Threading contract
 ------------------
-* Each open file has one re-entrant lock, shared by every ``FitsFile`` open on the same path
-  (keyed by its resolved real path). CFITSIO shares one internal file structure between handles
-  opened on the same file, so a lock per handle would not be enough. Every method takes the lock,
-  so concurrent calls on one handle, or on two handles of one file, run one after the other.
+* Each open file has one re-entrant lock, shared by every ``FitsFile`` open on the same file
+  (keyed by device and inode, so every path and link to it shares the lock). CFITSIO shares
+  one internal file structure between handles opened on the same file, so a lock per handle
+  would not be enough. Every method takes the lock, so concurrent calls on one handle, or on
+  two handles of one file, run one after the other.
 * Calls that may touch the disk at length (open, close, flush, moving between HDUs, counting
-  HDUs, checksums; pixel and row I/O later) release the GIL while CFITSIO works, so threads
+  HDUs, checksums, pixel I/O) release the GIL while CFITSIO works, so threads
   working on *different* files run in parallel. Cheap header calls keep the GIL.
 * CFITSIO is built reentrant: its global tables are guarded by its own mutex.
 * CFITSIO keeps one process-wide stack of error messages. The detail lines attached to an
@@ -177,10 +178,10 @@ cdef object _error(int status, str what, str filename, object hdu, dict override
 # One lock per file on disk (see the threading contract above).
 
 _registry_lock = threading.Lock()
-_file_locks = {}   # real path -> [RLock, number of open handles]
+_file_locks = {}   # (st_dev, st_ino) -> [RLock, number of open handles]
 
 
-cdef object _acquire_file_lock(str key):
+cdef object _acquire_file_lock(object key):
     with _registry_lock:
         entry = _file_locks.get(key)
         if entry is None:
@@ -189,7 +190,7 @@ cdef object _acquire_file_lock(str key):
         return entry[0]
 
 
-cdef void _release_file_lock(str key):
+cdef void _release_file_lock(object key):
     if _registry_lock is None:   # interpreter shutdown
         return
     with _registry_lock:
@@ -421,15 +422,18 @@ cdef class FitsFile:
 
     cdef fitsfile *_ptr
     cdef object _lock
-    cdef str _lock_key
+    cdef object _lock_key       # (st_dev, st_ino) of the file, or its path if it has none
     cdef readonly str filename
     cdef readonly bint writable
+    cdef int _raw_fd            # own descriptor for raw data I/O; -1 not yet opened, -2 none
+    cdef tuple _identity        # (st_dev, st_ino) of the file when CFITSIO opened it
     cdef object __weakref__
 
     def __cinit__(self, token):
         if token is not _FACTORY:
             raise TypeError("FitsFile objects are made by open_file() and create_file()")
         self._ptr = NULL
+        self._raw_fd = -1
 
     def __dealloc__(self):
         cdef int status = 0
@@ -445,6 +449,7 @@ cdef class FitsFile:
             ffclos(ptr, &status)
         if status:
             ffcmsg()
+        self._close_raw_fd()
         if self._lock_key is not None:
             _release_file_lock(self._lock_key)
 
@@ -478,6 +483,54 @@ cdef class FitsFile:
         cdef int n = 0
         ffghdn(self._ptr, &n)
         return n - 1
+
+    cdef void _close_raw_fd(self):
+        if self._raw_fd >= 0:
+            try:
+                os.close(self._raw_fd)
+            except OSError:
+                pass
+        self._raw_fd = -2
+
+    cdef void _open_raw_fd(self):
+        """Open fitsbind's descriptor for raw I/O if the file is plain FITS on disk (not
+        gzip) and still the file CFITSIO opened (same device and inode)."""
+        self._raw_fd = -2   # tried: -2 means "not available"
+        try:
+            fd = os.open(self.filename, os.O_RDWR if self.writable else os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == self._identity and os.pread(fd, 6, 0) == b"SIMPLE":
+                self._raw_fd = fd
+                return
+        except OSError:
+            pass
+        os.close(fd)
+
+    def raw_access(self, bint writing=False):
+        """``(fd, data start)`` for raw I/O on the current HDU's data, or None when the file
+        is not plain FITS on disk (gzip-compressed). CFITSIO's buffers are written out first,
+        and before writing also emptied, so neither side sees stale bytes."""
+        cdef int status = 0
+        cdef LONGLONG head = 0, data = 0, end = 0
+        with self._lock:
+            if writing:
+                self._require_writable()
+            else:
+                self._require_open()
+            if self._raw_fd == -1:
+                self._open_raw_fd()
+            if self._raw_fd < 0:
+                return None
+            ffghadll(self._ptr, &head, &data, &end, &status)
+            if status == 0:
+                with nogil:
+                    ffflsh(self._ptr, 1 if writing else 0, &status)
+            if status:
+                raise self._fail(status, "flushing before direct data I/O")
+            return self._raw_fd, data
 
     cdef object _fail(self, int status, str what, dict overrides=None):
         hdu = self._current() if self._ptr != NULL else None
@@ -560,6 +613,7 @@ cdef class FitsFile:
                 return
             hdu = self._current()
             self._ptr = NULL
+            self._close_raw_fd()
             with nogil:
                 ffclos(ptr, &status)   # frees the handle even when it fails
             _release_file_lock(self._lock_key)
@@ -1299,6 +1353,255 @@ cdef bint _contiguous_box(list naxes, long *blc, long *trc, long *inc, int naxis
 
 
 # ---------------------------------------------------------------------------------------------
+# Raw data I/O. For uncompressed files on disk, pixels whose conversion is only a byte swap
+# (plus a sign-bit flip for the BZERO offset types) are moved with pread/pwrite by fitsbind,
+# in parallel chunks, instead of through CFITSIO's 2880-byte record buffers. CFITSIO still
+# decides every offset; its buffers are flushed (and, before writing, emptied) first.
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    #include <errno.h>
+    #include <unistd.h>
+
+    /* dst[i] = stored (big-endian) <-> native conversion of n items; flip toggles the sign
+       bit of the native value (the BZERO offset types); dst may equal src. One branch-free
+       loop per item size, so the compiler vectorizes it. */
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    #define FITSBIND_BSWAP(bits, v) (v)
+    #else
+    #define FITSBIND_BSWAP(bits, v) __builtin_bswap##bits(v)
+    #endif
+    #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+    #if __has_attribute(target_clones)
+    /* byte shuffles (SSSE3/AVX2) vectorize the swap; the loader picks what the CPU has */
+    #define FITSBIND_CLONES __attribute__((target_clones("default", "ssse3", "avx2")))
+    #endif
+    #endif
+    #ifndef FITSBIND_CLONES
+    #define FITSBIND_CLONES
+    #endif
+    #define FITSBIND_CONVERT_LOOP(bits)                                                  \
+        FITSBIND_CLONES                                                                  \
+        static void fitsbind_convert##bits(const char *src, char *dst, Py_ssize_t n,     \
+                                           uint##bits##_t pre, uint##bits##_t post)     \
+        {                                                                                \
+            Py_ssize_t i;                                                                \
+            uint##bits##_t v;                                                            \
+            for (i = 0; i < n; i++) {                                                    \
+                memcpy(&v, src + i * (bits / 8), bits / 8);                              \
+                v = FITSBIND_BSWAP(bits, (uint##bits##_t)(v ^ pre)) ^ post;              \
+                memcpy(dst + i * (bits / 8), &v, bits / 8);                              \
+            }                                                                            \
+        }
+    FITSBIND_CONVERT_LOOP(16)
+    FITSBIND_CONVERT_LOOP(32)
+    FITSBIND_CONVERT_LOOP(64)
+
+    static void fitsbind_convert(const char *src, char *dst, Py_ssize_t n, int itemsize,
+                                 int flip, int to_disk)
+    {
+        Py_ssize_t i;
+        if (itemsize == 1) {
+            uint8_t m = flip ? 0x80 : 0;
+            for (i = 0; i < n; i++) ((uint8_t *)dst)[i] = ((const uint8_t *)src)[i] ^ m;
+        } else if (itemsize == 2) {
+            uint16_t m = flip ? 0x8000u : 0;
+            fitsbind_convert16(src, dst, n, to_disk ? m : 0, to_disk ? 0 : m);
+        } else if (itemsize == 4) {
+            uint32_t m = flip ? 0x80000000u : 0;
+            fitsbind_convert32(src, dst, n, to_disk ? m : 0, to_disk ? 0 : m);
+        } else {
+            uint64_t m = flip ? 0x8000000000000000ull : 0;
+            fitsbind_convert64(src, dst, n, to_disk ? m : 0, to_disk ? 0 : m);
+        }
+    }
+
+    /* all of nbytes at offset, or -1 with errno set (0 for a read past the end) */
+    static int fitsbind_pread_all(int fd, char *buf, int64_t nbytes, int64_t offset)
+    {
+        while (nbytes > 0) {
+            ssize_t got = pread(fd, buf, nbytes > (1 << 30) ? (1 << 30) : (size_t)nbytes,
+                                (off_t)offset);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) { if (got == 0) errno = 0; return -1; }
+            buf += got; nbytes -= got; offset += got;
+        }
+        return 0;
+    }
+
+    static int fitsbind_pwrite_all(int fd, const char *buf, int64_t nbytes, int64_t offset)
+    {
+        while (nbytes > 0) {
+            ssize_t put = pwrite(fd, buf, nbytes > (1 << 30) ? (1 << 30) : (size_t)nbytes,
+                                 (off_t)offset);
+            if (put < 0 && errno == EINTR) continue;
+            if (put <= 0) return -1;
+            buf += put; nbytes -= put; offset += put;
+        }
+        return 0;
+    }
+    """
+    void fitsbind_convert(const char *src, char *dst, Py_ssize_t n, int itemsize, int flip,
+                          int to_disk) nogil
+    int fitsbind_pread_all(int fd, char *buf, long long nbytes, long long offset) nogil
+    int fitsbind_pwrite_all(int fd, const char *buf, long long nbytes, long long offset) nogil
+
+from libc.errno cimport errno
+from libc.stdlib cimport free, malloc
+
+DEF CONVERT_CHUNK = 1 << 20   # bytes converted per pwrite
+
+
+cdef class _Box:
+    """A box of pixels in an image, as C arrays (numpy axis order), walked run by run.
+
+    A run is a stretch of pixels contiguous in the file: one row along the fastest axis,
+    or several whole trailing axes merged when the box covers them fully.
+    """
+    cdef int ndim, outer, itemsize
+    cdef long long datastart, run, step
+    cdef long long *strides
+    cdef long long *starts
+    cdef long long *counts
+    cdef long long *steps
+    cdef long long *index
+
+    def __cinit__(self, long long datastart, shape, starts, counts, steps, int itemsize):
+        cdef int k, n = len(shape)
+        self.ndim = n
+        self.itemsize = itemsize
+        self.datastart = datastart
+        self.strides = <long long *>PyMem_Malloc(5 * max(n, 1) * sizeof(long long))
+        if self.strides == NULL:
+            raise MemoryError()
+        self.starts = self.strides + n
+        self.counts = self.starts + n
+        self.steps = self.counts + n
+        self.index = self.steps + n
+        cdef long long stride = 1
+        for k in range(n - 1, -1, -1):
+            self.strides[k] = stride
+            stride *= shape[k]
+            self.starts[k] = starts[k]
+            self.counts[k] = counts[k]
+            self.steps[k] = steps[k]
+            self.index[k] = 0
+        # merge trailing axes the box covers whole into one run
+        self.run = self.counts[n - 1]
+        self.step = self.steps[n - 1]
+        self.outer = n - 1
+        if self.step == 1:
+            while (self.outer > 0 and self.starts[self.outer] == 0
+                   and self.counts[self.outer] == shape[self.outer]
+                   and self.steps[self.outer - 1] == 1):
+                self.outer -= 1
+                self.run *= self.counts[self.outer]
+
+    def __dealloc__(self):
+        PyMem_Free(self.strides)
+
+    cdef long long nruns(self) noexcept nogil:
+        cdef long long n = 1
+        cdef int k
+        for k in range(self.outer):
+            n *= self.counts[k]
+        return n
+
+    cdef long long offset(self) noexcept nogil:
+        """Byte offset of the current run; then step the odometer to the next run."""
+        cdef long long pixel = self.starts[self.outer] * self.strides[self.outer]
+        cdef int k
+        for k in range(self.outer):
+            pixel += (self.starts[k] + self.index[k] * self.steps[k]) * self.strides[k]
+        for k in range(self.outer - 1, -1, -1):
+            self.index[k] += 1
+            if self.index[k] < self.counts[k]:
+                break
+            self.index[k] = 0
+        return self.datastart + pixel * self.itemsize
+
+
+def raw_read_box(int fd, long long datastart, shape, starts, counts, steps, bint flip,
+                 cnp.ndarray out, long long first=0) -> None:
+    """Read a box of stored pixels (numpy axis order: first pixel, pixels and step per axis;
+    steps positive) into ``out`` from pixel ``first`` on, converting to native order.
+
+    ``out`` is C-contiguous and native-endian, of the stored item size. A box reaching past
+    the end of the file raises FITSError. The GIL is released throughout, so boxes may be
+    read from several threads.
+    """
+    cdef _Box box = _Box(datastart, shape, starts, counts, steps, out.itemsize)
+    cdef int itemsize = out.itemsize, failed = 0, err = 0, j
+    cdef long long r, nruns = box.nruns(), off, span = 0, k
+    cdef char *dst = <char *>cnp.PyArray_DATA(out) + first * itemsize
+    cdef char *tmp = NULL
+    if box.step != 1:
+        span = ((box.run - 1) * box.step + 1) * itemsize
+        tmp = <char *>malloc(span)
+        if tmp == NULL:
+            raise MemoryError("no memory for a strided read")
+    with nogil:
+        for r in range(nruns):
+            off = box.offset()
+            if box.step == 1:
+                if fitsbind_pread_all(fd, dst, box.run * itemsize, off):
+                    failed = 1
+                    err = errno
+                    break
+            else:
+                if fitsbind_pread_all(fd, tmp, span, off):
+                    failed = 1
+                    err = errno
+                    break
+                for k in range(box.run):
+                    for j in range(itemsize):
+                        dst[k * itemsize + j] = tmp[k * box.step * itemsize + j]
+            fitsbind_convert(dst, dst, box.run, itemsize, flip, 0)
+            dst += box.run * itemsize
+        free(tmp)
+    if failed:
+        if err == 0:
+            raise FITSError("file is truncated: pixel data ends before the image does")
+        raise OSError(err, os.strerror(err))
+
+
+def raw_write_box(int fd, long long datastart, shape, corner, bint flip, cnp.ndarray data,
+                  long long first=0, counts=None) -> None:
+    """Write ``data`` (C-contiguous, native-endian, the stored item size) from its pixel
+    ``first`` on as the box of ``counts`` pixels (default ``data.shape``) whose first pixel is
+    ``corner``, converting to stored order. The GIL is released throughout."""
+    if counts is None:
+        counts = (<object>data).shape
+    cdef _Box box = _Box(datastart, shape, corner, counts, (1,) * len(shape), data.itemsize)
+    cdef int itemsize = data.itemsize, failed = 0, err = 0
+    cdef long long r, nruns = box.nruns(), off, done, chunk, per = CONVERT_CHUNK // itemsize
+    cdef const char *src = <const char *>cnp.PyArray_DATA(data) + first * itemsize
+    cdef char *tmp = <char *>malloc(CONVERT_CHUNK)
+    if tmp == NULL:
+        raise MemoryError("no memory for a conversion buffer")
+    with nogil:
+        for r in range(nruns):
+            off = box.offset()
+            done = 0
+            while done < box.run:
+                chunk = min(per, box.run - done)
+                fitsbind_convert(src + done * itemsize, tmp, chunk, itemsize, flip, 1)
+                if fitsbind_pwrite_all(fd, tmp, chunk * itemsize, off + done * itemsize):
+                    failed = 1
+                    err = errno
+                    break
+                done += chunk
+            if failed:
+                break
+            src += box.run * itemsize
+        free(tmp)
+    if failed:
+        raise OSError(err, os.strerror(err))
+
+
+# ---------------------------------------------------------------------------------------------
 # Factories
 
 cdef bytes _c_path(object path):
@@ -1352,9 +1655,16 @@ cdef object _open_error(int status, str name, bint writing):
 
 
 cdef FitsFile _new_handle(object path):
+    """A handle not yet open; its lock key and identity are the file's device and inode (one
+    lock per file, whatever the path or link it is reached by)."""
     cdef FitsFile handle = FitsFile.__new__(FitsFile, _FACTORY)
     handle.filename = os.fsdecode(os.fspath(path))
-    handle._lock_key = os.path.realpath(handle.filename)
+    try:
+        st = os.stat(handle.filename)
+        handle._lock_key = handle._identity = (st.st_dev, st.st_ino)
+    except OSError:
+        handle._lock_key = os.path.abspath(handle.filename)
+        handle._raw_fd = -2
     return handle
 
 
@@ -1429,8 +1739,13 @@ def create_file(path, bint overwrite=False) -> FitsFile:
         elif not os.access(parent, os.W_OK):
             overrides[status] = FITSPermissionError
         raise _error(status, "creating", name, None, overrides)
+    # the file exists now: move to the lock every other handle on it will use
+    st = os.stat(name)
+    handle._identity = (st.st_dev, st.st_ino)
+    handle._raw_fd = -1
+    handle._lock = _acquire_file_lock(handle._identity)
+    _release_file_lock(handle._lock_key)
+    handle._lock_key = handle._identity
     handle._ptr = ptr
-    handle._lock = lock
     handle.writable = True
-    # realpath of a file that did not exist before may differ once it exists (symlinked dirs)
     return handle

@@ -219,3 +219,39 @@ def test_flush_makes_data_visible_to_other_readers(tmp_path: Path) -> None:
         f.write_image(np.arange(10, dtype=np.int32))
         f.flush()
         assert afits.getdata(path).tolist() == list(range(10))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.uint16, np.int8, np.int32])
+def test_large_boxes_use_two_threads_and_agree_with_astropy(tmp_path: Path, dtype) -> None:
+    """Boxes past 8 MiB are moved by fitsbind's two I/O threads; every layout must agree."""
+    path = tmp_path / "threads.fits"
+    rng = np.random.default_rng(7)
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
+    data = (rng.integers(info.min, info.max, (1500, 1400), endpoint=True).astype(dtype)
+            if info else rng.standard_normal((1500, 1400)).astype(dtype))
+    with fitsbind.FITS(path, "w+") as f:
+        f.write_image(np.zeros(3, np.int16))
+        hdu = f.write_image(data, extname="BIG")
+        f.write_image(np.arange(5, dtype=np.int16), extname="AFTER")
+        np.testing.assert_array_equal(hdu.read(), data)
+        hdu[100:1400, 7:1307] = data[:1300, :1300]
+        expected = data.copy()
+        expected[100:1400, 7:1307] = data[:1300, :1300]
+        np.testing.assert_array_equal(hdu[::-1, 3:], expected[::-1, 3:])
+    with afits.open(path) as hdul:
+        np.testing.assert_array_equal(hdul["BIG"].data, expected)
+        assert hdul["AFTER"].data.tolist() == list(range(5))
+
+
+def test_gzip_compressed_file_reads_through_cfitsio(tmp_path: Path) -> None:
+    import gzip
+
+    plain = tmp_path / "plain.fits"
+    data = np.arange(600, dtype=np.uint16).reshape(20, 30) * 100
+    afits.HDUList([afits.PrimaryHDU(), afits.ImageHDU(data, name="SCI")]).writeto(plain)
+    packed = tmp_path / "packed.fits.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    with fitsbind.FITS(packed) as f:
+        np.testing.assert_array_equal(f["SCI"].read(), data)
+        np.testing.assert_array_equal(f["SCI"][3:9:2, ::-4], data[3:9:2, ::-4])
+        assert f["SCI"].read(scale=False).dtype == np.int16

@@ -90,6 +90,15 @@ class FITSHeader:
         name = normalize_key(key)
         if name in COMMENTARY:
             return [c.value for c in self._load() if c.keyword.upper() == name]
+        if self._cards is None:
+            # one keyword from a header not parsed yet: let CFITSIO find it
+            try:
+                with self._hdu._selected() as f:
+                    return f.read_key(name)[0]
+            except KeyError:
+                raise FITSKeyError(f"{self._where()}: keyword {key!r} not found",
+                                   filename=self._hdu._fits.filename,
+                                   hdu=self._hdu.index) from None
         card = self._find(name)
         if card is None:
             raise FITSKeyError(f"{self._where()}: keyword {key!r} not found",

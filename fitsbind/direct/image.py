@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from fitsbind.direct import rawio
 from fitsbind.direct.hdu import HDU
 from fitsbind.direct.pixels import PixelLayout, prepare, unscale
 from fitsbind.direct.sections import Selection, select
@@ -29,6 +30,7 @@ class ImageHDU(HDU):
         super().__init__(fits, index)
         self._layout: PixelLayout | None = None
         self._shape: tuple[int, ...] | None = None
+        self._complete = -1   # data bytes known to be present in the file
 
     # -- geometry and types -------------------------------------------------------------------
 
@@ -47,6 +49,7 @@ class ImageHDU(HDU):
     def _invalidate(self) -> None:
         self._layout = None
         self._shape = None
+        self._complete = -1
         self.header._invalidate()
 
     def _before_header_change(self, name: str) -> None:
@@ -118,10 +121,17 @@ class ImageHDU(HDU):
         raw = not scale or (mask_blank and layout.integer and layout.blank is not None)
         box = np.empty(sel.box_shape, dtype=layout.stored if raw else layout.dtype)
         if not sel.empty:
-            nan_nulls = not raw and layout.scaled and layout.integer and layout.blank is not None
-            bscale, bzero = (1.0, 0.0) if raw else (layout.bscale, float(layout.bzero))
             with self._selected() as f:
-                f.read_pixels(box, *sel.fits_box(), bscale, bzero, nan_nulls)
+                # stored values, and the offset types, only need a byte swap (and a flip)
+                access = f.raw_access() if raw or not layout.scaled else None
+                if access is not None:
+                    rawio.read_box(*access, shape, sel.starts, sel.box_shape, sel.steps, box,
+                                   flip=not raw and layout.offset)
+                else:
+                    nan_nulls = (not raw and layout.scaled and layout.integer
+                                 and layout.blank is not None)
+                    bscale, bzero = (1.0, 0.0) if raw else (layout.bscale, float(layout.bzero))
+                    f.read_pixels(box, *sel.fits_box(), bscale, bzero, nan_nulls)
         data = sel.to_result(box)
         if not mask_blank:
             return data
@@ -135,12 +145,15 @@ class ImageHDU(HDU):
 
     def _check_complete(self, layout: PixelLayout, shape: tuple[int, ...]) -> None:
         nbytes = int(np.prod(shape, dtype=np.int64)) * layout.stored.itemsize
+        if self._complete == nbytes:
+            return   # checked before; a later truncation shows as a short read
         with self._selected() as f:
             missing = f.data_missing(nbytes)
         if missing:
             raise FITSError(f"{self._where()}: file is truncated: the image needs {nbytes} "
                             f"data bytes but the last {missing} are missing",
                             filename=self._fits.filename, hdu=self._index)
+        self._complete = nbytes
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -237,9 +250,17 @@ class ImageHDU(HDU):
                    bzero: float) -> None:
         if buffer.size == 0:
             return
-        blc = [c + 1 for c in reversed(corner)]
-        trc = [c + n for c, n in zip(reversed(corner), reversed(buffer.shape))]
+        layout, shape = self._info()
+        plain = (bscale, bzero) == (1.0, 0.0) and buffer.dtype == layout.stored
+        offset = (layout.offset and buffer.dtype == layout.dtype
+                  and (bscale, bzero) == (1.0, float(layout.bzero)))
         with self._selected(writing=True) as f:
+            access = f.raw_access(writing=True) if plain or offset else None
+            if access is not None:
+                rawio.write_box(*access, shape, corner, buffer, flip=offset)
+                return
+            blc = [c + 1 for c in reversed(corner)]
+            trc = [c + n for c, n in zip(reversed(corner), reversed(buffer.shape))]
             f.write_pixels(buffer, blc, trc, bscale, bzero)
 
 
