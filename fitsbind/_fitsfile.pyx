@@ -868,13 +868,8 @@ cdef class FitsFile:
     def data_missing(self, LONGLONG nbytes) -> int:
         """Bytes of the current HDU's first ``nbytes`` data bytes that lie beyond the end of
         the file (0 when the file holds them all: it is not truncated there)."""
-        cdef int status = 0
-        cdef LONGLONG head = 0, data = 0, end = 0
         with self._lock:
-            self._require_open()
-            ffghadll(self._ptr, &head, &data, &end, &status)
-            if status:
-                raise self._fail(status, "reading the HDU's byte offsets")
+            data = self.hdu_offsets()[1]
             return max(0, data + nbytes - self._ptr.Fptr.logfilesize)
 
     def resize_image(self, shape) -> None:
