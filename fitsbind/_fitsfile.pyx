@@ -159,7 +159,11 @@ cdef object _error(int status, str what, str filename, object hdu, dict override
     status_text = text.decode("latin-1").strip()
     messages = _pop_messages()
     cls = None
-    if overrides is not None:
+    if any("find the END keyword" in m for m in messages):
+        # CFITSIO reports a header without END as running off the end of the file
+        what += ": a header has no END card"
+        cls = FITSError
+    if cls is None and overrides is not None:
         cls = overrides.get(status)
     if cls is None:
         cls = _STATUS_CLASSES.get(status, FITSError)
@@ -566,7 +570,36 @@ cdef class FitsFile:
             if status == 0 and nexist > 0:
                 n = self._current() + 1
             ffcmsg()
+        self._check_unreadable_tail(n)
         return n
+
+    cdef int _check_unreadable_tail(self, int n, bint checking_open=False) except -1:
+        """ffthdu stops counting at an HDU it cannot read (a header without END, say) as if
+        the file ended there; raise instead of hiding that HDU. Writable handles check once,
+        when the file is opened: HDUs appended later would overwrite the unreadable one."""
+        cdef int status = 0
+        cdef LONGLONG head = 0, data = 0, end = 0
+        if n == 0 or (self.writable and not checking_open):
+            return 0
+        before = self._current()
+        ffmahd(self._ptr, n, NULL, &status)
+        if status == 0:
+            ffghadll(self._ptr, &head, &data, &end, &status)
+        self._restore(before)
+        ffcmsg()
+        if status or self._ptr.Fptr.logfilesize < end + 2880:
+            return 0
+        with open(self.filename, "rb") as f:
+            f.seek(end)
+            start = f.read(9)
+        if start == b"XTENSION=":
+            ffmahd(self._ptr, n + 1, NULL, &status)
+            exc = _error(status, f"reading the header of HDU {n}", self.filename, n) if status \
+                else None
+            self._restore(before)
+            if exc is not None:
+                raise exc
+        return 0
 
     cdef object _truncation_error(self):
         """A FITSError if the file on disk is shorter than its last HDU claims, else None."""
@@ -1696,6 +1729,13 @@ def open_file(path, str mode="r") -> FitsFile:
     handle._ptr = ptr
     handle._lock = lock
     handle.writable = iomode == IOMODE_READWRITE
+    if handle.writable:
+        try:
+            with lock:
+                handle._check_unreadable_tail(handle._count(), True)
+        except BaseException:
+            handle.close()
+            raise
     return handle
 
 

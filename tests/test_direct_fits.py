@@ -173,6 +173,26 @@ def test_missing_end_card(three: Path) -> None:
         f[0]
 
 
+@pytest.mark.parametrize("which", ["last", "only"])
+@pytest.mark.parametrize("mode", ["r", "r+"])
+def test_missing_end_card_in_last_hdu(tmp_path: Path, which: str, mode: str) -> None:
+    """CFITSIO would count the HDUs before the broken one and stop; fitsbind says why, and an
+    r+ handle never gets to append over the unreadable HDU."""
+    path = tmp_path / "noend.fits"
+    hdus = [afits.PrimaryHDU(np.arange(4, dtype=np.int16))]
+    if which == "last":
+        hdus.append(afits.ImageHDU(np.arange(3.0), name="X"))
+    afits.HDUList(hdus).writeto(path)
+    raw = bytearray(path.read_bytes())
+    end = raw.rindex(b"END" + b" " * 77)
+    raw[end:end + 3] = b"   "
+    path.write_bytes(bytes(raw))
+    with pytest.raises(fitsbind.FITSError, match="no END card"):
+        with fitsbind.FITS(path, mode) as f:
+            len(f)
+    assert path.read_bytes() == bytes(raw)
+
+
 def test_truncated_data(tmp_path: Path) -> None:
     path = tmp_path / "cut.fits"
     with fitsbind.FITS(path, "w+") as f:
