@@ -1479,7 +1479,7 @@ cdef extern from *:
 from libc.errno cimport errno
 from libc.stdlib cimport free, malloc
 
-DEF CONVERT_CHUNK = 1 << 20   # bytes converted per pwrite
+DEF CONVERT_CHUNK = 1 << 20   # bytes converted per step, while they are in the CPU cache
 
 
 cdef class _Box:
@@ -1562,7 +1562,8 @@ def raw_read_box(int fd, long long datastart, shape, starts, counts, steps, bint
     """
     cdef _Box box = _Box(datastart, shape, starts, counts, steps, out.itemsize)
     cdef int itemsize = out.itemsize, failed = 0, err = 0, j
-    cdef long long r, nruns = box.nruns(), off, span = 0, k
+    cdef long long r, nruns = box.nruns(), off, span = 0, k, done, chunk
+    cdef long long per = CONVERT_CHUNK // itemsize
     cdef char *dst = <char *>cnp.PyArray_DATA(out) + first * itemsize
     cdef char *tmp = NULL
     if box.step != 1:
@@ -1574,9 +1575,19 @@ def raw_read_box(int fd, long long datastart, shape, starts, counts, steps, bint
         for r in range(nruns):
             off = box.offset()
             if box.step == 1:
-                if fitsbind_pread_all(fd, dst, box.run * itemsize, off):
-                    failed = 1
-                    err = errno
+                # convert each piece while it is still in the CPU cache
+                done = 0
+                while done < box.run:
+                    chunk = min(per, box.run - done)
+                    if fitsbind_pread_all(fd, dst + done * itemsize, chunk * itemsize,
+                                          off + done * itemsize):
+                        failed = 1
+                        err = errno
+                        break
+                    fitsbind_convert(dst + done * itemsize, dst + done * itemsize, chunk,
+                                     itemsize, flip, 0)
+                    done += chunk
+                if failed:
                     break
             else:
                 if fitsbind_pread_all(fd, tmp, span, off):
@@ -1586,7 +1597,7 @@ def raw_read_box(int fd, long long datastart, shape, starts, counts, steps, bint
                 for k in range(box.run):
                     for j in range(itemsize):
                         dst[k * itemsize + j] = tmp[k * box.step * itemsize + j]
-            fitsbind_convert(dst, dst, box.run, itemsize, flip, 0)
+                fitsbind_convert(dst, dst, box.run, itemsize, flip, 0)
             dst += box.run * itemsize
         free(tmp)
     if failed:

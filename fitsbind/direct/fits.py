@@ -128,9 +128,6 @@ class FITS:
                     raise IndexError(f"{self.filename}: HDU index {key} out of range "
                                      f"({count} HDUs)")
                 index += count
-            if index not in self._hdus:
-                with f.lock:
-                    f.move_to(index)
             return self._hdu(index)
         if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str):
             name, extver = key
@@ -157,12 +154,12 @@ class FITS:
         if hdu is None:
             f = self._handle()
             with f.lock:
-                f.move_to(index)
+                hdutype = f.move_to(index)
                 f.check_end()
-                if f.hdu_type == HDU_IMAGE:
-                    hdu = ImageHDU(self, index)
-                else:
-                    hdu = TableHDU(self, index, ascii=f.hdu_type == HDU_ASCII_TABLE)
+            if hdutype == HDU_IMAGE:
+                hdu = ImageHDU(self, index)
+            else:
+                hdu = TableHDU(self, index, ascii=hdutype == HDU_ASCII_TABLE)
             self._hdus[index] = hdu
         return hdu
 
