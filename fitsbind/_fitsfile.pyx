@@ -39,6 +39,7 @@ from fitsbind.errors import (
     FITSKeyError,
     FITSMemoryError,
     FITSPermissionError,
+    FITSTypeError,
     FITSValueError,
 )
 
@@ -233,6 +234,10 @@ cdef bytes _keyname(object name):
         if c in raw:
             # CFITSIO reads these as wildcards
             raise ValueError(f"keyword name {name!r} contains {chr(c)!r}, which is not allowed")
+    stripped = raw.strip()
+    if (len(stripped) > 8 or b" " in stripped) and not stripped.upper().startswith(b"HIERARCH "):
+        # explicit: CFITSIO's implicit HIERARCH drops characters of CONTINUE'd strings
+        return b"HIERARCH " + stripped
     return raw
 
 
@@ -1173,9 +1178,21 @@ cdef class FitsFile:
         (written with the fewest digits that read back exactly), complex, str (CONTINUE cards
         past 68 characters). Names longer than 8 characters become HIERARCH cards.
         """
+        try:
+            self._write_key(name, value, comment, append)
+        except (ValueError, OverflowError, TypeError) as exc:
+            if isinstance(exc, FITSError) or self._ptr == NULL:
+                raise
+            hdu = self._current()
+            cls = FITSTypeError if isinstance(exc, TypeError) else FITSValueError
+            raise cls(f"{self.filename}, HDU {hdu}: {exc}", filename=self.filename,
+                      hdu=hdu) from None
+
+    cdef int _write_key(self, name, value, comment, bint append) except -1:
         cdef int status = 0, decimals = 0
         cdef double pair[2]
         cdef long long ivalue = 0
+        cdef char card[FLEN_CARD]
         cdef bytes key = _keyname(name)
         cdef bytes b_comment = _ascii(comment, "comment") if comment is not None else None
         cdef const char *c_comment = <const char *>b_comment if b_comment is not None else NULL
@@ -1187,13 +1204,13 @@ cdef class FitsFile:
             kind = "l"
         elif isinstance(value, numbers.Integral):
             if not -2**63 <= int(value) < 2**63:
-                raise OverflowError(f"{self.filename}: keyword {str(name)!r}: integer {value} "
+                raise OverflowError(f"keyword {str(name)!r}: integer {value} "
                                     "does not fit in 64 bits")
             ivalue = int(value)
             kind = "j"
         elif isinstance(value, numbers.Real):
             if not math.isfinite(float(value)):
-                raise ValueError(f"{self.filename}: keyword {str(name)!r}: {value} cannot be "
+                raise ValueError(f"keyword {str(name)!r}: {value} cannot be "
                                  "stored; FITS header values must be finite")
             pair[0] = float(value)
             decimals = _decimals(pair[0])
@@ -1202,7 +1219,7 @@ cdef class FitsFile:
             pair[0] = value.real
             pair[1] = value.imag
             if not (math.isfinite(pair[0]) and math.isfinite(pair[1])):
-                raise ValueError(f"{self.filename}: keyword {str(name)!r}: {value} cannot be "
+                raise ValueError(f"keyword {str(name)!r}: {value} cannot be "
                                  "stored; FITS header values must be finite")
             decimals = max(_decimals(pair[0]), _decimals(pair[1]))
             kind = "m"
@@ -1210,12 +1227,12 @@ cdef class FitsFile:
             b_value = _ascii(value, f"value of keyword {str(name)!r}")
             if _continue_would_hang(b_value, key, len(b_comment) if b_comment else 0):
                 raise ValueError(
-                    f"{self.filename}: keyword {str(name)!r}: CFITSIO cannot split this string "
+                    f"keyword {str(name)!r}: CFITSIO cannot split this string "
                     "over CONTINUE cards (too many quote characters for the space left by the "
                     "keyword name and comment); shorten the value, the name or the comment")
             kind = "s"
         else:
-            raise TypeError(f"{self.filename}: keyword {str(name)!r}: cannot store a value of "
+            raise TypeError(f"keyword {str(name)!r}: cannot store a value of "
                             f"type {type(value).__name__} in a FITS header")
         with self._lock:
             self._require_writable()
@@ -1245,15 +1262,40 @@ cdef class FitsFile:
                 else:
                     ffukym(self._ptr, key, pair, -decimals, c_comment, &status)
             else:
-                if append:
-                    ffpkls(self._ptr, key, b_value, c_comment, &status)
-                else:
-                    ffukls(self._ptr, key, b_value, c_comment, &status)
-                if len(b_value) + b_value.count(b"'") > 68:
+                long_value = len(b_value) + b_value.count(b"'") > 68
+                if not append:
+                    ffgcrd(self._ptr, key, card, &status)
+                    if status == 0 and (long_value or b"&'" in card):
+                        # ffukls rewriting a CONTINUE'd string in place can crash CFITSIO
+                        # 4.2: replace the card(s) by a new one at the end instead
+                        if b_comment is None:
+                            b_comment = _ascii(self.read_key(name)[1], "comment")
+                            c_comment = <const char *>b_comment
+                            # the kept comment changes how ffpkls splits: check again, or
+                            # CFITSIO writes CONTINUE cards forever
+                            if _continue_would_hang(b_value, key, len(b_comment)):
+                                raise ValueError(
+                                    f"keyword {str(name)!r}: CFITSIO cannot split this string "
+                                    "over CONTINUE cards with the keyword's current comment; "
+                                    "give a shorter comment with the value")
+                        ffdkey(self._ptr, key, &status)
+                        append = True
+                    elif status == KEY_NO_EXIST:
+                        status = 0
+                        ffcmsg()
+                if status == 0:
+                    if append:
+                        ffpkls(self._ptr, key, b_value, c_comment, &status)
+                    else:
+                        ffukls(self._ptr, key, b_value, c_comment, &status)
+                if long_value:
                     # CONTINUE cards were written: declare the convention (once per header)
                     ffplsw(self._ptr, &status)
             if status:
                 raise self._fail(status, f"writing keyword {str(name)!r}")
+            # drop CFITSIO's warnings about the card, so later errors carry only their own
+            ffcmsg()
+        return 0
 
     def header_cards(self) -> list:
         """Every card of the current header as ``parse_cards`` tuples, END excluded."""

@@ -275,3 +275,35 @@ def test_gzip_compressed_file_reads_through_cfitsio(tmp_path: Path) -> None:
         np.testing.assert_array_equal(f["SCI"].read(), data)
         np.testing.assert_array_equal(f["SCI"][3:9:2, ::-4], data[3:9:2, ::-4])
         assert f["SCI"].read(scale=False).dtype == np.int16
+
+
+def test_extend_before_other_hdus_needs_real_disk_space(three: Path, monkeypatch) -> None:
+    """Growing an HDU that is not the last writes every inserted byte: refused up front when
+    the disk cannot take them, leaving the file as it was."""
+    import shutil
+
+    from fitsbind.direct import storage
+
+    before = three.read_bytes()
+    usage = shutil.disk_usage(three.parent)
+    monkeypatch.setattr(storage.shutil, "disk_usage",
+                        lambda path: usage._replace(free=1 << 20))
+    with fitsbind.FITS(three, "r+") as f:
+        with pytest.raises(fitsbind.FITSValueError, match="only 1048576 bytes free"):
+            f[0].extend(np.ones((100_000, 3), np.int16))
+        assert f[0].shape == (2, 3)
+    assert three.read_bytes() == before
+
+
+def test_non_integer_blank_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "blank.fits"
+    hdu = afits.PrimaryHDU(np.arange(4, dtype=np.int16))
+    hdu.header["BLANK"] = 1.5
+    hdu.writeto(path, output_verify="ignore")
+    with fitsbind.FITS(path) as f, pytest.raises(fitsbind.FITSError, match=r"BLANK 1\.5"):
+        f[0].read()
+
+
+def test_zero_step_is_refused(three: Path) -> None:
+    with fitsbind.FITS(three) as f, pytest.raises(fitsbind.FITSValueError, match="step"):
+        f[1][::0]

@@ -10,7 +10,7 @@ from fitsbind.direct import rawio
 from fitsbind.direct.hdu import HDU
 from fitsbind.direct.pixels import PixelLayout, prepare, unscale
 from fitsbind.direct.sections import Selection, select
-from fitsbind.direct.storage import check_can_grow
+from fitsbind.direct.storage import check_can_grow, check_free_space
 from fitsbind.errors import FITSError, FITSIndexError, FITSValueError
 
 # header cards that change how pixels convert; CFITSIO re-reads the HDU after they change
@@ -235,10 +235,11 @@ class ImageHDU(HDU):
             return
         length = max(shape[0], at + array.shape[0])
         if length > shape[0]:
-            check_can_grow(self._fits.filename,
-                           (length - shape[0]) * (self.size // shape[0] if shape[0] else
-                                                  int(np.prod(shape[1:], dtype=np.int64)))
-                           * layout.stored.itemsize, self._index)
+            growth = ((length - shape[0]) * int(np.prod(shape[1:], dtype=np.int64))
+                      * layout.stored.itemsize)
+            check_can_grow(self._fits.filename, growth, self._index)
+            if self._index < len(self._fits) - 1:
+                check_free_space(self._fits.filename, growth, self._index)
             try:
                 with self._selected(writing=True) as f:
                     f.resize_image((length, *shape[1:]))

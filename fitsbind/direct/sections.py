@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind.errors import FITSIndexError, FITSTypeError
+from fitsbind.errors import FITSIndexError, FITSTypeError, FITSValueError
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,8 @@ def select(key: Any, shape: tuple[int, ...], where: str) -> Selection:
             raise FITSTypeError(f"{where}: image sections take ints, slices and '...', not "
                             f"{type(k).__name__}; read() the data and index it in memory")
         if isinstance(k, slice):
+            if k.step == 0:
+                raise FITSValueError(f"{where}: slice step cannot be zero")
             start, stop, step = k.indices(n)
             count = len(range(start, stop, step))
             if step < 0:

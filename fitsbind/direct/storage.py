@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 from fitsbind.errors import FITSValueError
@@ -33,3 +34,16 @@ def check_can_grow(filename: str, nbytes: int, hdu: int | None = None) -> None:
         raise FITSValueError(f"{where}: the file cannot grow to {size} bytes on this file "
                              f"system ({exc}); the image is too large", filename=filename,
                              hdu=hdu) from None
+
+
+def check_free_space(filename: str, nbytes: int, hdu: int | None = None) -> None:
+    """Raise FITSValueError unless the disk holding ``filename`` has ``nbytes`` free (plus 1%
+    and 1 MiB of margin): inserting data before other HDUs writes every byte for real, and a
+    failure halfway would leave the later HDUs half moved."""
+    directory = os.path.dirname(os.path.abspath(filename))
+    free = shutil.disk_usage(directory).free
+    if nbytes + nbytes // 100 + (1 << 20) > free:
+        where = filename if hdu is None else f"{filename}, HDU {hdu}"
+        raise FITSValueError(f"{where}: growing this HDU inserts {nbytes} bytes before the HDUs "
+                             f"after it, but the disk has only {free} bytes free",
+                             filename=filename, hdu=hdu)
