@@ -973,7 +973,8 @@ cdef class FitsFile:
         cdef void *buffer = cnp.PyArray_DATA(out)
         with self._lock:
             self._require_open()
-            datatype = self._box(out, blc, trc, inc, c_blc, c_trc, c_inc)
+            naxes = self._naxes()
+            datatype = self._box(naxes, out, blc, trc, inc, c_blc, c_trc, c_inc)
             if nan_nulls:
                 if datatype == TFLOAT:
                     nulval = &fnan
@@ -981,7 +982,7 @@ cdef class FitsFile:
                     nulval = &dnan
                 else:
                     raise TypeError("nan_nulls needs a float32 or float64 output array")
-            contiguous = _contiguous_box(self._naxes(), c_blc, c_trc, c_inc, naxis)
+            contiguous = _contiguous_box(naxes, c_blc, c_trc, c_inc, naxis)
             for i in range(naxis):
                 first[i] = c_blc[i]
                 nelem *= (c_trc[i] - c_blc[i]) // c_inc[i] + 1
@@ -1011,8 +1012,9 @@ cdef class FitsFile:
         cdef void *buffer = cnp.PyArray_DATA(data)
         with self._lock:
             self._require_writable()
-            datatype = self._box(data, blc, trc, None, c_blc, c_trc, c_inc)
-            contiguous = _contiguous_box(self._naxes(), c_blc, c_trc, c_inc, naxis)
+            naxes = self._naxes()
+            datatype = self._box(naxes, data, blc, trc, None, c_blc, c_trc, c_inc)
+            contiguous = _contiguous_box(naxes, c_blc, c_trc, c_inc, naxis)
             for i in range(naxis):
                 first[i] = c_blc[i]
                 nelem *= c_trc[i] - c_blc[i] + 1
@@ -1036,13 +1038,13 @@ cdef class FitsFile:
                 raise self._fail(status, "reading the image parameters")
             return [naxes[i] for i in range(naxis)]
 
-    cdef int _box(self, cnp.ndarray array, blc, trc, inc, long *c_blc, long *c_trc,
+    cdef int _box(self, list naxes, cnp.ndarray array, blc, trc, inc, long *c_blc,
+                  long *c_trc,
                   long *c_inc) except -1:
         """Check a pixel box against the image and ``array``; fill the C arrays; return the
         CFITSIO datatype of ``array``."""
         cdef int i, naxis = len(blc)
         cdef LONGLONG count = 1
-        naxes = self._naxes()
         if len(trc) != naxis or (inc is not None and len(inc) != naxis) or naxis != len(naxes):
             raise ValueError(f"a pixel box needs {len(naxes)} axes, got {naxis}")
         for i in range(naxis):
