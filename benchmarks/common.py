@@ -91,6 +91,12 @@ class CheckFailed(AssertionError):
     """A library returned or wrote something other than the expected result."""
 
 
+class Unavailable(Exception):
+    """Raised by a runner when its library lacks what the workload needs (say a method that is
+    not written yet). The harness reports the library as unavailable for that workload, with
+    this message, instead of as an error. Runners check before doing any work."""
+
+
 # runner(library_module, state) -> result. Only this call is timed.
 Runner = Callable[[Any, Any], Any]
 

@@ -123,3 +123,84 @@ def copies(ctx: Context, src: str, n: int, stem: str) -> list[str]:
         return paths
 
     return ctx.shared(f"copies-{stem}-{n}", make)
+
+
+# Columns of the benchmark binary table: (name, numpy dtype, per-row shape, TFORM, TZERO).
+# Every type every library writes: integers of each width, floats, a float vector, a string, a
+# logical, and unsigned integers (uint16 stored as 'I' with TZERO = 32768; uint8 is FITS 'B').
+TABLE_COLUMNS = [
+    ("I16", "i2", (), "I", None),
+    ("I32", "i4", (), "J", None),
+    ("I64", "i8", (), "K", None),
+    ("F32", "f4", (), "E", None),
+    ("F64", "f8", (), "D", None),
+    ("VEC3", "f4", (3,), "3E", None),
+    ("NAME", "S12", (), "12A", None),
+    ("FLAG", "?", (), "L", None),
+    ("U16", "u2", (), "I", 32768),
+    ("U8", "u1", (), "B", None),
+]
+TABLE_EXTNAME = "T"
+
+
+@dataclass
+class TableInput:
+    path: str  # the table is HDU 1 (EXTNAME TABLE_EXTNAME) after an empty primary HDU
+    data: np.ndarray  # what the file holds: a structured array in native byte order
+    text: dict[str, np.ndarray]  # string columns as str arrays without trailing blanks
+
+
+def table_dtype() -> np.dtype:
+    """The structured dtype (native byte order) of the rows of TABLE_COLUMNS."""
+    return np.dtype([(name, dt, shape) for name, dt, shape, _, _ in TABLE_COLUMNS])
+
+
+def random_table(seed: int, nrows: int) -> np.ndarray:
+    """Reproducible rows of TABLE_COLUMNS: full-range integers, unit Gaussian floats, random
+    booleans, and lowercase names of 1 to 12 letters (shorter ones padded with NULs)."""
+    rng = np.random.default_rng(seed)
+    data = np.zeros(nrows, table_dtype())
+    for name, dt, shape, _, _ in TABLE_COLUMNS:
+        kind = np.dtype(dt).kind
+        if kind in "iu":
+            data[name] = random_image(rng.integers(2**32), dt, (nrows, *shape))
+        elif kind == "f":
+            data[name] = rng.standard_normal((nrows, *shape), dtype=np.dtype(dt))
+        elif kind == "b":
+            data[name] = rng.random(nrows) < 0.5
+        else:
+            width = np.dtype(dt).itemsize
+            letters = rng.integers(ord("a"), ord("z"), (nrows, width), dtype=np.uint8, endpoint=True)
+            lengths = rng.integers(1, width, nrows, endpoint=True)
+            letters[np.arange(width) >= lengths[:, None]] = 0
+            data[name] = letters.view(f"S{width}").ravel()
+    return data
+
+
+def table_text(data: np.ndarray) -> dict[str, np.ndarray]:
+    """The string columns of ``data`` as ``str`` arrays with trailing blanks removed."""
+    return {
+        name: np.char.rstrip(data[name].astype(f"U{data.dtype[name].itemsize}"))
+        for name in data.dtype.names
+        if data.dtype[name].kind == "S"
+    }
+
+
+def table_file(ctx: Context, nrows: int) -> TableInput:
+    """A binary table of TABLE_COLUMNS with ``nrows`` random rows, shared by every workload."""
+    key = f"table-{nrows}"
+
+    def make() -> TableInput:
+        fits = _astropy_fits()
+        data = random_table(ctx.cfg.seed + zlib.crc32(key.encode()), nrows)
+        # explicit formats: no TDIM for the vector column, TZERO for the unsigned one
+        columns = [
+            fits.Column(name, form, bzero=tzero, array=data[name])
+            for name, _, _, form, tzero in TABLE_COLUMNS
+        ]
+        path = ctx.path(key + ".fits")
+        table = fits.BinTableHDU.from_columns(columns, name=TABLE_EXTNAME)
+        fits.HDUList([fits.PrimaryHDU(), table]).writeto(path, overwrite=True)
+        return TableInput(path, data, table_text(data))
+
+    return ctx.shared(key, make)

@@ -20,12 +20,23 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from . import headers, images
-from .common import LIBRARIES, PEERS, SUBJECT, Config, Context, Library, Workload, load_library, measure
+from . import headers, images, tables
+from .common import (
+    LIBRARIES,
+    PEERS,
+    SUBJECT,
+    Config,
+    Context,
+    Library,
+    Unavailable,
+    Workload,
+    load_library,
+    measure,
+)
 
 # One module per workload family, each with ``workloads(cfg) -> list[Workload]``. Later families
-# (tables, compressed images) are added here.
-FAMILY_MODULES = (images, headers)
+# (compressed images) are added here.
+FAMILY_MODULES = (images, headers, tables)
 
 
 def all_workloads(cfg: Config) -> list[Workload]:
@@ -86,6 +97,9 @@ def run_workload(
             if before is not None:
                 before()
             result = call()
+        except Unavailable as exc:
+            results[name] = LibResult("unavailable", str(exc))
+            continue
         except Exception as exc:
             if verbose:
                 traceback.print_exc()
@@ -162,6 +176,16 @@ def print_libraries(libs: dict[str, Library]) -> None:
             print(f"  {lib.name:<9} {lib.reason}")
 
 
+def subject_missing(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(workload, reason) for each workload fitsbind could not run although it was imported."""
+    return [
+        (rec["workload"].name, r.detail)
+        for rec in records
+        for lib, r in rec["results"].items()
+        if lib == SUBJECT and r.status == "unavailable"
+    ]
+
+
 def summarize(records: list[dict[str, Any]], subject_ok: bool) -> list[str]:
     """Lines for the end of the run: workloads where fitsbind loses, and every failure."""
     lines = []
@@ -171,14 +195,22 @@ def summarize(records: list[dict[str, Any]], subject_ok: bool) -> list[str]:
         for peer, r in rec["results"].items()
         if r.ratio is not None and r.ratio < 1.0
     ]
+    missing = subject_missing(records) if subject_ok else []
     if not subject_ok:
         lines.append(f"{SUBJECT} did not run, so no ratios were computed.")
     elif slower:
         lines.append(f"{SUBJECT} is slower than a peer on:")
         for name, peer, ratio in slower:
             lines.append(f"  {name}: {peer} is {1 / ratio:.2f}x faster (ratio {fmt_ratio(ratio)})")
+    elif not any(SUBJECT in rec["results"] and rec["results"][SUBJECT].status == "ok" for rec in records):
+        lines.append(f"{SUBJECT} ran none of the selected workloads, so no ratios were computed.")
     else:
-        lines.append(f"{SUBJECT} is at least as fast as every installed peer on every workload run.")
+        where = "every workload it ran" if missing else "every workload run"
+        lines.append(f"{SUBJECT} is at least as fast as every installed peer on {where}.")
+    if missing:
+        lines.append(f"{SUBJECT} could not run (no ratios):")
+        for name, detail in missing:
+            lines.append(f"  {name}: {detail}")
     problems = [
         (rec["workload"].name, lib, r)
         for rec in records
@@ -237,7 +269,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--strict",
         action="store_true",
-        help="exit with status 1 if fitsbind is slower anywhere or any "
+        help="exit with status 1 if fitsbind is slower anywhere or cannot run a workload, or any "
         "library errs or returns a wrong result",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of library errors")
@@ -316,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = any(r.status in ("error", "wrong") for rec in records for r in rec["results"].values())
     failed = failed or any(rec.get("prepare_error") for rec in records)
     slower = any(r.ratio is not None and r.ratio < 1 for rec in records for r in rec["results"].values())
-    return 1 if args.strict and (failed or slower or not subject_ok) else 0
+    missing = subject_ok and bool(subject_missing(records))
+    return 1 if args.strict and (failed or slower or missing or not subject_ok) else 0
 
 
 def write_json(

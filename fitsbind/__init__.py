@@ -10,8 +10,8 @@
 from fitsbind import errors
 from fitsbind._fitsfile import cfitsio_source, cfitsio_version
 from fitsbind._version import __version__
-from fitsbind.direct import FITS, FITSHeader
+from fitsbind.direct import FITS, ColumnSpec, FITSHeader
 from fitsbind.errors import *  # noqa: F403 - the exception classes are public API
 
-__all__ = [*errors.__all__, "FITS", "FITSHeader", "__version__", "cfitsio_source",
+__all__ = [*errors.__all__, "FITS", "ColumnSpec", "FITSHeader", "__version__", "cfitsio_source",
            "cfitsio_version"]

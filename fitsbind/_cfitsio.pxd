@@ -54,6 +54,11 @@ cdef extern from "fitsio.h" nogil:
         TULONGLONG
         TFLOAT
         TDOUBLE
+        # and of the column routines only
+        TLOGICAL
+        TSTRING
+        TCOMPLEX
+        TDBLCOMPLEX
 
     # status codes fitsbind treats specially
     enum:
@@ -69,6 +74,12 @@ cdef extern from "fitsio.h" nogil:
         MEMORY_ALLOCATION
         OVERFLOW_ERR
         NUM_OVERFLOW
+        PARSE_SYNTAX_ERR
+        PARSE_BAD_TYPE
+        PARSE_LRG_VECTOR
+        PARSE_NO_OUTPUT
+        PARSE_BAD_COL
+        PARSE_BAD_OUTPUT
         BAD_DIMEN
         BAD_NAXIS
         BAD_NAXES
@@ -166,6 +177,7 @@ cdef extern from "fitsio.h" nogil:
     int ffgrec(fitsfile *fptr, int nrec, char *card, int *status)
     int ffgcrd(fitsfile *fptr, const char *keyname, char *card, int *status)
     int ffgkey(fitsfile *fptr, const char *keyname, char *keyval, char *comm, int *status)
+    int ffgkyjj(fitsfile *fptr, const char *keyname, LONGLONG *value, char *comm, int *status)
     int ffgkls(fitsfile *fptr, const char *keyname, char **value, char *comm, int *status)
     int ffdtyp(const char *cval, char *dtype, int *status)
     int ffpkyu(fitsfile *fptr, const char *keyname, const char *comm, int *status)
@@ -174,6 +186,8 @@ cdef extern from "fitsio.h" nogil:
     int ffpkyl(fitsfile *fptr, const char *keyname, int value, const char *comm, int *status)
     int ffpkyj(fitsfile *fptr, const char *keyname, LONGLONG value, const char *comm,
                int *status)
+    int ffpkyuj(fitsfile *fptr, const char *keyname, ULONGLONG value, const char *comm,
+                int *status)
     int ffpkyd(fitsfile *fptr, const char *keyname, double value, int decim,
                const char *comm, int *status)
     int ffpkym(fitsfile *fptr, const char *keyname, double *value, int decim,
@@ -207,6 +221,29 @@ cdef extern from "fitsio.h" nogil:
     int ffpss(fitsfile *fptr, int datatype, long *fpixel, long *lpixel, void *array,
               int *status)
 
+    # table columns and rows
+    int ffgcv(fitsfile *fptr, int datatype, int colnum, LONGLONG firstrow, LONGLONG firstelem,
+              LONGLONG nelem, void *nulval, void *array, int *anynul, int *status)
+    int ffgcf(fitsfile *fptr, int datatype, int colnum, LONGLONG firstrow, LONGLONG firstelem,
+              LONGLONG nelem, void *array, char *nullarray, int *anynul, int *status)
+    int ffgcvs(fitsfile *fptr, int colnum, LONGLONG firstrow, LONGLONG firstelem,
+               LONGLONG nelem, char *nulval, char **array, int *anynul, int *status)
+    int ffpcl(fitsfile *fptr, int datatype, int colnum, LONGLONG firstrow, LONGLONG firstelem,
+              LONGLONG nelem, void *array, int *status)
+    int ffpcn(fitsfile *fptr, int datatype, int colnum, LONGLONG firstrow, LONGLONG firstelem,
+              LONGLONG nelem, void *array, void *nulval, int *status)
+    int ffpcls(fitsfile *fptr, int colnum, LONGLONG firstrow, LONGLONG firstelem,
+               LONGLONG nelem, char **array, int *status)
+    int ffpclu(fitsfile *fptr, int colnum, LONGLONG firstrow, LONGLONG firstelem,
+               LONGLONG nelem, int *status)
+    int ffirow(fitsfile *fptr, LONGLONG firstrow, LONGLONG nrows, int *status)
+    int ffdrow(fitsfile *fptr, LONGLONG firstrow, LONGLONG nrows, int *status)
+    int ffdrwsll(fitsfile *fptr, LONGLONG *rownum, LONGLONG nrows, int *status)
+    int fficol(fitsfile *fptr, int numcol, char *ttype, char *tform, int *status)
+    int ffdcol(fitsfile *fptr, int numcol, int *status)
+    int fffrow(fitsfile *fptr, char *expr, long firstrow, long nrows, long *n_good_rows,
+               char *row_status, int *status)
+
     # checksums
     int ffpcks(fitsfile *fptr, int *status)
     int ffgcks(fitsfile *fptr, unsigned long *datasum, unsigned long *hdusum, int *status)
@@ -217,7 +254,15 @@ cdef extern from * nogil:
     # Exported by CFITSIO but declared only in its internal fitsio2.h, whose macros would
     # leak into the module. Resizes the file after flushing CFITSIO's buffers; growing it
     # leaves a sparse hole.
+    # ffmbyt/ffgbyt/ffpbyt move to a byte of the file and read or write bytes there,
+    # through CFITSIO's buffers (also for files it holds in memory).
     """
     int fftrun(fitsfile *fptr, LONGLONG filesize, int *status);
+    int ffmbyt(fitsfile *fptr, LONGLONG bytpos, int ignore_err, int *status);
+    int ffgbyt(fitsfile *fptr, LONGLONG nbytes, void *buffer, int *status);
+    int ffpbyt(fitsfile *fptr, LONGLONG nbytes, void *buffer, int *status);
     """
     int fftrun(fitsfile *fptr, LONGLONG filesize, int *status)
+    int ffmbyt(fitsfile *fptr, LONGLONG bytpos, int ignore_err, int *status)
+    int ffgbyt(fitsfile *fptr, LONGLONG nbytes, void *buffer, int *status)
+    int ffpbyt(fitsfile *fptr, LONGLONG nbytes, void *buffer, int *status)

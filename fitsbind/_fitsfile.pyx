@@ -84,6 +84,19 @@ PIXEL_DTYPES = {
     np.dtype(np.float64): TDOUBLE,
 }
 
+# numpy dtype -> CFITSIO datatype code of the column routines
+COLUMN_DTYPES = dict(PIXEL_DTYPES)
+COLUMN_DTYPES.update({np.dtype(np.bool_): TLOGICAL, np.dtype(np.complex64): TCOMPLEX,
+                      np.dtype(np.complex128): TDBLCOMPLEX})
+
+
+cdef int _column_type(object dtype) except -1:
+    code = COLUMN_DTYPES.get(dtype)
+    if code is None:
+        raise TypeError(f"CFITSIO's column routines do not take {dtype}")
+    return code
+
+
 # structural keywords CFITSIO maintains: the data layout (and fitsbind's reading of the HDU)
 # depends on them, so callers must not set them directly
 _STRUCTURAL_FIXED = frozenset([
@@ -1205,11 +1218,14 @@ cdef class FitsFile:
         elif isinstance(value, (bool, np.bool_)):
             kind = "l"
         elif isinstance(value, numbers.Integral):
-            if not -2**63 <= int(value) < 2**63:
+            if not -2**63 <= int(value) < 2**64:
                 raise OverflowError(f"keyword {str(name)!r}: integer {value} "
                                     "does not fit in 64 bits")
-            ivalue = int(value)
-            kind = "j"
+            # 2**63 .. 2**64-1 (TZERO of uint64 columns) go through CFITSIO's unsigned call
+            kind = "j" if int(value) < 2**63 else "uj"
+            uvalue = int(value)
+            if kind == "j":
+                ivalue = uvalue
         elif isinstance(value, numbers.Real):
             if not math.isfinite(float(value)):
                 raise ValueError(f"keyword {str(name)!r}: {value} cannot be "
@@ -1248,6 +1264,14 @@ cdef class FitsFile:
                     ffpkyl(self._ptr, key, 1 if value else 0, c_comment, &status)
                 else:
                     ffukyl(self._ptr, key, 1 if value else 0, c_comment, &status)
+            elif kind == "uj":
+                if not append:
+                    ffdkey(self._ptr, key, &status)
+                    if status == KEY_NO_EXIST:
+                        status = 0
+                        ffcmsg()
+                if status == 0:
+                    ffpkyuj(self._ptr, key, uvalue, c_comment, &status)
             elif kind == "j":
                 if append:
                     ffpkyj(self._ptr, key, ivalue, c_comment, &status)
@@ -1368,6 +1392,274 @@ cdef class FitsFile:
             ffphis(self._ptr, b_text, &status)
             if status:
                 raise self._fail(status, "writing a HISTORY card")
+
+    # -- tables -----------------------------------------------------------------------------
+
+    def grow_table(self, LONGLONG nrows) -> None:
+        """Add ``nrows`` rows at the end of the current table (their bytes are zero).
+
+        On the last HDU of the file, when a binary table has no heap, NAXIS2 is rewritten and
+        the file grown sparsely; otherwise CFITSIO inserts the rows (blank in ASCII tables),
+        moving the heap and the HDUs after the table.
+        """
+        cdef int status = 0
+        cdef LONGLONG rows = 0, pcount = 0
+        cdef char comment[FLEN_COMMENT]
+        if nrows < 0:
+            raise ValueError(f"negative row count {nrows}")
+        with self._lock:
+            self._require_writable()
+            ffgnrwll(self._ptr, &rows, &status)
+            if status == 0:
+                ffgkyjj(self._ptr, "PCOUNT", &pcount, comment, &status)
+            if status:
+                raise self._fail(status, "reading the table size")
+            if nrows == 0:
+                return
+            # ASCII tables need blank rows, which CFITSIO writes
+            if pcount == 0 and self._current() == self._count() - 1 \
+                    and self._hdutype() == BINARY_TBL:
+                ffmkyj(self._ptr, "NAXIS2", rows + nrows, "&", &status)
+                if status:
+                    raise self._fail(status, "growing the table")
+                self._finish_hdu()
+                return
+            with nogil:
+                ffirow(self._ptr, rows, nrows, &status)
+                if status == 0:
+                    ffrdef(self._ptr, &status)
+            if status:
+                raise self._fail(status, f"adding {nrows} rows to the table")
+
+    def insert_rows(self, LONGLONG before, LONGLONG nrows) -> None:
+        """Insert ``nrows`` zeroed rows before row ``before`` (0-based) of the current table."""
+        cdef int status = 0
+        with self._lock:
+            self._require_writable()
+            with nogil:
+                ffirow(self._ptr, before, nrows, &status)
+                if status == 0:
+                    ffrdef(self._ptr, &status)
+            if status:
+                raise self._fail(status, f"inserting {nrows} rows at row {before}")
+
+    def delete_rows(self, cnp.ndarray rows) -> None:
+        """Delete the rows ``rows`` (0-based, int64, sorted, unique) of the current table."""
+        cdef int status = 0
+        cdef cnp.ndarray one_based = np.ascontiguousarray(rows, dtype=np.int64) + 1
+        cdef LONGLONG n = one_based.shape[0]
+        cdef LONGLONG *c_rows = <LONGLONG *>cnp.PyArray_DATA(one_based)
+        if n == 0:
+            return
+        with self._lock:
+            self._require_writable()
+            with nogil:
+                ffdrwsll(self._ptr, c_rows, n, &status)
+                if status == 0:
+                    ffrdef(self._ptr, &status)
+            if status:
+                raise self._fail(status, f"deleting {n} rows")
+
+    def insert_column(self, int position, name, tform) -> None:
+        """Insert a column named ``name`` with format ``tform`` as column ``position``
+        (0-based) of the current table; every row is rewritten with the new, zeroed field."""
+        cdef int status = 0
+        cdef bytes b_name = _ascii(name, "column name")
+        cdef bytes b_form = _ascii(tform, "column format")
+        cdef char *c_name = b_name
+        cdef char *c_form = b_form
+        with self._lock:
+            self._require_writable()
+            _check_tform(b_form, self._hdutype() == ASCII_TBL, position + 1)
+            with nogil:
+                fficol(self._ptr, position + 1, c_name, c_form, &status)
+                if status == 0:
+                    ffrdef(self._ptr, &status)
+            if status:
+                raise self._fail(status, f"inserting column {name!r}")
+
+    def delete_column(self, int position) -> None:
+        """Delete column ``position`` (0-based) of the current table."""
+        cdef int status = 0
+        with self._lock:
+            self._require_writable()
+            with nogil:
+                ffdcol(self._ptr, position + 1, &status)
+                if status == 0:
+                    ffrdef(self._ptr, &status)
+            if status:
+                raise self._fail(status, f"deleting column {position + 1}")
+
+    cdef int _hdutype(self) except -1:
+        cdef int status = 0, hdutype = 0
+        ffghdt(self._ptr, &hdutype, &status)
+        if status:
+            raise self._fail(status, "reading the HDU type")
+        return hdutype
+
+    def read_column(self, int position, LONGLONG first, cnp.ndarray out,
+                    bint nulls=False):
+        """Read ``out.size`` values of column ``position`` (0-based) from row ``first`` on,
+        converted by CFITSIO (TSCAL/TZERO applied, ASCII fields parsed) to ``out``'s dtype
+        (C-contiguous, one of ``COLUMN_DTYPES``). Returns the null flags (bool array) when
+        ``nulls``, else None."""
+        cdef int status = 0, anynul = 0, datatype = _column_type(out.dtype)
+        cdef LONGLONG n = out.size
+        cdef void *buffer = cnp.PyArray_DATA(out)
+        cdef cnp.ndarray flags = np.zeros(out.size if nulls else 0, dtype=np.bool_)
+        cdef char *c_flags = <char *>cnp.PyArray_DATA(flags)
+        if n == 0:
+            return flags if nulls else None
+        with self._lock:
+            self._require_open()
+            with nogil:
+                if nulls:
+                    ffgcf(self._ptr, datatype, position + 1, first + 1, 1, n, buffer, c_flags,
+                          &anynul, &status)
+                else:
+                    ffgcv(self._ptr, datatype, position + 1, first + 1, 1, n, NULL, buffer,
+                          &anynul, &status)
+            if status:
+                raise self._fail(status, f"reading column {position + 1}")
+        return flags if nulls else None
+
+    def read_string_column(self, int position, LONGLONG first, LONGLONG nrows, int width):
+        """``nrows`` strings (numpy ``S{width}``, trailing blanks removed) of an A column from
+        row ``first`` on."""
+        cdef int status = 0, anynul = 0
+        cdef LONGLONG i
+        cdef cnp.ndarray buf = np.zeros(max(nrows, 0) * (width + 1), dtype=np.uint8)
+        cdef char *base = <char *>cnp.PyArray_DATA(buf)
+        cdef char **ptrs = <char **>PyMem_Malloc(max(nrows, 1) * sizeof(char *))
+        if ptrs == NULL:
+            raise MemoryError()
+        try:
+            for i in range(nrows):
+                ptrs[i] = base + i * (width + 1)
+            if nrows:
+                with self._lock:
+                    self._require_open()
+                    with nogil:
+                        ffgcvs(self._ptr, position + 1, first + 1, 1, nrows, "", ptrs,
+                               &anynul, &status)
+                    if status:
+                        raise self._fail(status, f"reading column {position + 1}")
+        finally:
+            PyMem_Free(ptrs)
+        return buf.view(f"S{width + 1}").astype(f"S{width}")
+
+    def write_column(self, int position, LONGLONG first, cnp.ndarray data, nulval=None) -> None:
+        """Write ``data`` (C-contiguous, a ``COLUMN_DTYPES`` dtype) into column ``position``
+        (0-based) from row ``first`` on, CFITSIO converting (scaling, ASCII formatting). For
+        a variable-length column, ``first`` is the row and ``data`` the whole cell. Values
+        equal to ``nulval`` are written as the column's null."""
+        cdef int status = 0, datatype = _column_type(data.dtype)
+        cdef LONGLONG n = data.size
+        cdef void *buffer = cnp.PyArray_DATA(data)
+        cdef cnp.ndarray c_null = np.array([0 if nulval is None else nulval], dtype=data.dtype)
+        cdef void *c_nulval = cnp.PyArray_DATA(c_null) if nulval is not None else NULL
+        with self._lock:
+            self._require_writable()
+            with nogil:
+                if c_nulval != NULL:
+                    ffpcn(self._ptr, datatype, position + 1, first + 1, 1, n, buffer,
+                          c_nulval, &status)
+                else:
+                    ffpcl(self._ptr, datatype, position + 1, first + 1, 1, n, buffer, &status)
+            if status:
+                raise self._fail(status, f"writing column {position + 1}")
+
+    def write_string_column(self, int position, LONGLONG first, list values) -> None:
+        """Write ``values`` (bytes, ASCII) into an A column from row ``first`` on (for a
+        variable-length column: one string as the cell of row ``first``)."""
+        cdef int status = 0
+        cdef LONGLONG i, n = len(values)
+        cdef char **ptrs = <char **>PyMem_Malloc(max(n, 1) * sizeof(char *))
+        if ptrs == NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                ptrs[i] = <char *>values[i]
+            with self._lock:
+                self._require_writable()
+                ffpcls(self._ptr, position + 1, first + 1, 1, n, ptrs, &status)
+                if status:
+                    raise self._fail(status, f"writing column {position + 1}")
+        finally:
+            PyMem_Free(ptrs)
+
+    def read_data_bytes(self, LONGLONG offset, cnp.ndarray out) -> None:
+        """Fill ``out`` (C-contiguous) with the current HDU's data bytes from ``offset`` on,
+        as stored, through CFITSIO (for files without raw access, e.g. gzip-compressed)."""
+        with self._lock:
+            self._require_open()
+            self._data_bytes(offset, out, False)
+
+    def write_data_bytes(self, LONGLONG offset, cnp.ndarray data) -> None:
+        """Write ``data`` (C-contiguous, stored form) at data offset ``offset`` of the current
+        HDU, through CFITSIO."""
+        with self._lock:
+            self._require_writable()
+            self._data_bytes(offset, data, True)
+
+    cdef int _data_bytes(self, LONGLONG offset, cnp.ndarray array, bint writing) except -1:
+        cdef int status = 0
+        cdef LONGLONG head = 0, start = 0, end = 0, n = array.nbytes
+        cdef void *buffer = cnp.PyArray_DATA(array)
+        ffghadll(self._ptr, &head, &start, &end, &status)
+        if status == 0 and start + offset + n > end:
+            raise FITSError(f"{self.filename}, HDU {self._current()}: {n} bytes at data "
+                            f"offset {offset} reach past the data unit",
+                            filename=self.filename, hdu=self._current())
+        if n == 0:
+            return 0
+        with nogil:
+            if status == 0:
+                ffmbyt(self._ptr, start + offset, 1 if writing else 0, &status)
+            if status == 0:
+                if writing:
+                    ffpbyt(self._ptr, n, buffer, &status)
+                else:
+                    ffgbyt(self._ptr, n, buffer, &status)
+        if status:
+            raise self._fail(status, "writing data bytes" if writing else "reading data bytes")
+        return 0
+
+    def write_nulls(self, int position, rows) -> None:
+        """Mark the cells of column ``position`` (0-based) in ``rows`` (0-based) undefined:
+        TNULL, or a blank field in ASCII tables."""
+        cdef int status = 0
+        cdef LONGLONG row
+        with self._lock:
+            self._require_writable()
+            for row in rows:
+                ffpclu(self._ptr, position + 1, row + 1, 1, 1, &status)
+                if status:
+                    raise self._fail(status, f"marking row {row} of column {position + 1} "
+                                     "undefined")
+
+    def find_rows(self, expr, LONGLONG first, LONGLONG nrows):
+        """Evaluate the CFITSIO row-filter expression ``expr`` on rows ``first`` ..
+        ``first + nrows - 1`` (0-based) of the current table: a bool array, True where it
+        holds. A malformed expression raises FITSValueError with CFITSIO's message."""
+        cdef int status = 0
+        cdef long ngood = 0
+        cdef bytes b_expr = _ascii(expr, "row filter")
+        cdef char *c_expr = b_expr
+        cdef cnp.ndarray result = np.zeros(max(nrows, 0), dtype=np.bool_)
+        cdef char *flags = <char *>cnp.PyArray_DATA(result)
+        if nrows <= 0:
+            return result
+        with self._lock:
+            self._require_open()
+            with nogil:
+                fffrow(self._ptr, c_expr, first + 1, nrows, &ngood, flags, &status)
+            if status:
+                raise self._fail(status, f"evaluating the row filter {expr!r}",
+                                 {PARSE_SYNTAX_ERR: FITSValueError, PARSE_BAD_TYPE: FITSValueError,
+                                  PARSE_LRG_VECTOR: FITSValueError, PARSE_NO_OUTPUT: FITSValueError,
+                                  PARSE_BAD_COL: FITSValueError, PARSE_BAD_OUTPUT: FITSValueError})
+        return result
 
     # -- checksums --------------------------------------------------------------------------
 
@@ -1681,6 +1973,305 @@ def raw_write_box(int fd, long long datastart, shape, corner, bint flip, cnp.nda
             src += box.run * itemsize
         free(tmp)
     if failed:
+        raise OSError(err, os.strerror(err))
+
+
+# -- table rows: the fields of many rows, each converted as it passes through the cache -------
+
+cdef extern from *:
+    """
+    /* Convert one field of nrows rows: count items of itemsize bytes at src + r * sstride to
+       dst + r * dstride (stored <-> native, flip as fitsbind_convert). Short fields get
+       inlined loops; long ones the vectorized converter per row. */
+    #define FITSBIND_GATHER_LOOP(bits)                                                   \\
+        {                                                                                \\
+            uint##bits##_t m = flip ? ((uint##bits##_t)1 << (bits - 1)) : 0, v;          \\
+            uint##bits##_t pre = to_disk ? m : 0, post = to_disk ? 0 : m;                \\
+            for (r = 0; r < nrows; r++)                                                  \\
+                for (k = 0; k < count; k++) {                                            \\
+                    memcpy(&v, src + r * sstride + k * (bits / 8), bits / 8);            \\
+                    v = FITSBIND_BSWAP(bits, (uint##bits##_t)(v ^ pre)) ^ post;          \\
+                    memcpy(dst + r * dstride + k * (bits / 8), &v, bits / 8);            \\
+                }                                                                        \\
+        }
+    static void fitsbind_gather(const char *src, Py_ssize_t sstride, char *dst,
+                                Py_ssize_t dstride, Py_ssize_t nrows, Py_ssize_t count,
+                                int itemsize, int flip, int to_disk)
+    {
+        Py_ssize_t r, k;
+        if (itemsize == 1 && !flip) {
+            if (src != dst)
+                for (r = 0; r < nrows; r++)
+                    memcpy(dst + r * dstride, src + r * sstride, count);
+        } else if (count * itemsize >= 64) {
+            for (r = 0; r < nrows; r++)
+                fitsbind_convert(src + r * sstride, dst + r * dstride, count, itemsize, flip,
+                                 to_disk);
+        } else if (itemsize == 1) {
+            for (r = 0; r < nrows; r++)
+                for (k = 0; k < count; k++)
+                    dst[r * dstride + k] = src[r * sstride + k] ^ (char)0x80;
+        } else if (itemsize == 2) FITSBIND_GATHER_LOOP(16)
+        else if (itemsize == 4) FITSBIND_GATHER_LOOP(32)
+        else FITSBIND_GATHER_LOOP(64)
+    }
+
+    /* FITS logicals <-> bool bytes: 'T' reads as 1, anything else as 0; 1 writes as 'T',
+       0 as 'F' and 2 (a null) as the 0 byte */
+    static void fitsbind_logicals(const char *src, Py_ssize_t sstride, char *dst,
+                                  Py_ssize_t dstride, Py_ssize_t nrows, Py_ssize_t count,
+                                  int to_disk)
+    {
+        Py_ssize_t r, k;
+        char c;
+        for (r = 0; r < nrows; r++)
+            for (k = 0; k < count; k++) {
+                c = src[r * sstride + k];
+                dst[r * dstride + k] = to_disk ? (c == 1 ? 'T' : c == 0 ? 'F' : 0)
+                                               : (c == 'T');
+            }
+    }
+
+    /* strings of width w: trailing blanks become NULs, which numpy's S type drops */
+    static void fitsbind_strip_blanks(char *dst, Py_ssize_t dstride, Py_ssize_t nrows,
+                                      Py_ssize_t count, Py_ssize_t width)
+    {
+        Py_ssize_t r, s, k;
+        char *p;
+        for (r = 0; r < nrows; r++)
+            for (s = 0; s + width <= count; s += width) {
+                p = dst + r * dstride + s;
+                for (k = width - 1; k >= 0 && (p[k] == ' ' || p[k] == 0); k--)
+                    p[k] = 0;
+            }
+    }
+    """
+    void fitsbind_gather(const char *src, Py_ssize_t sstride, char *dst, Py_ssize_t dstride,
+                         Py_ssize_t nrows, Py_ssize_t count, int itemsize, int flip,
+                         int to_disk) nogil
+    void fitsbind_logicals(const char *src, Py_ssize_t sstride, char *dst, Py_ssize_t dstride,
+                           Py_ssize_t nrows, Py_ssize_t count, int to_disk) nogil
+    void fitsbind_strip_blanks(char *dst, Py_ssize_t dstride, Py_ssize_t nrows,
+                               Py_ssize_t count, Py_ssize_t width) nogil
+
+DEF WIDE_ROW = 16384    # rows this long are read field span by field span, row by row
+
+
+cdef struct _Field:
+    long long file_off      # byte offset of the field in a stored row
+    long long mem_off       # byte offset in a row of the in-memory record array
+    long long count         # items
+    int itemsize            # bytes swapped as a unit
+    int flip                # toggle the sign bit (TZERO integer conventions)
+    int logical             # FITS logicals ('T'/'F'/0) <-> bool bytes
+    long long strip         # on reads, blank trailing blanks of strings this wide (0: no)
+
+
+cdef class _Rows:
+    """Fields of table rows: their C description, the span of a row they cover, and a
+    buffer holding a chunk of rows (stored bytes) while it is converted."""
+    cdef _Field *fields
+    cdef int nfields
+    cdef long long rowsize, lo, span, stride, per
+    cdef bint sparse, whole
+    cdef char *buf
+
+    def __cinit__(self, long long rowsize, fields):
+        cdef int i
+        cdef long long covered = 0
+        self.nfields = len(fields)
+        self.rowsize = rowsize
+        self.fields = <_Field *>PyMem_Malloc(max(self.nfields, 1) * sizeof(_Field))
+        if self.fields == NULL:
+            raise MemoryError()
+        self.lo = rowsize
+        hi = 0
+        for i, (file_off, mem_off, count, itemsize, flip, logical, strip) in enumerate(fields):
+            if file_off < 0 or file_off + count * itemsize > rowsize:
+                raise ValueError(f"field at byte {file_off} ({count} x {itemsize}) is outside "
+                                 f"the {rowsize}-byte row")
+            self.fields[i].file_off = file_off
+            self.fields[i].mem_off = mem_off
+            self.fields[i].count = count
+            self.fields[i].itemsize = itemsize
+            self.fields[i].flip = flip
+            self.fields[i].logical = logical
+            self.fields[i].strip = strip
+            covered += count * itemsize
+            self.lo = min(self.lo, file_off)
+            hi = max(hi, file_off + count * itemsize)
+        if hi <= self.lo:
+            self.lo, hi = 0, 0
+        self.span = hi - self.lo
+        self.whole = covered == rowsize and self.span == rowsize
+        self.sparse = rowsize >= WIDE_ROW and 2 * self.span <= rowsize
+        self.stride = self.span if self.sparse else rowsize
+        self.per = max(1, CONVERT_CHUNK // max(self.stride, 1))
+        self.buf = <char *>malloc(max(self.per * self.stride, 1))
+        if self.buf == NULL:
+            raise MemoryError("no memory for a row buffer")
+
+    def __dealloc__(self):
+        PyMem_Free(self.fields)
+        free(self.buf)
+
+    cdef long long nbytes(self, long long k) noexcept nogil:
+        """Bytes of the buffer that k rows occupy."""
+        return k * self.span if self.sparse else (k - 1) * self.rowsize + self.span
+
+    cdef int load(self, int fd, long long at, long long k) noexcept nogil:
+        """Read the spans of k rows, the first starting at byte ``at`` of the file."""
+        cdef long long r
+        if not self.sparse:
+            return fitsbind_pread_all(fd, self.buf, self.nbytes(k), at + self.lo)
+        for r in range(k):
+            if fitsbind_pread_all(fd, self.buf + r * self.span, self.span,
+                                  at + r * self.rowsize + self.lo):
+                return -1
+        return 0
+
+    cdef int store(self, int fd, long long at, long long k) noexcept nogil:
+        cdef long long r
+        if not self.sparse:
+            return fitsbind_pwrite_all(fd, self.buf, self.nbytes(k), at + self.lo)
+        for r in range(k):
+            if fitsbind_pwrite_all(fd, self.buf + r * self.span, self.span,
+                                   at + r * self.rowsize + self.lo):
+                return -1
+        return 0
+
+    cdef void convert(self, char *mem, long long memsize, long long k, int to_disk) noexcept nogil:
+        _convert_fields(self.fields, self.nfields, self.buf - self.lo, self.stride, mem,
+                        memsize, k, to_disk)
+
+
+cdef void _convert_fields(_Field *fields, int nfields, char *stored, long long stride,
+                          char *mem, long long memsize, long long nrows,
+                          int to_disk) noexcept nogil:
+    """Convert ``nrows`` rows between ``stored`` (field offsets as in a stored row, rows
+    ``stride`` apart) and ``mem`` (records of ``memsize`` bytes)."""
+    cdef int i
+    cdef _Field *f
+    for i in range(nfields):
+        f = &fields[i]
+        if f.count == 0:
+            continue
+        if f.logical:
+            if to_disk:
+                fitsbind_logicals(mem + f.mem_off, memsize, stored + f.file_off, stride,
+                                  nrows, f.count, 1)
+            else:
+                fitsbind_logicals(stored + f.file_off, stride, mem + f.mem_off, memsize,
+                                  nrows, f.count, 0)
+        elif to_disk:
+            fitsbind_gather(mem + f.mem_off, memsize, stored + f.file_off, stride, nrows,
+                            f.count, f.itemsize, f.flip, 1)
+        else:
+            fitsbind_gather(stored + f.file_off, stride, mem + f.mem_off, memsize, nrows,
+                            f.count, f.itemsize, f.flip, 0)
+            if f.strip:
+                fitsbind_strip_blanks(mem + f.mem_off, memsize, nrows, f.count, f.strip)
+
+
+def raw_read_rows(int fd, long long datastart, long long rowsize, long long first,
+                  long long nrows, fields, cnp.ndarray out, long long out_first=0) -> None:
+    """Read the ``fields`` of table rows ``first`` .. ``first + nrows - 1`` (0-based) into
+    records ``out_first`` on of ``out`` (a C-contiguous 1-D record array), converting to
+    native order.
+
+    ``fields``: ``(offset in the stored row, offset in out's record, items, item size,
+    flip, logical, string width)``; see ``_Field``. Only the span of each row the fields cover is read; rows of 16 KiB and more
+    are read span by span. The GIL is released throughout.
+    """
+    cdef _Rows rows = _Rows(rowsize, fields)
+    cdef long long memsize = out.itemsize, done = 0, k
+    cdef char *mem = <char *>cnp.PyArray_DATA(out) + out_first * memsize
+    cdef int failed = 0, err = 0
+    # records laid out as the stored rows: read straight into them, convert in place
+    cdef bint direct = memsize == rowsize and rows.whole and all(
+        f[0] == f[1] for f in fields)
+    if rows.span == 0 or nrows <= 0:
+        return
+    with nogil:
+        while done < nrows:
+            k = min(rows.per, nrows - done)
+            if direct:
+                if fitsbind_pread_all(fd, mem + done * memsize, k * rowsize,
+                                      datastart + (first + done) * rowsize):
+                    failed = 1
+                    err = errno
+                    break
+                _convert_fields(rows.fields, rows.nfields, mem + done * memsize, rowsize,
+                                mem + done * memsize, memsize, k, 0)
+            else:
+                if rows.load(fd, datastart + (first + done) * rowsize, k):
+                    failed = 1
+                    err = errno
+                    break
+                rows.convert(mem + done * memsize, memsize, k, 0)
+            done += k
+    if failed:
+        if err == 0:
+            raise FITSError("file is truncated: table rows end before the table does")
+        raise OSError(err, os.strerror(err))
+
+
+def raw_read_bytes(int fd, long long offset, cnp.ndarray out) -> None:
+    """Fill ``out`` (C-contiguous) with the file's bytes from ``offset`` on, as stored."""
+    cdef long long n = out.nbytes
+    cdef char *dst = <char *>cnp.PyArray_DATA(out)
+    cdef int failed = 0, err = 0
+    with nogil:
+        if n and fitsbind_pread_all(fd, dst, n, offset):
+            failed = 1
+            err = errno
+    if failed:
+        if err == 0:
+            raise FITSError("file is truncated: a table's heap ends before its PCOUNT says")
+        raise OSError(err, os.strerror(err))
+
+
+def convert_rows(cnp.ndarray stored, long long rowsize, fields, cnp.ndarray records,
+                 bint to_disk=False) -> None:
+    """Convert between ``stored`` (C-contiguous bytes of whole stored rows) and ``records``
+    (as :func:`raw_read_rows` fills them) in memory: for files CFITSIO holds in memory."""
+    cdef _Rows rows = _Rows(rowsize, fields)
+    cdef long long nrows = len(records), memsize = records.itemsize
+    if stored.nbytes < nrows * rowsize:
+        raise ValueError("stored rows are shorter than the records")
+    with nogil:
+        _convert_fields(rows.fields, rows.nfields, <char *>cnp.PyArray_DATA(stored), rowsize,
+                        <char *>cnp.PyArray_DATA(records), memsize, nrows, to_disk)
+
+
+def raw_write_rows(int fd, long long datastart, long long rowsize, long long first,
+                   long long nrows, fields, cnp.ndarray data, long long data_first=0) -> None:
+    """Write the ``fields`` (as in :func:`raw_read_rows`) of records ``data_first`` on of
+    ``data`` into table rows ``first`` .. ``first + nrows - 1``, converting to stored order.
+    Bytes of the rows the fields do not cover are kept (read, then written back)."""
+    cdef _Rows rows = _Rows(rowsize, fields)
+    cdef long long memsize = data.itemsize, done = 0, k, at
+    cdef const char *mem = <const char *>cnp.PyArray_DATA(data) + data_first * memsize
+    cdef int failed = 0, err = 0
+    if rows.span == 0 or nrows <= 0:
+        return
+    with nogil:
+        while done < nrows:
+            k = min(rows.per, nrows - done)
+            at = datastart + (first + done) * rowsize
+            if not rows.whole and rows.load(fd, at, k):
+                failed = 1
+                err = errno
+                break
+            rows.convert(<char *>mem + done * memsize, memsize, k, 1)
+            if rows.store(fd, at, k):
+                failed = 1
+                err = errno
+                break
+            done += k
+    if failed:
+        if err == 0:
+            raise FITSError("file is truncated: table rows end before the table does")
         raise OSError(err, os.strerror(err))
 
 

@@ -1,9 +1,11 @@
 """The explicit-I/O tier: live objects bound to an open file, writing through to disk."""
 
+from fitsbind.direct.columns import ColumnInfo, ColumnSpec
 from fitsbind.direct.fits import FITS
 from fitsbind.direct.hdu import HDU
 from fitsbind.direct.header import Card, FITSHeader
 from fitsbind.direct.image import ImageHDU
-from fitsbind.direct.table import TableHDU
+from fitsbind.direct.table import TableColumn, TableHDU
 
-__all__ = ["FITS", "HDU", "Card", "FITSHeader", "ImageHDU", "TableHDU"]
+__all__ = ["FITS", "HDU", "Card", "ColumnInfo", "ColumnSpec", "FITSHeader", "ImageHDU",
+           "TableColumn", "TableHDU"]

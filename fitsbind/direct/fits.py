@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,12 +15,13 @@ from fitsbind._fitsfile import (
     create_file,
     open_file,
 )
+from fitsbind.direct.columns import ColumnSpec, parse_tform, spec_for
 from fitsbind.direct.hdu import HDU
 from fitsbind.direct.header import check_entries, entries_of, write_card
 from fitsbind.direct.image import ImageHDU
 from fitsbind.direct.pixels import BITPIX_OF, OFFSET_TYPES, STORED, PixelLayout, prepare, supported_dtype
 from fitsbind.direct.storage import check_can_grow
-from fitsbind.direct.table import TableHDU
+from fitsbind.direct.table import TableHDU, encode_payload, spec_columns, table_fields
 from fitsbind.errors import FITSKeyError, FITSPermissionError, FITSTypeError, FITSValueError
 
 # CFITSIO's image-type codes for the BZERO conventions (it writes BSCALE/BZERO itself)
@@ -143,6 +144,7 @@ class FITS:
             try:
                 index = f.move_to_name(name, int(extver))
             except KeyError:
+                f.num_hdus()   # an HDU CFITSIO cannot read ends the search: raise its error
                 raise FITSKeyError(f"{self.filename}: no HDU named {name!r}"
                                    + (f" with EXTVER {extver}" if extver else ""),
                                    filename=self.filename) from None
@@ -211,37 +213,100 @@ class FITS:
 
     def write(self, data: Any, **kwargs: Any) -> HDU:
         """Append an HDU holding ``data``, by its kind: numeric arrays (and masked arrays)
-        become images (:meth:`write_image`)."""
+        become images (:meth:`write_image`); structured arrays, dicts of columns and astropy
+        Tables become binary tables (:meth:`write_table`)."""
+        if isinstance(data, Mapping) or hasattr(data, "colnames") or (
+                isinstance(data, np.ndarray) and data.dtype.names):
+            return self.write_table(data, **kwargs)
         array = data if isinstance(data, np.ma.MaskedArray) else np.asarray(data)
-        if array.dtype.kind in "uif" and array.dtype.names is None:
+        if array.dtype.kind in "uif":
             return self.write_image(array, **kwargs)
         raise FITSTypeError(f"{self.filename}: cannot write {type(data).__name__} of dtype "
-                        f"{array.dtype} as an image; FITS.write takes integer or float arrays")
+                            f"{array.dtype}; FITS.write takes integer or float arrays (images) "
+                            "or structured arrays and dicts of columns (tables)")
 
     # -- creating tables ----------------------------------------------------------------------
 
-    def create_table_hdu(self, columns: Sequence[tuple[str, str]], nrows: int = 0, *,
-                         extname: str | None = None, ascii: bool = False,
-                         units: Sequence[str | None] | None = None,
+    def create_table_hdu(self, columns: Sequence[Any] | np.dtype, nrows: int = 0, *,
+                         extname: str | None = None, extver: int | None = None,
+                         ascii: bool = False, units: Sequence[str | None] | None = None,
                          header: Any = None) -> TableHDU:
         """Append a table HDU (BINTABLE, or TABLE if ``ascii``) of ``nrows`` zeroed rows.
 
-        ``columns``: ``(name, TFORM)`` pairs, e.g. ``("FLUX", "E")``, ``("SPEC", "100D")``.
-        An empty file first gets an empty primary HDU. Like images, the rows are a sparse
-        region of the file until written.
+        ``columns``: :class:`ColumnSpec` objects, dicts of their fields, ``(name, TFORM[,
+        unit])`` tuples (e.g. ``("FLUX", "E")``, ``("SPEC", "100D")``, ``("ID", "PJ()")``),
+        or a numpy structured dtype (formats follow the field types, as in
+        :meth:`write_table`). ``units`` overrides TUNITn in order. An empty file first gets
+        an empty primary HDU. The rows are a sparse region of the file until written.
         """
+        if isinstance(columns, np.dtype):
+            if columns.names is None:
+                raise FITSTypeError(f"{self.filename}: a table dtype needs named fields")
+            columns = [spec_for(n, np.zeros((0, *columns[n].shape), columns[n].base), ascii)
+                       for n in columns.names]
+        specs, _ = spec_columns(list(columns), ascii, self.filename)
+        return self._create_table(specs, nrows, extname, extver, ascii, units, header)
+
+    def write_table(self, data: Any, names: Sequence[str] | None = None, *,
+                    columns: Sequence[Any] | None = None, extname: str | None = None,
+                    extver: int | None = None, ascii: bool = False,
+                    units: Sequence[str | None] | None = None, header: Any = None,
+                    truncate: bool = False) -> TableHDU:
+        """Append a table HDU holding ``data``: a numpy structured array (or masked one), a
+        dict of columns, an astropy Table, or a list of arrays with ``names``.
+
+        Formats follow the dtypes: bool → L, uint8 → B, int16/32/64 → I/J/K, int8 and
+        uint16/32/64 → B/I/J/K with the TZERO convention, float32/64 → E/D, complex → C/M,
+        fixed strings → A, multi-dimensional cells → TDIM, object arrays of 1-D arrays (or
+        ragged lists) → variable-length P columns (Q when the heap passes 2 GiB).
+        ``columns`` (specs as in :meth:`create_table_hdu`, one per data column, in order)
+        sets formats, scaling, nulls and units explicitly. Masked values become TNULL, NaN
+        or undefined logicals. Everything is checked before the file changes; strings too
+        long for their column raise unless ``truncate``.
+        """
+        where = f"{self.filename}, new table"
+        fields, nrows = table_fields(data, names, where)
+        if columns is not None:
+            given = list(columns)
+            if len(given) != len(fields):
+                raise FITSValueError(f"{where}: {len(given)} column descriptions for "
+                                     f"{len(fields)} data columns")
+        else:
+            given = [spec_for(name, values, ascii) for name, values in fields.items()]
+        specs, infos = spec_columns(given, ascii, where)
+        values = dict(zip((s.name for s in specs), fields.values()))
+        payload = encode_payload(infos, values, nrows, where, truncate, ascii, source=data)
+        hdu = self._create_table(specs, nrows, extname, extver, ascii, units, header)
+        hdu._store(hdu._layout(), 0, payload)
+        return hdu
+
+    def _create_table(self, specs: list[ColumnSpec], nrows: int, extname: str | None,
+                      extver: int | None, ascii: bool, units: Sequence[str | None] | None,
+                      header: Any) -> TableHDU:
         f = self._handle(writing=True)
-        names = [str(name) for name, _ in columns]
-        formats = [str(form) for _, form in columns]
-        entries = _image_entries(self.filename, None, None, header)
         if nrows < 0:
             raise FITSValueError(f"{self.filename}: negative row count {nrows}")
+        if units is not None:
+            if len(units) != len(specs):
+                raise FITSValueError(f"{self.filename}: {len(units)} units for {len(specs)} "
+                                     "columns")
+            for spec, unit in zip(specs, units):
+                spec.unit = unit
+        entries = _image_entries(self.filename, None, extver, header)
+        for i, spec in enumerate(specs, 1):
+            entries += spec.cards(i)
+        rowsize = sum(parse_tform(s.format, ascii).width + 1 if ascii else
+                      parse_tform(s.format).nbytes for s in specs)
+        check_can_grow(self.filename, rowsize * int(nrows))
         with f.lock:
             if f.num_hdus() == 0:
                 f.create_image_hdu(8, ())
                 f.finish_hdu()
-            index = f.create_table_hdu(names, formats, units, extname, int(nrows), ascii)
+            index = f.create_table_hdu([s.name for s in specs], [s.format for s in specs],
+                                       [s.unit for s in specs], extname, int(nrows), ascii)
             self._fill_new_hdu(f, index, entries)
+            if ascii and nrows:
+                _blank_rows(f, rowsize * int(nrows))
             hdu = self._hdu(index)
         assert isinstance(hdu, TableHDU)
         return hdu
@@ -271,6 +336,13 @@ class FITS:
             if f.current_hdu == index:
                 f.delete_hdu()
             raise
+
+
+def _blank_rows(f: FitsFile, nbytes: int) -> None:
+    """Fill the first ``nbytes`` of a new ASCII table with blanks (its fields' "no value")."""
+    chunk = np.full(min(nbytes, 1 << 20), ord(" "), np.uint8)
+    for at in range(0, nbytes, len(chunk)):
+        f.write_data_bytes(at, chunk[:nbytes - at])
 
 
 def _shape(shape: Sequence[int], filename: str) -> tuple[int, ...]:

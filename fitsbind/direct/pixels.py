@@ -115,7 +115,9 @@ def prepare(data: Any, layout: PixelLayout, where: str) -> tuple[np.ndarray, flo
 
     if layout.scaled and layout.integer and not (kind in "iu" and layout.bscale == 1
                                                  and layout.bzero == 0):
-        return _to_scaled(array, mask, layout, where), 1.0, 0.0
+        stored = to_scaled(array, mask, layout.stored, layout.bscale, layout.bzero,
+                           layout.blank, where)
+        return np.ascontiguousarray(stored), 1.0, 0.0
 
     # integers into an image whose only "scaling" is BLANK are stored exactly
     target = layout.stored if layout.scaled and layout.integer else layout.dtype
@@ -125,12 +127,9 @@ def prepare(data: Any, layout: PixelLayout, where: str) -> tuple[np.ndarray, flo
                 f"{where}: cannot write {array.dtype} data into an integer image "
                 f"({target}) without BSCALE/BZERO scaling; convert it first "
                 f"(e.g. data.astype({target.name!r})) or create a scaled image")
-        _check_range(array, target, where)
-    elif kind == "f" and target.itemsize < array.itemsize:
-        finite = array[np.isfinite(array)]
-        limit = np.finfo(target).max
-        if finite.size and (finite.max() > limit or finite.min() < -limit):
-            raise FITSValueError(f"{where}: values beyond the float32 range cannot be stored")
+        check_range(array, target, where)
+    elif kind == "f":
+        check_float_range(array, target, where)
     if mask is not None:
         if layout.integer:
             if layout.blank is None:
@@ -146,41 +145,51 @@ def prepare(data: Any, layout: PixelLayout, where: str) -> tuple[np.ndarray, flo
     return buffer, layout.bscale, float(layout.bzero)
 
 
-def _check_range(array: np.ndarray, target: np.dtype, where: str) -> None:
+def check_range(array: np.ndarray, target: np.dtype, where: str) -> None:
+    """Raise FITSValueError unless every integer of ``array`` fits ``target``."""
     if np.can_cast(array.dtype, target, "safe") or array.size == 0:
         return
     info = np.iinfo(target)
     low, high = int(array.min()), int(array.max())
     if low < info.min or high > info.max:
-        raise FITSValueError(f"{where}: values {low}..{high} do not fit the image's {target} "
+        raise FITSValueError(f"{where}: values {low}..{high} do not fit the stored {target} "
                          f"range {info.min}..{info.max}")
 
 
-def _to_scaled(array: np.ndarray, mask: np.ndarray | None, layout: PixelLayout,
-               where: str) -> np.ndarray:
-    """Stored integers for physical values: round((x - BZERO) / BSCALE), NaN → BLANK."""
-    raw = np.array((array.astype(np.float64) - float(layout.bzero)) / layout.bscale, ndmin=1)
-    if mask is not None:
-        mask = mask.reshape(raw.shape)
+def check_float_range(array: np.ndarray, target: np.dtype, where: str) -> None:
+    """Raise FITSValueError if finite floats of ``array`` overflow the narrower ``target``."""
+    if target.itemsize >= array.itemsize or array.size == 0:
+        return
+    finite = array[np.isfinite(array)]
+    limit = np.finfo(target).max
+    if finite.size and (finite.max() > limit or finite.min() < -limit):
+        raise FITSValueError(f"{where}: values beyond the {target} range cannot be stored")
+
+
+def to_scaled(array: np.ndarray, mask: np.ndarray | None, stored: np.dtype, scale: float,
+              zero: float | int, null: int | None, where: str) -> np.ndarray:
+    """Stored integers (``stored`` dtype, the shape of ``array``) for physical values:
+    round((x - zero) / scale); NaN and masked values become ``null`` (BLANK / TNULL).
+    FITSValueError if a value does not fit, or a NaN has no null to become."""
+    raw = np.array((array.astype(np.float64) - float(zero)) / scale, ndmin=1)
     nan = np.isnan(raw)
     if mask is not None:
-        nan |= mask
+        nan |= mask.reshape(raw.shape)
     if np.isinf(raw).any():
-        raise FITSValueError(f"{where}: infinite values cannot be stored in an integer image")
-    if nan.any() and layout.blank is None:
-        raise FITSValueError(f"{where}: NaN or masked values need a BLANK value in an integer "
-                         "image; create the image with blank=...")
+        raise FITSValueError(f"{where}: infinite values cannot be stored as scaled integers")
+    if nan.any() and null is None:
+        raise FITSValueError(f"{where}: NaN or masked values need a null value (BLANK or "
+                         "TNULL) to be stored as scaled integers")
     raw = np.rint(raw)
     valid = raw[~nan] if nan.any() else raw
-    info = np.iinfo(layout.stored)
+    info = np.iinfo(stored)
     if valid.size and (valid.min() < info.min or valid.max() > info.max):
-        low = valid.min() * layout.bscale + float(layout.bzero)
-        high = valid.max() * layout.bscale + float(layout.bzero)
-        raise FITSValueError(f"{where}: values {low:g}..{high:g} are outside what BSCALE "
-                         f"{layout.bscale:g} / BZERO {layout.bzero:g} can store in "
-                         f"BITPIX {layout.bitpix}")
-    raw[nan] = 0 if layout.blank is None else layout.blank
-    return np.ascontiguousarray(raw.astype(layout.stored).reshape(array.shape))
+        low = valid.min() * scale + float(zero)
+        high = valid.max() * scale + float(zero)
+        raise FITSValueError(f"{where}: values {low:g}..{high:g} are outside what scale "
+                         f"{scale:g} / zero {zero:g} can store as {stored}")
+    raw[nan] = 0 if null is None else null
+    return raw.astype(stored).reshape(array.shape)
 
 
 def unscale(raw: np.ndarray, layout: PixelLayout) -> np.ndarray:

@@ -1,8 +1,9 @@
-"""Moving pixel boxes with fitsbind's own pread/pwrite (``_fitsfile.raw_read_box`` and
-``raw_write_box``), split over two threads when large.
+"""Moving pixel boxes and table rows with fitsbind's own pread/pwrite
+(``_fitsfile.raw_read_box``/``raw_write_box``, ``raw_read_rows``/``raw_write_rows``), split
+over two threads when large.
 
-Used only where converting stored pixels is a byte swap (and a sign-bit flip for the BZERO
-offset types); scaled data goes through CFITSIO.
+Used only where converting stored values is a byte swap (and a sign-bit flip for the
+BZERO/TZERO offset types); scaled images and ASCII tables go through CFITSIO.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from fitsbind._fitsfile import raw_read_box, raw_write_box
+from fitsbind._fitsfile import raw_read_box, raw_read_rows, raw_write_box, raw_write_rows
 
 #: boxes at least this large are moved by two threads
 PARALLEL_BYTES = 8 << 20
@@ -65,5 +66,40 @@ def write_box(fd: int, datastart: int, shape: tuple[int, ...], corner: tuple[int
     ones = (1,) * data.ndim
     futures = [_executor().submit(raw_write_box, fd, datastart, shape, s, flip, data, first, n)
                for s, n, first in _halves(tuple(corner), data.shape, ones)]
+    for future in futures:
+        future.result()
+
+
+def _row_halves(first: int, nrows: int, nbytes: int) -> list[tuple[int, int, int]]:
+    """``(first row, rows, offset of the part)`` pieces: two when ``nbytes`` is large."""
+    if nbytes < PARALLEL_BYTES or nrows < 2:
+        return [(first, nrows, 0)]
+    half = nrows // 2
+    return [(first, half, 0), (first + half, nrows - half, half)]
+
+
+def read_rows(fd: int, datastart: int, rowsize: int, first: int, nrows: int, fields: list,
+              out: np.ndarray, out_first: int = 0) -> None:
+    """Fill records ``out_first`` .. of ``out`` with ``fields`` of rows ``first`` .. ``first +
+    nrows - 1`` (see ``_fitsfile.raw_read_rows``)."""
+    parts = _row_halves(first, nrows, nrows * out.itemsize)
+    if len(parts) == 1:
+        raw_read_rows(fd, datastart, rowsize, first, nrows, fields, out, out_first)
+        return
+    futures = [_executor().submit(raw_read_rows, fd, datastart, rowsize, a, n, fields, out,
+                                  out_first + k) for a, n, k in parts]
+    for future in futures:
+        future.result()
+
+
+def write_rows(fd: int, datastart: int, rowsize: int, first: int, fields: list,
+               data: np.ndarray) -> None:
+    """Write ``fields`` of every record of ``data`` into rows ``first`` on."""
+    parts = _row_halves(first, len(data), data.nbytes)
+    if len(parts) == 1:
+        raw_write_rows(fd, datastart, rowsize, first, len(data), fields, data)
+        return
+    futures = [_executor().submit(raw_write_rows, fd, datastart, rowsize, a, n, fields, data,
+                                  k) for a, n, k in parts]
     for future in futures:
         future.result()
