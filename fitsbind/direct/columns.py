@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -317,7 +317,8 @@ def as_spec(item: Any) -> ColumnSpec:
     """A ColumnSpec from a ColumnSpec, a mapping of its fields, or a ``(name, format[, unit])``
     tuple."""
     if isinstance(item, ColumnSpec):
-        return item
+        return replace(item)   # a copy: filling in the table must not change the caller's
+
     if isinstance(item, Mapping):
         try:
             return ColumnSpec(**item)

@@ -4,7 +4,7 @@ through CFITSIO row filters), writing, appending, inserting and deleting rows an
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -473,8 +473,7 @@ class TableHDU(HDU):
         if format is None and data is None:
             raise FITSValueError(f"{self._where()}: give the new column's data or format")
         if isinstance(format, ColumnSpec):
-            spec = format
-            spec.name = name
+            spec = replace(format, name=name)
         elif format is not None:
             spec = ColumnSpec(name, str(format))
         else:
