@@ -9,6 +9,7 @@ drives them. To add a family, write a module with that function and add it to th
 from __future__ import annotations
 
 import gc
+import hashlib
 import importlib
 import mmap
 import os
@@ -231,3 +232,18 @@ def check_array(got: Any, expected: np.ndarray, what: str = "array") -> None:
         raise CheckFailed(f"{what}: dtype {got.dtype}, expected {expected.dtype}")
     if not np.array_equal(got, expected, equal_nan=expected.dtype.kind == "f"):
         raise CheckFailed(f"{what}: values differ from the input data")
+
+
+def digest(arr: np.ndarray) -> str:
+    """SHA-256 of an array's bytes: to check that a writer left its input unchanged."""
+    return hashlib.sha256(np.ascontiguousarray(arr).view(np.uint8).ravel()).hexdigest()
+
+
+def check_written(path: str, lib: str, data: np.ndarray, expected_digest: str) -> None:
+    """What every written file must satisfy: whole 2880-byte FITS blocks, and the array the
+    library was given left as it was."""
+    size = os.path.getsize(path)
+    if size % 2880:
+        raise CheckFailed(f"{lib} wrote {size} bytes, not a multiple of 2880")
+    if digest(data) != expected_digest:
+        raise CheckFailed(f"{lib} modified the array it was asked to write")

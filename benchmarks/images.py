@@ -7,14 +7,12 @@ outside the timing.
 
 from __future__ import annotations
 
-import hashlib
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import datagen
-from .common import LIBRARIES, CheckFailed, Config, Context, Workload, check_array
+from .common import LIBRARIES, CheckFailed, Config, Context, Workload, check_array, check_written, digest
 
 
 def _dims(shape: tuple[int, ...]) -> str:
@@ -83,10 +81,6 @@ class WriteState:
     out: dict[str, str] = field(default_factory=dict)  # library -> output path
 
 
-def _digest(arr: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(arr).view(np.uint8).ravel()).hexdigest()
-
-
 def _write_fitsbind(fitsbind, st: WriteState):
     with fitsbind.FITS(st.out["fitsbind"], "w+") as f:
         f.write_image(st.data)
@@ -109,22 +103,18 @@ def _check_write(st: WriteState, result, lib: str) -> None:
     from astropy.io import fits  # the trusted reader of what each library wrote
 
     path = st.out[lib]
-    size = os.path.getsize(path)
-    if size % 2880:
-        raise CheckFailed(f"{lib} wrote {size} bytes, not a multiple of 2880")
+    check_written(path, lib, st.data, st.digest)
     with fits.open(path, memmap=False) as hdul:
         if len(hdul) != 1:
             raise CheckFailed(f"{lib} wrote {len(hdul)} HDUs, expected 1")
         check_array(hdul[0].data, st.data, f"{lib} written image")
-    if _digest(st.data) != st.digest:
-        raise CheckFailed(f"{lib} modified the array it was asked to write")
 
 
 def _image_write(dtype: str, shape: tuple[int, int]) -> Workload:
     def prepare(ctx: Context) -> WriteState:
         data = datagen.image_file(ctx, dtype, shape).data
         out = {lib: ctx.path(f"written-{lib}.fits") for lib in LIBRARIES}
-        return WriteState(data=data, digest=_digest(data), out=out)
+        return WriteState(data=data, digest=digest(data), out=out)
 
     return Workload(
         name=f"image_write {np.dtype(dtype).name} {_dims(shape)}",

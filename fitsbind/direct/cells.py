@@ -282,15 +282,19 @@ def _fit_shape(array: np.ndarray, nrows: int, cell: tuple[int, ...], where: str)
 
 def _encode_strings(array: np.ndarray, c: ColumnInfo, nrows: int, where: str, truncate: bool,
                     cell: tuple[int, ...]) -> np.ndarray:
-    width = c.string_width
-    array = to_bytes(array, where)
-    array = _fit_shape(array, nrows, cell, where)
-    if array.dtype.itemsize > width:
-        longest = int(np.strings.str_len(array).max()) if array.size else 0
+    array = _fit_shape(to_bytes(array, where), nrows, cell, where)
+    return fit_strings(array, c.string_width, where, truncate)
+
+
+def fit_strings(text: np.ndarray, width: int, where: str, truncate: bool) -> np.ndarray:
+    """ASCII bytes ``text`` (numpy S) as ``S{width}``, NUL-padded (FITS ends a shorter string
+    at a NUL). FITSValueError for a longer string unless ``truncate``."""
+    if text.dtype.itemsize > width:
+        longest = int(np.strings.str_len(text).max()) if text.size else 0
         if longest > width and not truncate:
             raise FITSValueError(f"{where}: a string of {longest} characters does not fit the "
                                  f"{width}-character column; shorten it or pass truncate=True")
-    return array.astype(f"S{width}")   # NUL-padded: FITS ends a shorter string at a NUL
+    return text.astype(f"S{width}")
 
 
 def to_bytes(array: np.ndarray, where: str) -> np.ndarray:

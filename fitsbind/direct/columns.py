@@ -177,7 +177,7 @@ class ColumnInfo:
     def element_dtype(self) -> np.dtype:
         """dtype of one element as read with scaling (bool for L and X)."""
         if self.ascii:
-            return _ASCII_DTYPES(self.form)
+            return _ascii_dtype(self.form)
         if self.code in "LX":
             return np.dtype(np.bool_)
         if self.scaled:
@@ -206,7 +206,7 @@ class ColumnInfo:
         return f"{filename}, HDU {hdu}, column {self.name!r}"
 
 
-def _ASCII_DTYPES(form: TForm) -> np.dtype:
+def _ascii_dtype(form: TForm) -> np.dtype:
     if form.code == "A":
         return np.dtype(f"S{form.width}")
     if form.code == "I":
@@ -338,34 +338,30 @@ def spec_for(name: str, values: Any, ascii: bool = False) -> ColumnSpec:
     dtype = array.dtype
     cell = array.shape[1:]
     if ascii:
-        return ColumnSpec(name, _ascii_format(dtype, name), dim=None) if not cell else \
-            _refuse(name, "ASCII table cells hold one value")
+        if cell:
+            raise FITSTypeError(f"column {name!r}: ASCII table cells hold one value")
+        return ColumnSpec(name, _ascii_format(dtype, name))
     if dtype.kind == "O":
         return _vla_spec(name, array)
+    count = int(np.prod(cell)) if cell else 1
     if dtype.kind in "SU":
-        width = dtype.itemsize // (4 if dtype.kind == "U" else 1)
-        if dtype.kind == "U" and array.size:
-            width = max(int(np.char.str_len(array).max()), 1) if width == 0 else width
-        width = max(width, 1)
-        count = int(np.prod(cell)) if cell else 1
-        return ColumnSpec(name, f"{width * count}A",
-                          dim=(*cell, width) if cell else None)
+        width = _string_width(dtype)
+        return ColumnSpec(name, f"{width * count}A", dim=(*cell, width) if cell else None)
     native = dtype.newbyteorder("=")
     if native not in CODE_OF:
         raise FITSTypeError(f"column {name!r}: {dtype} cannot be stored in a FITS table")
     code, zero = CODE_OF[native]
-    count = int(np.prod(cell)) if cell else 1
-    return ColumnSpec(name, f"{count}{code}", zero=zero,
-                      dim=cell if len(cell) > 1 else None)
+    return ColumnSpec(name, f"{count}{code}", zero=zero, dim=cell if len(cell) > 1 else None)
 
 
-def _refuse(name: str, why: str) -> ColumnSpec:
-    raise FITSTypeError(f"column {name!r}: {why}")
+def _string_width(dtype: np.dtype) -> int:
+    """Characters per string of a numpy S or U dtype (at least 1)."""
+    return max(dtype.itemsize // (4 if dtype.kind == "U" else 1), 1)
 
 
 def _ascii_format(dtype: np.dtype, name: str) -> str:
     if dtype.kind in "SU":
-        return f"A{max(dtype.itemsize // (4 if dtype.kind == 'U' else 1), 1)}"
+        return f"A{_string_width(dtype)}"
     if dtype.kind in "iu" and dtype.itemsize <= 4 and dtype != np.uint32:
         return "I11"
     if dtype.kind in "iu":

@@ -16,6 +16,7 @@ from fitsbind.direct.cells import (
     decode,
     encode,
     field_names,
+    fit_strings,
     heap_cells,
     record,
     to_bytes,
@@ -217,20 +218,14 @@ class TableHDU(HDU):
         ``"sqrt(X**2 + Y**2) < 5"`` (see CFITSIO's "Row Filtering Specification");
         ``rows`` restricts the search as in :meth:`read`."""
         layout = self._layout()
-        selection = self._filter(self._select_rows(rows, layout.nrows), expr, layout.nrows)
-        if isinstance(selection, slice):
-            return np.arange(selection.start, selection.stop, dtype=np.int64)
-        return selection
+        return _indices(self._filter(self._select_rows(rows, layout.nrows), expr, layout.nrows))
 
     def _filter(self, selection: slice | np.ndarray, expr: str, nrows: int) -> np.ndarray:
         if not isinstance(expr, str):
             raise TypeError(f"a row filter is a str expression, not {expr!r}")
-        if isinstance(selection, slice):
-            first, count = selection.start, selection.stop - selection.start
-        elif selection.size:
-            first, count = int(selection.min()), int(selection.max()) + 1 - int(selection.min())
-        else:
-            return selection
+        first, count = _span(selection)
+        if count == 0:
+            return _indices(selection)
         with self._selected() as f:
             hits = f.find_rows(expr, first, count)
         if isinstance(selection, slice):
@@ -328,13 +323,8 @@ class TableHDU(HDU):
                     selection: slice | np.ndarray, *, scale: bool,
                     mask_null: bool) -> np.ndarray:
         """ASCII tables: CFITSIO parses each field (implied decimals, D exponents, TNULL)."""
-        if isinstance(selection, slice):
-            first, count, take = selection.start, selection.stop - selection.start, None
-        elif selection.size:
-            first = int(selection.min())
-            count, take = int(selection.max()) + 1 - first, selection - first
-        else:
-            first, count, take = 0, 0, None
+        first, count = _span(selection)
+        take = None if isinstance(selection, slice) or not count else selection - first
         values, masks = [], []
         with self._selected() as f:
             for c in cols:
@@ -411,11 +401,7 @@ class TableHDU(HDU):
         layout = self._layout()
         index = self._column_index(name)
         c = layout.columns[index]
-        selection = self._select_rows(rows, layout.nrows)
-        if isinstance(selection, slice):
-            targets = np.arange(selection.start, selection.stop, dtype=np.int64)
-        else:
-            targets = selection
+        targets = _indices(self._select_rows(rows, layout.nrows))
         if len(np.unique(targets)) != len(targets):
             raise IndexError(f"{self._where()}: a row is given twice")
         n = len(targets)
@@ -449,10 +435,7 @@ class TableHDU(HDU):
         """Delete ``rows`` (a slice, indices or a boolean mask, as in :meth:`read`). Later rows
         move up; the file shrinks when the table is the last HDU."""
         layout = self._layout()
-        selection = self._select_rows(rows, layout.nrows)
-        if isinstance(selection, slice):
-            selection = np.arange(selection.start, selection.stop, dtype=np.int64)
-        selection = np.unique(selection)
+        selection = np.unique(_indices(self._select_rows(rows, layout.nrows)))
         if selection.size == 0:
             return
         with self._selected(writing=True) as f:
@@ -549,6 +532,23 @@ class TableHDU(HDU):
         finally:
             if payload.vla or self._ascii:
                 self._invalidate()   # PCOUNT may have changed
+
+
+def _indices(selection: slice | np.ndarray) -> np.ndarray:
+    """Row indices (int64) of a selection made by ``TableHDU._select_rows``."""
+    if isinstance(selection, slice):
+        return np.arange(selection.start, selection.stop, dtype=np.int64)
+    return selection
+
+
+def _span(selection: slice | np.ndarray) -> tuple[int, int]:
+    """``(first row, row count)`` of the contiguous rows covering a selection."""
+    if isinstance(selection, slice):
+        return selection.start, selection.stop - selection.start
+    if not selection.size:
+        return 0, 0
+    first = int(selection.min())
+    return first, int(selection.max()) + 1 - first
 
 
 class TableColumn:
@@ -777,12 +777,8 @@ def _encode_ascii(values: Any, c: ColumnInfo, nrows: int, where: str,
     if mask is not None and mask.any() and c.null is None:
         raise FITSValueError(f"{where}: masked values need a TNULL for the column")
     if c.code == "A":
-        text = to_bytes(array, where)
-        longest = int(np.strings.str_len(text).max()) if text.size else 0
-        if longest > c.form.width and not truncate:
-            raise FITSValueError(f"{where}: a string of {longest} characters does not fit the "
-                                 f"{c.form.width}-character column; pass truncate=True")
-        return [bytes(v)[:c.form.width] for v in text.tolist()], mask
+        text = fit_strings(to_bytes(array, where), c.form.width, where, truncate)
+        return text.tolist(), mask
     if array.dtype.kind not in "biuf":
         raise FITSTypeError(f"{where}: cannot store {array.dtype} values in a {c.tform} field")
     if c.code == "I":
