@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from . import headers, images, tables
+from . import dropin, headers, images, tables
 from .common import (
     LIBRARIES,
     PEERS,
@@ -36,7 +36,7 @@ from .common import (
 
 # One module per workload family, each with ``workloads(cfg) -> list[Workload]``. Later families
 # (compressed images) are added here.
-FAMILY_MODULES = (images, headers, tables)
+FAMILY_MODULES = (images, headers, tables, dropin)
 
 
 def all_workloads(cfg: Config) -> list[Workload]:

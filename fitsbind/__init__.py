@@ -1,17 +1,69 @@
 """fitsbind: FITS file I/O on CFITSIO.
 
-``fitsbind.FITS(path, mode)`` opens a file for explicit reads and writes (see
-:mod:`fitsbind.direct`).
+Two interfaces share one CFITSIO build:
+
+- ``import fitsbind as fits`` is a drop-in for ``astropy.io.fits``: :func:`open`,
+  :class:`HDUList`, :class:`PrimaryHDU`, :class:`ImageHDU`, :class:`BinTableHDU`,
+  :class:`Header`, :class:`Column`, :func:`getdata`, ... with astropy's semantics.
+- ``fitsbind.FITS(path, mode)`` opens a file for explicit, write-through reads and writes
+  (see :mod:`fitsbind.direct`).
 
 ``fitsbind.cfitsio_version()`` reports the CFITSIO compiled in; errors from CFITSIO are
 :class:`fitsbind.FITSError` (an ``OSError``), see :mod:`fitsbind.errors`.
 """
 
-from fitsbind import errors
+from fitsbind import (
+    errors,
+    util,
+)
 from fitsbind._fitsfile import cfitsio_source, cfitsio_version
 from fitsbind._version import __version__
+from fitsbind.card import Card, Undefined
+from fitsbind.column import ColDefs, Column
+from fitsbind.convenience import (
+    append,
+    delval,
+    getdata,
+    getheader,
+    getval,
+    info,
+    printdiff,
+    setval,
+    table_to_hdu,
+    tabledump,
+    tableload,
+    update,
+    writeto,
+)
+from fitsbind.diff import FITSDiff, HDUDiff, HeaderDiff, ImageDataDiff, RawDataDiff, TableDataDiff
 from fitsbind.direct import FITS, ColumnSpec, FITSHeader
 from fitsbind.errors import *  # noqa: F403 - the exception classes are public API
+from fitsbind.fitsrec import FITS_rec, FITS_record
+from fitsbind.hdu import (
+    DELAYED,
+    BinTableHDU,
+    CompImageHDU,
+    HDUList,
+    ImageHDU,
+    PrimaryHDU,
+    Section,
+    TableHDU,
+    register_hdu,
+    unregister_hdu,
+)
+from fitsbind.hdu.base import Delayed
+from fitsbind.hdu.hdulist import fitsopen as open
+from fitsbind.hdu.image import BITPIX2DTYPE, DTYPE2BITPIX
+from fitsbind.header import Header
+from fitsbind.verify import VerifyError, VerifyWarning
 
-__all__ = [*errors.__all__, "FITS", "ColumnSpec", "FITSHeader", "__version__", "cfitsio_source",
-           "cfitsio_version"]
+__all__ = [
+    *errors.__all__, "BITPIX2DTYPE", "DELAYED", "DTYPE2BITPIX", "FITS", "BinTableHDU", "Card",
+    "ColDefs", "Column", "ColumnSpec", "CompImageHDU", "Delayed", "FITSDiff", "FITSHeader",
+    "FITS_rec", "FITS_record", "HDUDiff", "HDUList", "Header", "HeaderDiff", "ImageDataDiff",
+    "ImageHDU", "PrimaryHDU", "RawDataDiff", "Section", "TableDataDiff", "TableHDU", "Undefined",
+    "VerifyError", "VerifyWarning", "__version__", "append", "cfitsio_source", "cfitsio_version",
+    "delval", "getdata", "getheader", "getval", "info", "open", "printdiff", "register_hdu",
+    "setval", "table_to_hdu", "tabledump", "tableload", "unregister_hdu", "update", "util",
+    "writeto",
+]

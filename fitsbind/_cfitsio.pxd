@@ -157,6 +157,7 @@ cdef extern from "fitsio.h" nogil:
     int ffcrtb(fitsfile *fptr, int tbltype, LONGLONG naxis2, int tfields, char **ttype,
                char **tform, char **tunit, const char *extname, int *status)
     int ffdhdu(fitsfile *fptr, int *hdutype, int *status)
+    int ffcrhd(fitsfile *fptr, int *status)
     int ffasfm(char *tform, int *datacode, long *width, int *decim, int *status)
     int ffbnfmll(char *tform, int *datacode, LONGLONG *repeat, long *width, int *status)
     int ffgiprll(fitsfile *fptr, int maxaxis, int *imgtype, int *naxis,
@@ -172,6 +173,8 @@ cdef extern from "fitsio.h" nogil:
 
     # header keywords
     int ffghsp(fitsfile *fptr, int *nexist, int *nmore, int *status)
+    int ffmrec(fitsfile *fptr, int nkey, const char *card, int *status)
+    int ffdrec(fitsfile *fptr, int keypos, int *status)
     int ffhdr2str(fitsfile *fptr, int exclude_comm, char **exclist, int nexc,
                   char **header, int *nkeys, int *status)
     int ffgrec(fitsfile *fptr, int nrec, char *card, int *status)

@@ -27,7 +27,7 @@ import numpy as np
 cimport numpy as cnp
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.math cimport NAN
-from libc.string cimport strlen
+from libc.string cimport memcpy, memset, strlen, strncmp
 
 from fitsbind._cfitsio cimport *
 from fitsbind.errors import (
@@ -627,6 +627,8 @@ cdef class FitsFile:
             size = os.path.getsize(self.filename)
         except OSError:
             return None
+        # a gzip file is decompressed in memory: its size on disk says nothing
+        size = max(size, self._ptr.Fptr.logfilesize)
         ffthdu(self._ptr, &n, &status)
         if status == 0 and n > 0:
             ffmahd(self._ptr, n, NULL, &status)
@@ -1338,6 +1340,74 @@ cdef class FitsFile:
             ffprec(self._ptr, b_card, &status)
             if status:
                 raise self._fail(status, "writing a header card")
+
+    def append_hdu(self, cards) -> int:
+        """Append an HDU whose header is ``cards`` (80-character card images, END excluded,
+        concatenated) and return its index. The header must describe the HDU completely
+        (SIMPLE or XTENSION first); the file is grown to hold the data unit, which reads as
+        zeros until written."""
+        cdef int status = 0, i, n
+        cdef bytes b_cards = _ascii(cards, "header")
+        cdef const char *c_cards
+        if len(b_cards) % 80:
+            raise ValueError(f"header text is {len(b_cards)} characters, not a multiple of 80")
+        n = len(b_cards) // 80
+        c_cards = b_cards
+        cdef char record[81]
+        with self._lock:
+            self._require_writable()
+            with nogil:
+                ffcrhd(self._ptr, &status)
+                i = 0
+                while status == 0 and i < n:
+                    memcpy(record, c_cards + 80 * i, 80)
+                    record[80] = 0
+                    ffprec(self._ptr, record, &status)
+                    i += 1
+            if status:
+                raise self._fail(status, "writing the header of a new HDU")
+            self._finish_hdu()
+            return self._current()
+
+    def replace_header(self, cards) -> None:
+        """Make the current header's cards ``cards`` (80-character images, END excluded,
+        concatenated), rewriting only the records that differ. The header grows or shrinks
+        in place (CFITSIO moves later HDUs when it needs another 2880-byte block); the data
+        unit is not touched, so the structural cards must keep describing it."""
+        cdef int status = 0, nexist = 0, nmore = 0, i, n
+        cdef bytes b_cards = _ascii(cards, "header")
+        cdef const char *c_cards = b_cards
+        cdef char record[81]
+        cdef char old[FLEN_CARD]
+        if len(b_cards) % 80:
+            raise ValueError(f"header text is {len(b_cards)} characters, not a multiple of 80")
+        n = len(b_cards) // 80
+        with self._lock:
+            self._require_writable()
+            with nogil:
+                ffghsp(self._ptr, &nexist, &nmore, &status)
+                i = nexist
+                while status == 0 and i > n:
+                    ffdrec(self._ptr, i, &status)
+                    i -= 1
+                i = 0
+                while status == 0 and i < n:
+                    memcpy(record, c_cards + 80 * i, 80)
+                    record[80] = 0
+                    if i < nexist:
+                        memset(old, 32, FLEN_CARD)
+                        ffgrec(self._ptr, i + 1, old, &status)
+                        # ffgrec ends the card at its last non-blank character
+                        old[strlen(old)] = 32
+                        if status == 0 and strncmp(old, record, 80) != 0:
+                            ffmrec(self._ptr, i + 1, record, &status)
+                    else:
+                        ffprec(self._ptr, record, &status)
+                    i += 1
+                if status == 0:
+                    ffrdef(self._ptr, &status)
+            if status:
+                raise self._fail(status, "rewriting the header")
 
     def check_end(self) -> None:
         """Raise FITSError if the current header has no END card of its own.

@@ -1,0 +1,952 @@
+"""Table data of the astropy-compatible interface: :class:`FITS_rec` (a ``numpy.recarray``
+over the table's stored rows) and :class:`FITS_record` (one row).
+
+A FITS_rec's own dtype is the stored layout: big-endian fields read from a file (usually a
+view of the file's memory map), native fields for tables built in memory; ASCII tables are
+rows of text fields. ``data[name]`` / ``data.field(name)`` give *physical* values: TSCAL /
+TZERO applied (float64, or unsigned integers for the TZERO = 2**(n-1) convention), logical
+columns as bool, strings as ``str`` (``numpy.char.chararray``, trailing blanks dropped on
+access), bit columns as bool arrays, ASCII numbers parsed, and variable-length columns as
+object arrays of arrays read from the heap. Fields that need no conversion are views of the
+stored rows, so assignments to them go straight to the data (and to the file when it is
+memory-mapped in update mode). Converted fields are kept, and assignments to them are
+written back to the stored rows by :meth:`FITS_rec._scale_back`, which the table HDU runs
+before writing or flushing.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import warnings
+import weakref
+from typing import Any
+
+import numpy as np
+
+from fitsbind.column import (
+    _VLF,
+    ASCII2STR,
+    ASCIITNULL,
+    ColDefs,
+    Delayed,
+    _AsciiColDefs,
+    _chararray,
+    _FormatP,
+    _FormatX,
+    _get_index,
+    _is_int,
+    _scaled,
+)
+from fitsbind.verify import FITSUserWarning
+
+__all__ = ["FITS_rec", "FITS_record"]
+
+# _coldefs value of a FITS_rec made by viewing a plain structured array: the columns are
+# derived from the dtype when first needed
+_FROM_DTYPE = object()
+
+_UINT_OF = {"I": (np.uint16, 1 << 15), "J": (np.uint32, 1 << 31), "K": (np.uint64, 1 << 63)}
+
+
+class FITS_record:
+    """One row of a :class:`FITS_rec`: ``record[name]`` / ``record[i]`` read (and assign)
+    the physical value of a field in that row; slicing gives a record over some fields."""
+
+    def __init__(self, input: FITS_rec, row: int = 0, start: int | None = None,
+                 end: int | None = None, step: int | None = None,
+                 base: FITS_record | None = None, **kwargs: Any) -> None:
+        self.array = input
+        self.row = row
+        width = len(base) if base else input._nfields
+        self.start, self.end, self.step = slice(start, end, step).indices(width)
+        self.base = base
+
+    def _resolve(self, key: Any) -> int:
+        if isinstance(key, str):
+            index = _get_index(self.array.names, key)
+            if not self.start <= index < self.end:
+                raise KeyError(f"Key '{key}' does not exist.")
+            return index
+        index = self._get_index(key)
+        if index > self.array._nfields - 1:
+            raise IndexError("Index out of bounds")
+        return index
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            return type(self)(self.array, self.row, key.start, key.stop, key.step, self)
+        return self.array.field(self._resolve(key))[self.row]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if isinstance(key, slice):
+            positions = range(*key.indices(len(self)))
+            values = list(value)
+            if len(values) != len(positions):
+                raise ValueError(f"{len(values)} values given for {len(positions)} fields")
+            for i, item in zip(positions, values):
+                self.array.field(self._get_index(i))[self.row] = item
+            return
+        self.array.field(self._resolve(key))[self.row] = value
+
+    def __len__(self) -> int:
+        return len(range(self.start, self.end, self.step))
+
+    def __repr__(self) -> str:
+        return "(" + ", ".join(repr(self[i]) for i in range(len(self))) + ")"
+
+    def field(self, field: Any) -> Any:
+        """The value of one field (name or index) in this row."""
+        return self.__getitem__(field)
+
+    def setfield(self, field: Any, value: Any) -> None:
+        """Assign the value of one field in this row."""
+        self.__setitem__(field, value)
+
+    def _get_index(self, index: int) -> int:
+        """Position in the table of field ``index`` of this (possibly sliced) record."""
+        chain = []
+        record: FITS_record | None = self
+        while record is not None:
+            chain.append(record)
+            record = record.base
+        positions = np.arange(self.array._nfields)
+        for record in reversed(chain):
+            stop = None if record.step < 1 else record.end
+            positions = positions[record.start:stop:record.step]
+        return int(positions[index])
+
+
+class FITS_rec(np.recarray):
+    """The data of a table HDU (a ``numpy.recarray`` subclass) giving physical values by
+    field: see the module documentation. ``FITS_rec(array)`` wraps an existing record
+    array as is; :meth:`from_columns` builds a table from column definitions."""
+
+    _record_type = FITS_record
+    _character_as_bytes = False
+    _logical_as_bytes = False
+    _load_variable_length_data = True
+
+    def __new__(cls, input: np.ndarray) -> FITS_rec:
+        self = np.asarray(input).view(cls)
+        self._init()
+        if self.dtype.fields:
+            self._nfields = len(self.dtype.fields)
+        return self
+
+    def _init(self) -> None:
+        self.__dict__["_coldefs"] = None
+        self._nfields = 0
+        self._converted: dict[str, Any] = {}
+        self._heapoffset = 0
+        self._heapsize = 0
+        self._tbsize = 0
+        self._gap = 0
+        self._uint = False
+        self._heap: np.ndarray | None = None
+        self._heap_rebuilt: np.ndarray | None = None
+        self._col_weakrefs: weakref.WeakSet = weakref.WeakSet()
+
+    def __array_finalize__(self, obj: Any) -> None:
+        np.recarray.__array_finalize__(self, obj)
+        if obj is None:
+            self._init()
+            return
+        if isinstance(obj, FITS_rec):
+            self._character_as_bytes = obj._character_as_bytes
+            self._logical_as_bytes = obj._logical_as_bytes
+        if isinstance(obj, FITS_rec) and obj.dtype == self.dtype:
+            for attr in ("_converted", "_heapoffset", "_heapsize", "_tbsize", "_gap", "_uint",
+                         "_heap", "_heap_rebuilt", "_col_weakrefs", "_nfields"):
+                setattr(self, attr, getattr(obj, attr))
+            self.__dict__["_coldefs"] = obj.__dict__.get("_coldefs")
+        elif self.dtype.fields is not None:
+            self._init()
+            self._nfields = len(self.dtype.fields)
+            for attr in ("_heapoffset", "_heapsize", "_tbsize", "_gap", "_uint"):
+                setattr(self, attr, getattr(obj, attr, getattr(self, attr)))
+            self.__dict__["_coldefs"] = _FROM_DTYPE
+        else:
+            self._init()
+
+    def __reduce__(self) -> tuple:
+        rebuild, args, state = super().__reduce__()
+        extra = {"_converted": self._converted, "_heapoffset": self._heapoffset,
+                 "_heapsize": self._heapsize, "_tbsize": self._tbsize, "_gap": self._gap,
+                 "_uint": self._uint, "_nfields": self._nfields, "_heap": self._heap,
+                 "_heap_rebuilt": self._heap_rebuilt,
+                 "_character_as_bytes": self._character_as_bytes,
+                 "_coldefs": _copy.deepcopy(self._coldefs)}
+        return rebuild, args, (*state, extra)
+
+    def __setstate__(self, state: tuple) -> None:
+        extra = state[-1]
+        super().__setstate__(state[:-1])
+        self._col_weakrefs = weakref.WeakSet()
+        coldefs = extra.pop("_coldefs")
+        for key, value in extra.items():
+            setattr(self, key, value)
+        self._coldefs = coldefs
+        self._adopt_columns()
+
+    # -- construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_columns(cls, columns: Any, nrows: int = 0, fill: bool = False,
+                     character_as_bytes: bool = False) -> FITS_rec:
+        """A new table with ``columns`` (Columns, a ColDefs, or anything ColDefs accepts)
+        and ``nrows`` rows (default: the longest column array). The column arrays, taken as
+        physical values, fill the rows unless ``fill``; cells without values are zero,
+        blank, False or empty."""
+        if not isinstance(columns, ColDefs):
+            columns = ColDefs(columns)
+        arrays = []
+        for column in columns:
+            array = column.array
+            if isinstance(array, Delayed):
+                data = array.hdu.data
+                array = None if data is None else data.field(array.field)
+            arrays.append(array)
+        if nrows == 0:
+            nrows = max((len(a) for a in arrays if a is not None), default=0)
+        dtype = columns.dtype
+        if dtype.itemsize:
+            raw = np.empty(dtype.itemsize * nrows, dtype=np.uint8)
+            raw.fill(ord(columns._padding_byte))
+            data = raw.view(dtype).view(cls)
+        else:
+            data = np.zeros(nrows, dtype=dtype).view(cls)
+        data._character_as_bytes = character_as_bytes
+        data._coldefs = columns
+        ascii = isinstance(columns, _AsciiColDefs)
+        for index, (column, array) in enumerate(zip(columns, arrays)):
+            if ascii:
+                data._fill_ascii_field(index, column, None if fill else array, nrows)
+            else:
+                data._fill_field(index, column, None if fill else array, nrows)
+        return data
+
+    def _fill_field(self, index: int, column: Any, array: Any, nrows: int) -> None:
+        """Put a column's physical values into field ``index`` of a new binary table."""
+        raw = self._raw_field(index)
+        fmt = column.format
+        letter = fmt.format
+        recformat = fmt.recformat
+        if letter in "PQ":
+            cells = array if array is not None else []
+            self._converted[column.name] = _make_vla(cells, recformat, nrows)
+            self._heap_rebuilt = None
+            return
+        if letter == "L":
+            raw[...] = ord("F")
+            if array is None:
+                return
+            values = np.asarray(array)
+            count = min(len(values), nrows)
+            if values.dtype == np.bool_:
+                converted = np.zeros(raw.shape, dtype=bool)
+                converted[:count] = values[:count]
+                self._converted[column.name] = converted
+                raw[:count] = np.where(values[:count], ord("T"), ord("F"))
+            else:
+                raw[:count] = values[:count].view(np.int8) if values.dtype.kind == "S" \
+                    else values[:count]
+            return
+        if array is None:
+            return
+        values = array if isinstance(array, _VLF) else np.asarray(array)
+        count = min(len(values), nrows)
+        if isinstance(recformat, _FormatX):
+            if values.ndim == 1 and recformat.repeat == 1:
+                values = values.reshape(-1, 1)
+            if values.shape[-1:] == (recformat.repeat,) or values.dtype == np.bool_:
+                bits = np.zeros((nrows, recformat.repeat), dtype=bool)
+                bits[:count] = values[:count].reshape(count, -1)[:, :recformat.repeat] != 0
+                self._converted[column.name] = bits
+                raw[...] = np.packbits(bits, axis=-1)[:, :raw.shape[-1]]
+            else:
+                raw[:count] = values[:count]
+            return
+        if letter == "A":
+            _copy_cells(raw, values, count)
+            return
+        scaled = _scaled(column.bscale, column.bzero)
+        if scaled or column._pseudo_unsigned_ints:
+            physical = np.zeros(raw.shape, dtype=_physical_dtype(values.dtype, raw.dtype))
+            _copy_cells(physical, values, count)
+            self._converted[column.name] = physical
+            if column._pseudo_unsigned_ints:
+                self._store_scaled(column, physical, raw)
+            else:
+                # until written back, the stored field holds the physical values as astropy
+                # does (only their display in repr depends on it)
+                with np.errstate(all="ignore"):
+                    raw[...] = physical.astype(raw.dtype, casting="unsafe")
+            return
+        _copy_cells(raw, values, count)
+
+    def _fill_ascii_field(self, index: int, column: Any, array: Any, nrows: int) -> None:
+        """Put a column's values into text field ``index`` of a new ASCII table."""
+        raw = self._raw_field(index)
+        fmt = column.format
+        if fmt._pseudo_logical:
+            values = np.asarray(array) if array is not None else np.zeros(nrows, dtype=bool)
+            flags = np.zeros(nrows, dtype=bool)
+            count = min(len(values), nrows)
+            flags[:count] = values[:count] if values.dtype == np.bool_ else \
+                values[:count] == ord("T")
+            raw[...] = np.where(flags, b"T", b"F")
+            return
+        if fmt.format == "A":
+            if array is not None:
+                values = np.asarray(array)
+                count = min(len(values), nrows)
+                raw[:count] = values[:count]
+            return
+        physical = np.zeros(nrows, dtype=np.dtype(fmt.recformat))
+        if array is not None:
+            values = np.asarray(array)
+            if values.dtype.kind in "SU":
+                # text already in the table's notation
+                count = min(len(values), nrows)
+                raw[:count] = values[:count]
+                return
+            physical = np.zeros(nrows, dtype=values.dtype)
+            count = min(len(values), nrows)
+            physical[:count] = values[:count]
+        self._converted[column.name] = physical
+
+    # -- representation ----------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        prefix = "FITS_rec("
+        if self.size > 0 or self.shape == (0,):
+            body = np.array2string(self, separator=", ", prefix=prefix, suffix=",",
+                                   formatter={"int": str})
+        else:
+            body = f"[], shape={self.shape!r}"
+        return f"{prefix}{body},\n{' ' * len(prefix)}dtype={self.dtype!s})"
+
+    def __str__(self) -> str:
+        try:
+            return super().__str__()
+        except (TypeError, ValueError):
+            # numpy picks integer formatting from the stored field, which fails on the float
+            # values of a scaled integer column
+            return np.array2string(self, formatter={"int": str})
+
+    # -- column access -------------------------------------------------------------------------
+
+    def __getattribute__(self, attr: str) -> Any:
+        try:
+            return object.__getattribute__(self, attr)
+        except AttributeError:
+            pass
+        coldefs = self._coldefs
+        if coldefs is not None and attr in coldefs.names:
+            return self.field(attr)
+        return super().__getattribute__(attr)
+
+    def __getitem__(self, key: Any) -> Any:
+        if self._coldefs is None:
+            return super().__getitem__(key)
+        if isinstance(key, str):
+            return self.field(key)
+        if _is_int(key):
+            return self._record_type(self, int(key))
+        out = np.ndarray.__getitem__(self, key)
+        if not isinstance(out, np.ndarray):
+            return self._record_type(self, key)
+        if not isinstance(out, FITS_rec) or out.dtype.names != self.dtype.names:
+            return out
+        out._converted = {}
+        for name, values in self._converted.items():
+            out._converted[name] = np.ndarray.__getitem__(values, key)
+        out._coldefs = ColDefs(self._coldefs)
+        out._adopt_columns()
+        return out
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if self._coldefs is None:
+            super().__setitem__(key, value)
+            return
+        if isinstance(key, str):
+            self[key][:] = value
+            return
+        if isinstance(key, slice):
+            rows = range(*key.indices(len(self)))
+            values = list(value)
+            if len(values) != len(rows):
+                raise ValueError(f"{len(values)} rows given for {len(rows)} rows of the slice")
+            for row, item in zip(rows, values):
+                self.__setitem__(row, item)
+            return
+        if isinstance(value, FITS_record):
+            for name in self.names:
+                self.field(name)[key] = value.field(name)
+        elif isinstance(value, (tuple, list, np.void)):
+            if len(value) != self._nfields:
+                raise ValueError(f"Input tuple or list required to have {self._nfields} "
+                                 "elements.")
+            for index in range(self._nfields):
+                self.field(index)[key] = value[index]
+        else:
+            raise TypeError("Assignment requires a FITS_record, tuple, or list as input.")
+
+    def _ipython_key_completions_(self) -> list:
+        return self.names
+
+    def copy(self, order: str = "C") -> FITS_rec:
+        """An independent copy: stored rows, converted fields, heap and columns."""
+        new = super().copy(order=order)
+        new._converted = _copy.deepcopy(self._converted)
+        new._heap = None if self._heap is None else np.array(self._heap)
+        new._heap_rebuilt = None if self._heap_rebuilt is None else np.array(self._heap_rebuilt)
+        new._col_weakrefs = weakref.WeakSet()
+        coldefs = self._coldefs
+        new.__dict__["_coldefs"] = None
+        if coldefs is not None:
+            new._coldefs = _copy.deepcopy(coldefs)
+            new._adopt_columns()
+        return new
+
+    @property
+    def columns(self) -> ColDefs | None:
+        """The :class:`ColDefs` describing the fields."""
+        return self._coldefs
+
+    @property
+    def _coldefs(self) -> ColDefs | None:
+        coldefs = self.__dict__.get("_coldefs")
+        if coldefs is _FROM_DTYPE:
+            coldefs = ColDefs(self.view(np.ndarray))
+            self._coldefs = coldefs
+            self._adopt_columns()
+        return coldefs
+
+    @_coldefs.setter
+    def _coldefs(self, coldefs: ColDefs | None) -> None:
+        self.__dict__["_coldefs"] = coldefs
+        if isinstance(coldefs, ColDefs):
+            for column in coldefs.columns:
+                self._col_weakrefs.add(column)
+
+    @_coldefs.deleter
+    def _coldefs(self) -> None:
+        self.__dict__.pop("_coldefs", None)
+
+    def _adopt_columns(self) -> None:
+        """Make each column's ``.array`` read this table's field."""
+        coldefs = self.__dict__.get("_coldefs")
+        if isinstance(coldefs, ColDefs):
+            for column in coldefs.columns:
+                column.__dict__.pop("array", None)
+                column._parent_fits_rec = weakref.ref(self)
+
+    def __del__(self) -> None:
+        # Columns held elsewhere keep their values as a copy once this table is gone. Drop
+        # our reference first so that only those columns remain in the weak set.
+        try:
+            self.__dict__.pop("_coldefs", None)
+            if self.dtype.fields is None:
+                return
+            for column in list(self._col_weakrefs):
+                parent = column._parent_fits_rec() if column._parent_fits_rec else None
+                if parent is self:
+                    values = self._field_or_none(column.name)
+                    column.__dict__["array"] = None if values is None else values.copy()
+        except Exception:   # interpreter shutdown, half-built arrays
+            pass
+
+    def _field_or_none(self, name: str) -> Any:
+        if name in self._converted:
+            return self._converted[name]
+        if name in (self.dtype.names or ()):
+            return self.view(np.ndarray)[name]
+        return None
+
+    @property
+    def names(self) -> list[str] | None:
+        """The column names."""
+        if self.dtype.fields:
+            return list(self.dtype.names)
+        coldefs = self.__dict__.get("_coldefs")
+        return coldefs.names if isinstance(coldefs, ColDefs) else None
+
+    @property
+    def formats(self) -> list | None:
+        """The columns' FITS formats."""
+        coldefs = self._coldefs
+        return None if coldefs is None else coldefs.formats
+
+    @property
+    def _raw_itemsize(self) -> int:
+        """Bytes per row as written (text fields held as unicode count one byte a character)."""
+        fields = [entry[0] for entry in self.dtype.fields.values()]
+        if not any(dtype.base.kind == "U" for dtype in fields):
+            return self.itemsize
+        return sum(d.itemsize // 4 if d.base.kind == "U" else d.itemsize for d in fields)
+
+    def tolist(self) -> list:
+        columns = [self[name].tolist() for name in self.columns.names]
+        return [list(row) for row in zip(*columns)]
+
+    # -- fields -------------------------------------------------------------------------------
+
+    def _raw_field(self, index: int) -> np.ndarray:
+        """The stored values of field ``index`` (a view), chararrays for text."""
+        field = self.view(np.ndarray)[self.dtype.names[index]]
+        if field.dtype.kind in "SU":
+            field = field.view(np.char.chararray)
+        return field
+
+    def field(self, key: Any) -> Any:
+        """The physical values of a column (by name or index): a view of the stored field
+        when no conversion is needed, else the converted (and kept) array."""
+        coldefs = self.columns
+        if coldefs is None:
+            return np.recarray.field(self, key)
+        index = _get_index(coldefs.names, key)
+        column = coldefs.columns[index]
+        converted = self._converted.get(column.name)
+        if converted is not None:
+            return converted
+        raw = self._raw_field(index)
+        values, is_copy = self._convert(column, raw, index)
+        if is_copy:
+            self._converted[column.name] = values
+        return values
+
+    def _cache_field(self, name: str, values: Any) -> None:
+        self._converted[name] = values
+
+    def _convert(self, column: Any, raw: np.ndarray, index: int) -> tuple[Any, bool]:
+        """``(physical values, whether they are a separate array)`` of a stored field."""
+        fmt = column.format
+        if isinstance(self._coldefs, _AsciiColDefs):
+            return self._convert_ascii(column, raw)
+        letter = fmt.format
+        if letter in "PQ" and self._load_variable_length_data:
+            return self._convert_vla(column, raw), True
+        if letter == "X":
+            if raw.dtype == np.bool_:
+                return raw, False
+            repeat = fmt.recformat.repeat
+            return np.unpackbits(raw, axis=-1)[..., :repeat].astype(bool), True
+        if letter == "L":
+            if raw.dtype == np.bool_:
+                return raw, False
+            if self._logical_as_bytes:
+                return raw.view("S1"), False
+            if np.any(raw == 0):
+                warnings.warn(f"Column '{column.name}' contains NULL (undefined) values which "
+                              "will be converted to False.", FITSUserWarning, stacklevel=4)
+            return np.equal(raw, ord("T")), True
+        if letter == "A":
+            if raw.dtype.kind == "U" or self._character_as_bytes:
+                return raw, False
+            try:
+                return raw.astype(f"U{raw.dtype.itemsize}").view(np.char.chararray), True
+            except UnicodeDecodeError:
+                return raw, False
+        if not _scaled(column.bscale, column.bzero):
+            return raw, False
+        if (raw.dtype.kind == "u" and letter in "IJK") or (raw.dtype.kind == "f"
+                                                           and letter in "BIJK"):
+            # a plain array viewed as a table: the field already holds physical values
+            return raw, False
+        return self._unscale(column, raw, letter), True
+
+    def _unscale(self, column: Any, raw: np.ndarray, letter: str) -> np.ndarray:
+        """Physical values ``raw * TSCAL + TZERO`` (unsigned integers for the offset
+        convention when the table reads unsigned integers)."""
+        bscale = column.bscale if column.bscale not in ("", None) else 1
+        bzero = column.bzero if column.bzero not in ("", None) else 0
+        uint = _UINT_OF.get(letter)
+        if self._uint and bscale == 1 and uint is not None and bzero == uint[1]:
+            # flipping the sign bit adds 2**(n-1) exactly
+            return raw.view(raw.dtype.str.replace("i", "u")) ^ uint[0](uint[1])
+        values = np.array(raw, dtype=np.float64)
+        if bscale != 1:
+            values *= bscale
+        if bzero != 0:
+            values += bzero
+        return values
+
+    def _convert_ascii(self, column: Any, raw: np.ndarray) -> tuple[Any, bool]:
+        fmt = column.format
+        if fmt.format == "A" or fmt._pseudo_logical:
+            if self._character_as_bytes:
+                return raw, False
+            try:
+                return raw.astype(f"U{raw.dtype.itemsize}").view(np.char.chararray), True
+            except UnicodeDecodeError:
+                return raw, False
+        width = fmt.width
+        text = np.char.ljust(np.asarray(raw, dtype=f"S{raw.dtype.itemsize}"), width)
+        text = np.char.replace(text, b"D", b"E")
+        null = str(column.null).strip().encode("ascii", "replace")[:width]
+        fill = (b"nan" if fmt.format in "DEF" else str(ASCIITNULL).encode()).rjust(width)
+        stripped = np.char.strip(text)
+        text = np.where(stripped == null, fill, text)
+        if null != b"":
+            text = np.where(stripped == b"", fill, text)
+        try:
+            return np.array(text, dtype=fmt.recformat), True
+        except ValueError as exc:
+            number = self._coldefs.names.index(column.name) + 1
+            raise ValueError(f"{exc}; the header may be missing the necessary TNULL{number} "
+                             "keyword or the table contains invalid data") from None
+
+    def _convert_vla(self, column: Any, raw: np.ndarray) -> _VLF:
+        """The cells of a variable-length column read from the heap."""
+        recformat = column.format.recformat
+        code = recformat.dtype
+        logical = recformat.format == "L"
+        element = "S1" if logical and self._logical_as_bytes else "b1" if logical else code
+        heap = self._heap
+        counts = np.asarray(raw[:, 0], dtype=np.int64) if len(raw) else np.zeros(0, np.int64)
+        offsets = np.asarray(raw[:, 1], dtype=np.int64) if len(raw) else np.zeros(0, np.int64)
+        stored = np.dtype("S1" if code == "S" else ">" + code if code not in ("i1", "u1")
+                          else code)
+        if counts.size and counts.max() > 0:
+            if heap is None:
+                raise OSError(f"Could not find heap data for the {column.name!r} "
+                              "variable-length array column.")
+            ends = offsets + counts * stored.itemsize
+            if offsets.min() < 0 or ends.max() > len(heap):
+                raise ValueError(f"Variable-length array column {column.name!r} points "
+                                 "outside the heap.")
+        legacy = False
+        if logical and counts.size and counts.max() > 0:
+            used = np.concatenate([heap[o:o + c] for o, c in zip(offsets, counts) if c])
+            present = np.unique(used)
+            # astropy <= 7.2 wrote logical arrays as bytes 0/1 rather than 'T'/'F'
+            legacy = bool(np.all(present <= 1)) and 1 in present
+            if legacy:
+                warnings.warn(f"Logical variable-length array column {column.name!r} appears "
+                              "to hold bytes 0x00/0x01 (as astropy <= 7.2.0 wrote them) rather "
+                              "than 'T'/'F'; reading 0x01 as True and 0x00 as False.",
+                              FITSUserWarning, stacklevel=5)
+            elif not self._logical_as_bytes and 0 in present and (
+                    ord("T") in present or ord("F") in present):
+                warnings.warn(f"Variable-length array column {column.name!r} contains NULL "
+                              "(undefined) values which will be converted to False.",
+                              FITSUserWarning, stacklevel=5)
+        shape = _vla_shape(column.dim)
+        cells = _VLF([None] * len(raw), dtype=element)
+        scaled = _scaled(column.bscale, column.bzero) and code not in ("S", "i1")
+        for row in range(len(raw)):
+            start, count = int(offsets[row]), int(counts[row])
+            chunk = heap[start:start + count * stored.itemsize] if count else \
+                np.zeros(0, dtype=np.uint8)
+            if code == "S":
+                text = chunk.view("S1")
+                try:
+                    cell = text.astype("U1").view(np.char.chararray)
+                except UnicodeDecodeError:
+                    cell = text.view(np.char.chararray)
+            elif logical:
+                cell = chunk.view("S1").copy() if self._logical_as_bytes else \
+                    chunk != 0 if legacy else chunk == ord("T")
+            else:
+                cell = np.array(chunk.view(stored), dtype=code)
+                if shape and len(shape) > 1:
+                    cell = cell.reshape((-1, *shape[1:]))
+                if scaled:
+                    cell = self._unscale(column, cell, recformat.format)
+            np.ndarray.__setitem__(cells, row, cell)
+        cells.max = int(counts.max()) if counts.size else 0
+        return cells
+
+    # -- writing back -------------------------------------------------------------------------
+
+    def _scale_back(self, update_heap_pointers: bool = True) -> None:
+        """Write the converted (physical) fields back into the stored rows; rebuild the
+        heap and the array descriptors of variable-length columns that were read."""
+        coldefs = self._coldefs
+        if coldefs is None or self.dtype.names is None:
+            return
+        ascii = isinstance(coldefs, _AsciiColDefs)
+        vla_loaded = False
+        for index, name in enumerate(self.dtype.names):
+            column = coldefs.columns[index]
+            fmt = column.format
+            raw = self._raw_field(index)
+            values = self._converted.get(name)
+            if ascii:
+                if values is not None or fmt.format == "A" or fmt._pseudo_logical:
+                    self._store_ascii(column, values, raw)
+                continue
+            if fmt.format in "PQ":
+                vla_loaded = vla_loaded or values is not None
+                continue
+            if fmt.format == "A" and raw.dtype.kind == "S" and (values is None or values is raw):
+                _nul_trailing_blanks(raw)
+                continue
+            if values is None:
+                if fmt.format == "L":
+                    _check_logical(raw, name)
+                continue
+            if raw.dtype.kind in "bU" or values is raw:
+                continue
+            if isinstance(fmt.recformat, _FormatX):
+                raw[...] = np.packbits(np.asarray(values, dtype=bool), axis=-1)[..., :raw.shape[-1]]
+            elif fmt.format == "L":
+                stored_true = raw == ord("T")
+                changed = np.asarray(values, dtype=bool) != stored_true
+                raw[changed] = np.where(np.asarray(values)[changed], ord("T"), ord("F"))
+                _check_logical(raw, name)
+            elif fmt.format == "A":
+                if values.dtype.kind == "U":
+                    _store_text(raw, values, name)
+            else:
+                self._store_scaled(column, values, raw)
+        if update_heap_pointers and vla_loaded:
+            self._rebuild_heap()
+
+    def _store_scaled(self, column: Any, values: np.ndarray, raw: np.ndarray) -> None:
+        """Stored values of a scaled column from its physical ones."""
+        bscale = column.bscale if column.bscale not in ("", None) else 1
+        bzero = column.bzero if column.bzero not in ("", None) else 0
+        values = np.asarray(values)
+        uint = _UINT_OF.get(column.format.format)
+        if values.dtype.kind == "u" and uint is not None and bscale == 1 and bzero == uint[1]:
+            stored = values.astype(uint[0], copy=False) ^ uint[0](uint[1])
+            raw[...] = stored.view(stored.dtype.str.replace("u", "i"))
+            return
+        if values.dtype.kind in "iu" and bscale == 1 and _is_int(bzero):
+            raw[...] = values.astype(np.int64) - int(bzero)
+            return
+        stored = np.asarray(values, dtype=np.float64)
+        if bzero != 0:
+            stored = stored - bzero
+        if bscale != 1:
+            stored = stored / bscale
+        if raw.dtype.kind in "iu":
+            stored = np.around(stored)
+        raw[...] = stored
+
+    def _store_ascii(self, column: Any, values: Any, raw: np.ndarray) -> None:
+        """Write values into an ASCII table's text field, in the column's format (text
+        padded with blanks: NULs are not allowed in ASCII tables)."""
+        fmt = column.format
+        if fmt.format == "A" or fmt._pseudo_logical:
+            if values is not None and values.dtype.kind == "U":
+                _store_text(raw, values, column.name, strip=False)
+            raw[...] = np.char.ljust(np.asarray(raw), raw.dtype.itemsize)
+            return
+        width = raw.dtype.itemsize
+        if fmt.format in "FED":
+            spec = f"{{:>{fmt.width}.{fmt.precision}{ASCII2STR[fmt.format]}}}"
+        else:
+            spec = f"{{:>{fmt.width}d}}"
+        point = fmt.precision == 0 and fmt.format in "FED"
+        null = None if column.null is None else str(column.null)
+        texts = []
+        for value in np.asarray(values).tolist():
+            if null is not None and isinstance(value, float) and value != value:
+                # NaN is written as the column's null string ('NAN' is not a FITS number)
+                texts.append(null[:fmt.width].ljust(width))
+                continue
+            text = spec.format(value)
+            if len(text) > fmt.width:
+                raise ValueError(f"Value {text!r} does not fit into the output's itemsize of "
+                                 f"{fmt.width}.")
+            if point and text[:1] == " ":
+                # the standard prefers a decimal point in floating-point fields
+                text = text[1:] + "."
+            texts.append(text.ljust(width))
+        encoded = np.array(texts, dtype=f"S{width}") if texts else np.zeros(0, f"S{width}")
+        if fmt.format == "D":
+            encoded = np.char.replace(encoded, b"E", b"D")
+        raw[...] = encoded
+
+    def _rebuild_heap(self) -> None:
+        """Lay out a new heap from every variable-length column's cells (one column after
+        another, row order) and point the descriptors at it."""
+        pieces = []
+        offset = 0
+        for index, column in enumerate(self._coldefs.columns):
+            fmt = column.format
+            if fmt.format not in "PQ":
+                continue
+            raw = self._raw_field(index)
+            cells = self.field(index)
+            code = fmt.recformat.dtype
+            logical = fmt.recformat.format == "L"
+            stored = np.dtype("S1" if code == "S" else code if code in ("i1", "u1")
+                              else ">" + code)
+            counts = np.zeros(len(raw), dtype=np.int64)
+            for row, cell in enumerate(cells):
+                data = _vla_bytes(cell, stored, logical, column)
+                counts[row] = data.size // stored.itemsize
+                raw[row, 0] = counts[row]
+                raw[row, 1] = offset
+                if raw.dtype.itemsize == 4 and offset + data.size >= 1 << 31:
+                    raise ValueError("The heapsize limit for 'P' format has been reached. "
+                                     "Please consider using the 'Q' format for your file.")
+                offset += data.size
+                if data.size:
+                    pieces.append(data)
+            cells.max = int(counts.max()) if counts.size else 0
+        self._heap_rebuilt = np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
+        self._heapsize = len(self._heap_rebuilt)
+
+    def _get_heap_data(self) -> np.ndarray:
+        """The heap bytes (uint8) the array descriptors point into."""
+        if self._heap_rebuilt is not None:
+            return self._heap_rebuilt
+        if self._heap is not None:
+            return self._heap
+        vla = [c for c in (self._coldefs or []) if c.format.format in "PQ"]
+        if vla:
+            self._rebuild_heap()
+            return self._heap_rebuilt
+        return np.zeros(0, dtype=np.uint8)
+
+    def _update_column_attribute_changed(self, column: Any, index: int, attr: str, old: Any,
+                                         new: Any) -> None:
+        if attr == "name" and self.dtype.names is not None and new is not None:
+            names = list(self.dtype.names)
+            names[index] = new
+            self.dtype.names = tuple(names)
+            if old in self._converted:
+                self._converted[new] = self._converted.pop(old)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+def _physical_dtype(given: np.dtype, stored: np.dtype) -> np.dtype:
+    """dtype to keep the physical values of a scaled column in."""
+    if given.kind in "iufc" or given.kind == "b":
+        return given.newbyteorder("=")
+    return np.dtype(np.float64)
+
+
+def _copy_cells(out: np.ndarray, values: np.ndarray, count: int) -> None:
+    """Copy the first ``count`` cells of ``values`` into ``out``, reshaping cells when the
+    field's shape (from TDIM) differs from the input's."""
+    if count == 0:
+        return
+    source = values[:count]
+    target = out[:count]
+    if source.shape == target.shape:
+        target[...] = source
+        return
+    if target.ndim > 1:
+        flat = np.asarray(source).reshape(count, -1)
+        target.reshape(count, -1)[:, :flat.shape[1]] = flat
+    else:
+        target[...] = np.asarray(source).reshape(count, -1)[:, 0] if np.asarray(source).ndim > 1 \
+            else source
+
+
+def _store_text(raw: np.ndarray, text: np.ndarray, name: str, strip: bool = True) -> None:
+    """ASCII-encode unicode strings into a bytes field (ValueError naming the column and
+    the cell for other characters); binary-table strings lose their trailing blanks (the
+    field is padded with NULs instead)."""
+    text = np.asarray(text)
+    try:
+        encoded = text.astype(f"S{max(text.dtype.itemsize // 4, 1)}")
+    except UnicodeEncodeError:
+        bad = next(i for i, s in np.ndenumerate(text) if not str(s).isascii())
+        raise ValueError(f"Could not save column '{name}': Contains characters that cannot be "
+                         "encoded as ASCII as required by FITS, starting at the index "
+                         f"{bad[0] if len(bad) == 1 else bad!r} of the column.") from None
+    raw[...] = encoded
+    if strip:
+        _nul_trailing_blanks(raw)
+
+
+def _nul_trailing_blanks(raw: np.ndarray) -> None:
+    """Replace the trailing blanks of every string in a bytes field by NULs, in place
+    (binary-table strings end at the first NUL)."""
+    width = raw.dtype.itemsize
+    if raw.size == 0 or width == 0:
+        return
+    plain = raw.view(np.ndarray)
+    # numpy bytes strings end before their trailing NULs: only those ending in a blank change
+    ending = np.strings.endswith(plain, b" ")
+    if not ending.any():
+        return
+    plain[ending] = np.strings.rstrip(plain[ending], b" ")
+
+
+def _check_logical(raw: np.ndarray, name: str) -> None:
+    bad = (raw != ord("T")) & (raw != ord("F")) & (raw != 0)
+    if np.any(bad):
+        values = ", ".join(repr(bytes([int(b) & 0xFF])) for b in np.unique(raw[bad]))
+        raise ValueError(f"FITS logical ('L') column {name!r} contains invalid byte(s) "
+                         f"{values}; only b'T', b'F', and b'\\x00' are allowed.")
+
+
+def _vla_shape(dim: Any) -> tuple[int, ...]:
+    if not isinstance(dim, str) or not dim.strip():
+        return ()
+    try:
+        return tuple(int(n) for n in dim.strip().strip("()").split(","))[::-1]
+    except ValueError:
+        return ()
+
+
+def _vla_bytes(cell: Any, stored: np.dtype, logical: bool, column: Any) -> np.ndarray:
+    """The heap bytes of one variable-length cell."""
+    if stored.kind == "S":
+        values = np.asarray(cell)
+        if values.dtype.kind == "U":
+            values = values.astype("S")
+        data = b"".join(values.ravel().tolist()) if values.dtype.itemsize != 1 else \
+            values.ravel().tobytes()
+        return np.frombuffer(data, dtype=np.uint8).copy()
+    values = np.asarray(cell)
+    if logical:
+        if values.dtype.kind == "S":
+            return values.ravel().view(np.uint8).copy()
+        return np.where(values.ravel().astype(bool), ord("T"), ord("F")).astype(np.uint8)
+    if _scaled(column.bscale, column.bzero):
+        bscale = column.bscale if column.bscale not in ("", None) else 1
+        bzero = column.bzero if column.bzero not in ("", None) else 0
+        values = (np.asarray(values, dtype=np.float64) - bzero) / bscale
+        if stored.kind in "iu":
+            values = np.around(values)
+    return np.ascontiguousarray(values.ravel(), dtype=stored).view(np.uint8)
+
+
+def _make_vla(cells: Any, recformat: _FormatP, nrows: int) -> _VLF:
+    """A variable-length column of ``nrows`` cells from the given ones (rows beyond them
+    repeat zeros, as many as the longest cell so far)."""
+    code = recformat.dtype
+    logical = recformat.format == "L"
+    element = "b1" if logical else code
+    column = _VLF([None] * nrows, dtype=element)
+    longest = 0
+    for row in range(nrows):
+        if row < len(cells):
+            value = cells[row]
+        elif code == "S":
+            value = " " * longest
+        else:
+            value = np.zeros(longest, dtype=element)
+        if code == "S":
+            if isinstance(value, str):
+                value = value.encode("ascii")
+            cell = _chararray(_text_of(value), itemsize=1)
+        elif logical:
+            cell = np.asarray(np.array(value, dtype=np.int8), dtype=bool) if not (
+                isinstance(value, np.ndarray) and value.dtype == np.bool_) else value
+        else:
+            cell = np.array(value, dtype=code)
+        np.ndarray.__setitem__(column, row, cell)
+        longest = max(longest, cell.size)
+    column.max = longest
+    return column
+
+
+def _text_of(value: Any) -> np.ndarray:
+    if isinstance(value, bytes):
+        return np.frombuffer(value, dtype="S1") if value else np.zeros(0, dtype="S1")
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return _text_of(array.item() if isinstance(array.item(), bytes)
+                        else str(array.item()).encode("ascii"))
+    return array

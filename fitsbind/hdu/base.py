@@ -1,0 +1,470 @@
+"""The HDU base classes of the astropy-compatible model.
+
+An HDU holds a :class:`~fitsbind.header.Header` and, lazily, its data. HDUs read from a file
+keep a reference to the :class:`~fitsbind.hdu.file.HDUFile` and their byte offsets; their
+data is built on first access of ``.data`` by the subclass's ``_load_data``, usually from
+:meth:`_ValidHDU._file_array`, a view of the file's memory map.
+
+Writing goes one way for every HDU type: the subclass's ``_payload()`` returns the exact
+bytes of the data unit (and brings the header's structural cards into line with them); the
+base sends the header's card images and then those bytes to the direct tier.
+
+Subclass contract:
+
+- ``_extension``: the XTENSION value (None for primary HDUs) and ``match_header(header)``
+  to claim headers when a file is read (subclasses register with :func:`register_hdu`);
+- ``_load_data()`` -> the ``.data`` object of an HDU read from a file;
+- ``_set_data(value)`` for the ``.data`` setter, keeping the header consistent;
+- ``_payload()`` -> C-contiguous array whose raw bytes are the data unit, or None;
+- ``_summary()`` -> astropy's ``info()`` row (name, ver, type, cards, dimensions, format).
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import inspect
+import warnings
+from typing import Any
+
+import numpy as np
+
+from fitsbind import checksum as _checksum
+from fitsbind.header import Header
+from fitsbind.verify import VerifyWarning, _ErrList, _Verify
+
+__all__ = ["DELAYED", "ExtensionHDU", "NonstandardExtHDU", "register_hdu", "unregister_hdu"]
+
+
+class _Delayed:
+    """Sentinel for ``data=DELAYED``: the data is in a file and is read when first used."""
+
+    def __repr__(self) -> str:
+        return "DELAYED"
+
+
+DELAYED = _Delayed()
+Delayed = _Delayed
+
+_REGISTRY: list[type] = []
+
+
+def register_hdu(hducls: type) -> None:
+    """Make ``hducls`` a candidate when reading HDUs (tried before the built-in classes)."""
+    if hducls not in _REGISTRY:
+        _REGISTRY.insert(0, hducls)
+
+
+def unregister_hdu(hducls: type) -> None:
+    if hducls in _REGISTRY:
+        _REGISTRY.remove(hducls)
+
+
+def _register_builtin(hducls: type) -> type:
+    _REGISTRY.append(hducls)
+    return hducls
+
+
+def class_for(header: Header) -> type:
+    """The HDU class whose ``match_header`` claims ``header`` (most specific first)."""
+    for cls in _REGISTRY:
+        try:
+            if cls.match_header(header):
+                return cls
+        except Exception:   # a broken third-party matcher must not hide the file
+            continue
+    return NonstandardExtHDU if "XTENSION" in header else _CorruptedHDU
+
+
+def _accepted(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    params = inspect.signature(cls.__init__).parameters
+    return {k: v for k, v in kwargs.items() if k in params}
+
+
+class _BaseHDU:
+    """Header and lazily loaded data of one HDU."""
+
+    _extension: str | None = None
+    _standard = True
+    _pad_byte = b"\0"
+    _default_name = ""
+
+    def __init__(self, data: Any = None, header: Header | None = None, *args: Any,
+                 **kwargs: Any) -> None:
+        self._header = Header() if header is None else header
+        self._file: Any = None
+        self._index: int | None = None
+        self._offsets: tuple[int, int, int] | None = None
+        self._header_text: str | None = None   # the header as read from the file
+        self._data: Any = None
+        self._data_loaded = data is not DELAYED
+        self._data_replaced = False
+
+    # -- construction from a file --------------------------------------------------------------
+
+    @classmethod
+    def _from_file(cls, hdufile: Any, index: int, header: Header, text: str,
+                   offsets: tuple[int, int, int], **kwargs: Any) -> _BaseHDU:
+        hdu = cls(data=DELAYED, header=header, **_accepted(cls, kwargs))
+        hdu._file = hdufile
+        hdu._index = index
+        hdu._offsets = offsets
+        hdu._header_text = text
+        hdu._data_loaded = False
+        return hdu
+
+    # -- header --------------------------------------------------------------------------------
+
+    @property
+    def header(self) -> Header:
+        return self._header
+
+    @header.setter
+    def header(self, value: Header) -> None:
+        self._header = value
+
+    @property
+    def name(self) -> str:
+        value = self._header.get("EXTNAME", self._default_name)
+        return value.strip() if isinstance(value, str) else str(value)
+
+    @name.setter
+    def name(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("'name' attribute must be a string")
+        self._header.set("EXTNAME", value.upper(), "extension name")
+
+    @property
+    def ver(self) -> int:
+        return self._header.get("EXTVER", 1)
+
+    @ver.setter
+    def ver(self, value: int) -> None:
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise TypeError("'ver' attribute must be an integer")
+        self._header.set("EXTVER", int(value), "extension value")
+
+    @property
+    def level(self) -> int:
+        return self._header.get("EXTLEVEL", 1)
+
+    @level.setter
+    def level(self, value: int) -> None:
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise TypeError("'level' attribute must be an integer")
+        self._header.set("EXTLEVEL", int(value), "extension level")
+
+    @property
+    def is_image(self) -> bool:
+        return self.name == "PRIMARY" or self._header.get("XTENSION") == "IMAGE" or (
+            self._header.get("XTENSION") == "BINTABLE" and self._header.get("ZIMAGE") is True)
+
+    # -- data ---------------------------------------------------------------------------------
+
+    @property
+    def data(self) -> Any:
+        if not self._data_loaded:
+            self._data = self._load_data()
+            self._data_loaded = True
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._set_data(value)
+        self._data_loaded = True
+        self._data_replaced = True
+
+    @data.deleter
+    def data(self) -> None:
+        self._data = None
+        self._data_loaded = self._file is None
+
+    def _load_data(self) -> Any:
+        return None
+
+    def _set_data(self, value: Any) -> None:
+        self._data = value
+
+    @property
+    def _has_data(self) -> bool:
+        if self._data_loaded:
+            return self._data is not None
+        return self._offsets is not None and self._offsets[2] > self._offsets[1]
+
+    def _payload(self) -> np.ndarray | None:
+        return None
+
+    def _disk_header_text(self) -> str:
+        """The header's cards as they go to the file (END and padding excluded)."""
+        return self._header.tostring(endcard=False, padding=False)
+
+    def _file_array(self, offset: int, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
+        """``dtype``/``shape`` data ``offset`` bytes into this HDU's data unit: a view of the
+        file's memory map (see :mod:`fitsbind.hdu.file` for its writability by mode), or an
+        array read through CFITSIO."""
+        if self._file is None or self._offsets is None:
+            raise ValueError("this HDU is not associated with a file")
+        return self._file.array(self._index, self._offsets[1] + offset, dtype, shape)
+
+    def _is_mapped(self, array: np.ndarray | None) -> bool:
+        """Whether ``array`` is a view of this HDU's own bytes in the file's shared map, so
+        writing it back is a no-op."""
+        if array is None or self._file is None or self._offsets is None:
+            return False
+        mapped = self._file.mapping()
+        if mapped is None or not np.shares_memory(array, mapped):
+            return False
+        start = array.__array_interface__["data"][0] - mapped.__array_interface__["data"][0]
+        return start == self._offsets[1] and array.flags.c_contiguous
+
+    # -- size and location -----------------------------------------------------------------------
+
+    def _header_bytes(self) -> bytes:
+        return self._header.tostring().encode("ascii")
+
+    def filebytes(self) -> int:
+        """Bytes the HDU takes in a file: header and data, each padded to 2880."""
+        payload = self._payload()
+        nbytes = 0 if payload is None else payload.nbytes
+        return len(self._header_bytes()) + _checksum.padded_length(nbytes)
+
+    def fileinfo(self) -> dict[str, Any] | None:
+        """Where the HDU is in its file (None for HDUs not read from a file)."""
+        if self._file is None or self._offsets is None:
+            return None
+        head, data, end = self._offsets
+        return {"file": self._file, "filemode": self._file.mode, "hdrLoc": head, "datLoc": data,
+                "datSpan": _checksum.padded_length(end - data)}
+
+    # -- checksums ----------------------------------------------------------------------------
+
+    def _datasum(self) -> int:
+        if not self._data_loaded and self._file is not None and self._offsets is not None:
+            f = self._file.handle()
+            with f.lock:
+                f.move_to(self._index)
+                return int(f.data_checksum())
+        payload = self._payload()
+        if payload is None or payload.nbytes == 0:
+            return 0
+        buffer = memoryview(np.ascontiguousarray(payload)).cast("B")
+        total = _checksum.ones_complement_sum(buffer)
+        pad = _checksum.padded_length(len(buffer)) - len(buffer)
+        if pad and self._pad_byte != b"\0":
+            total = _checksum.ones_complement_sum(_pad_bytes(len(buffer), pad, self._pad_byte),
+                                                  total)
+        return total
+
+    def add_datasum(self, when: str | None = None, datasum_keyword: str = "DATASUM") -> int:
+        """Put the data unit's checksum in ``datasum_keyword``; return it."""
+        value = self._datasum()
+        comment = when if when is not None else _checksum.timestamp_comment("data unit checksum")
+        self._header.set(datasum_keyword, str(value), comment)
+        return value
+
+    def add_checksum(self, when: str | None = None, override_datasum: bool = False,
+                     checksum_keyword: str = "CHECKSUM", datasum_keyword: str = "DATASUM") -> None:
+        """Put the HDU checksum in ``checksum_keyword`` (and, unless ``override_datasum``,
+        the data sum in ``datasum_keyword``), so the whole HDU sums to -0."""
+        comment = when if when is not None else _checksum.timestamp_comment("HDU checksum")
+        self._header.set(checksum_keyword, "0" * 16, comment)
+        if override_datasum and datasum_keyword in self._header:
+            datasum = int(self._header[datasum_keyword])
+        else:
+            datasum = self.add_datasum(when, datasum_keyword)
+        total = _checksum.ones_complement_sum(self._header_bytes(), datasum)
+        self._header[checksum_keyword] = _checksum.encode(total)
+
+    def verify_datasum(self) -> int:
+        """1 if DATASUM matches the data, 0 if not, 2 if there is no DATASUM."""
+        if "DATASUM" not in self._header:
+            return 2
+        try:
+            stored = int(self._header["DATASUM"])
+        except (TypeError, ValueError):
+            return 0
+        return 1 if stored == self._datasum() else 0
+
+    def verify_checksum(self) -> int:
+        """1 if CHECKSUM makes the HDU sum to -0, 0 if not, 2 if there is no CHECKSUM."""
+        if "CHECKSUM" not in self._header:
+            return 2
+        total = _checksum.ones_complement_sum(self._header_bytes(), self._datasum())
+        return 1 if total in (0, 0xFFFFFFFF) else 0
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _write_to(self, f: Any, checksum: bool | str = False) -> int:
+        """Append this HDU to the open FitsFile ``f``; return its index there."""
+        payload = self._payload()
+        if checksum == "datasum":
+            self.add_datasum()
+        elif checksum:
+            self.add_checksum()
+        index = f.append_hdu(self._disk_header_text())
+        if payload is not None and payload.nbytes:
+            write_payload(f, payload)
+        return index
+
+    def writeto(self, name: Any, output_verify: str = "exception", overwrite: bool = False,
+                checksum: bool = False) -> None:
+        """Write this HDU to a new file (after a minimal primary HDU if it is an extension)."""
+        from fitsbind.hdu.hdulist import HDUList
+        from fitsbind.hdu.image import PrimaryHDU
+
+        hdus = [self] if self._extension is None else [PrimaryHDU(), self]
+        HDUList(hdus).writeto(name, output_verify=output_verify, overwrite=overwrite,
+                              checksum=checksum)
+
+    def copy(self) -> _BaseHDU:
+        """A new HDU with a copy of the header and of the data."""
+        data = self.data
+        return self.__class__(data=None if data is None else data.copy(),
+                              header=self._header.copy())
+
+    def _close(self) -> None:
+        """Forget the file (it is being closed): loaded data stays, unloaded data is gone."""
+        self._file = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__.replace('fitsbind.hdu.', 'fitsbind.')}." \
+               f"{type(self).__name__} object at {id(self):#x}>"
+
+    def _summary(self) -> tuple:
+        return (self.name, self.ver, type(self).__name__, len(self._header))
+
+
+def _pad_bytes(start: int, count: int, fill: bytes) -> bytes:
+    """``count`` padding bytes placed after ``start`` bytes, aligned for summing: the sum
+    works on 4-byte words from the start of the data unit."""
+    lead = start % 4
+    return b"\0" * lead + fill * count
+
+
+def write_payload(f: Any, payload: np.ndarray) -> None:
+    """Write ``payload``'s raw bytes as the data unit of ``f``'s current HDU."""
+    buffer = np.ascontiguousarray(payload).reshape(-1).view(np.uint8)
+    access = f.raw_access(writing=True)
+    if access is None:
+        f.write_data_bytes(0, buffer)
+        return
+    import os
+
+    fd, start = access
+    view = memoryview(buffer)
+    done = 0
+    while done < len(view):
+        done += os.pwrite(fd, view[done:done + (1 << 30)], start + done)
+
+
+class _ValidHDU(_BaseHDU, _Verify):
+    """An HDU with a standard header: verifiable, writable."""
+
+    def _verify(self, option: str = "warn") -> _ErrList:
+        errs = _ErrList([], unit="Card")
+        for card in self._header.cards:
+            errs.append(card._verify(option))
+        return errs
+
+    def req_cards(self, keyword: str, pos: Any, test: Any, fix_value: Any, option: str,
+                  errlist: list) -> None:
+        """Check that ``keyword`` is present (at ``pos`` if given) and passes ``test``;
+        record (and, with a fix option, repair) what is wrong in ``errlist``."""
+        header = self._header
+        if keyword not in header:
+            text = f"'{keyword}' card does not exist."
+            fix_text = f"Fixed by inserting a new '{keyword}' card."
+
+            def fix(keyword: str = keyword) -> None:
+                index = pos if isinstance(pos, int) else len(header)
+                header.insert(index, (keyword, fix_value))
+            errlist.append(self.run_option(option, err_text=text, fix_text=fix_text,
+                                           fix=fix if fix_value is not None else None,
+                                           fixable=fix_value is not None))
+            return
+        index = header.index(keyword)
+        if isinstance(pos, int) and index != pos:
+            text = f"'{keyword}' card at the wrong place (card {index})."
+            fix_text = f"Fixed by moving it to the right place (card {pos})."
+
+            def move() -> None:
+                card = header.cards[index]
+                del header[index]
+                header.insert(pos, card)
+            errlist.append(self.run_option(option, err_text=text, fix_text=fix_text, fix=move))
+        value = header[keyword]
+        if test is not None and not test(value):
+            text = f"'{keyword}' card has invalid value '{value}'."
+            fix_text = f"Fixed by setting a new value '{fix_value}'."
+
+            def set_value() -> None:
+                header[keyword] = fix_value
+            errlist.append(self.run_option(option, err_text=text, fix_text=fix_text,
+                                           fix=set_value if fix_value is not None else None,
+                                           fixable=fix_value is not None))
+
+
+class ExtensionHDU(_ValidHDU):
+    """Any extension HDU (XTENSION first)."""
+
+    _extension = ""
+
+    def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
+                 ver: int | None = None, **kwargs: Any) -> None:
+        super().__init__(data=data, header=header)
+        if name is not None:
+            self.name = name
+        if ver is not None:
+            self.ver = ver
+
+    @classmethod
+    def match_header(cls, header: Header) -> bool:
+        raise NotImplementedError
+
+    def _verify(self, option: str = "warn") -> _ErrList:
+        errs = super()._verify(option=option)
+        naxis = self._header.get("NAXIS", 0)
+        self.req_cards("PCOUNT", naxis + 3, lambda v: _is_int(v) and v >= 0, 0, option, errs)
+        self.req_cards("GCOUNT", naxis + 4, lambda v: _is_int(v) and v == 1, 1, option, errs)
+        return errs
+
+
+class NonstandardExtHDU(ExtensionHDU):
+    """An extension of a type this library does not model: its data are raw bytes."""
+
+    @classmethod
+    def match_header(cls, header: Header) -> bool:
+        return "XTENSION" in header
+
+    def _load_data(self) -> np.ndarray:
+        h = self._header
+        pixels = 1
+        for i in range(1, h.get("NAXIS", 0) + 1):
+            pixels *= h.get(f"NAXIS{i}", 0)
+        nbytes = abs(h.get("BITPIX", 8)) // 8 * h.get("GCOUNT", 1) * (h.get("PCOUNT", 0) + pixels)
+        return self._file_array(0, np.uint8, (nbytes,))
+
+    def _payload(self) -> np.ndarray | None:
+        return None if self.data is None else np.ascontiguousarray(self.data).view(np.uint8)
+
+    def _summary(self) -> tuple:
+        return (self.name, self.ver, "NonstandardExtHDU", len(self._header))
+
+
+class _CorruptedHDU(_BaseHDU):
+    """An HDU whose header does not describe a valid HDU."""
+
+    def _summary(self) -> tuple:
+        return (self.name, self.ver, "CorruptedHDU")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def copy_header(header: Header | None) -> Header:
+    """A copy of ``header`` (an empty Header for None)."""
+    return Header() if header is None else _copy.copy(header)
+
+
+def warn(message: str) -> None:
+    warnings.warn(message, VerifyWarning, stacklevel=3)

@@ -1,0 +1,583 @@
+"""HDUList and :func:`fitsopen` (``fitsbind.open``): astropy's list of HDUs over a file.
+
+HDUs are read lazily: indexing reads headers up to the one asked for (CFITSIO skips the data
+units by their sizes); data is read when ``.data`` is first used. ``flush``/``close`` write
+changes back through the direct tier: headers and data in place when every HDU keeps its
+size, else the whole file is rewritten to a temporary file that then replaces it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from fitsbind._fitsfile import create_file
+from fitsbind.checksum import BLOCK
+from fitsbind.errors import FITSError
+from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for, write_payload
+from fitsbind.hdu.file import HDUFile
+from fitsbind.hdu.image import ImageHDU, PrimaryHDU
+from fitsbind.header import Header
+from fitsbind.verify import VerifyWarning, _ErrList, _Verify
+
+_OVERWRITE = ('File {} already exists. If you mean to replace it then use the argument '
+              '"overwrite=True".')
+
+
+def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
+             save_backup: bool = False, cache: bool = True, lazy_load_hdus: bool | None = None,
+             ignore_missing_simple: bool = False, *, use_fsspec: bool | None = None,
+             fsspec_kwargs: dict | None = None, decompress_in_memory: bool = False,
+             **kwargs: Any) -> HDUList:
+    """Open a FITS file (path, ``pathlib.Path`` or file object) as an :class:`HDUList`.
+
+    ``mode``: "readonly", "update", "append", "denywrite", "ostream" (a new file written on
+    flush/close) or "copyonwrite". ``memmap`` (default on) makes unscaled image and table
+    data views of the file's memory map. Other keywords (``uint``,
+    ``do_not_scale_image_data``, ``ignore_blank``, ``scale_back``, ``checksum``,
+    ``ignore_missing_end``, ``character_as_bytes``) are astropy's.
+    """
+    if name is None:
+        raise ValueError("Empty filename: None")
+    if isinstance(name, str) and not name:
+        raise ValueError("Empty filename: ''")
+    if kwargs.get("uint") is None:
+        kwargs["uint"] = True
+    try:
+        hdufile = HDUFile(name, mode, memmap, overwrite=kwargs.pop("overwrite", False))
+    except FITSError as exc:
+        path = getattr(exc, "filename", None)
+        if path and os.path.exists(path) and os.path.getsize(path) == 0:
+            raise OSError(f"Empty or corrupt FITS file: {path}") from exc
+        if "no END card" in str(exc):
+            raise OSError("Header missing END card.") from exc
+        raise
+    hdulist = HDUList(file=hdufile)
+    hdulist._open_kwargs = kwargs
+    if mode != "ostream":
+        f = hdufile.handle()
+        try:
+            empty = f.num_hdus() == 0 if os.path.getsize(hdufile.name) == 0 else False
+        except FITSError:
+            empty = False
+        if empty and mode in ("readonly", "denywrite", "copyonwrite"):
+            hdufile.close()
+            raise OSError(f"Empty or corrupt FITS file: {hdufile.name}")
+        if lazy_load_hdus is False:
+            hdulist.readall()
+        elif not empty:
+            hdulist._read_next()
+            if mode in ("update", "append"):
+                # the second HDU decides whether the primary needs EXTEND (see _read_next)
+                hdulist._read_next()
+    return hdulist
+
+
+class HDUList(list, _Verify):
+    """A list of HDUs, optionally backed by an open file."""
+
+    def __init__(self, hdus: Any = (), file: Any = None) -> None:
+        self._file: HDUFile | None = file
+        self._open_kwargs: dict[str, Any] = {}
+        self._read_all = file is None or file.mode == "ostream"
+        self._on_disk = 0           # HDUs (from the front) that exist in the file as listed
+        if isinstance(hdus, _BaseHDU):
+            hdus = [hdus]
+        super().__init__()
+        for hdu in hdus:
+            if not isinstance(hdu, _BaseHDU):
+                raise TypeError(f"Element {len(self)} in the HDUList input is not an HDU.")
+            super().append(hdu)
+
+    # -- lazy reading ---------------------------------------------------------------------------
+
+    def _read_next(self) -> bool:
+        """Read the next HDU's header from the file; False at the end of the file."""
+        if self._read_all:
+            return False
+        index = super().__len__()
+        hdufile = self._file
+        if hdufile.closed:
+            self._read_all = True
+            return False
+        f = hdufile.handle()
+        with f.lock:
+            try:
+                f.move_to(index)
+            except IndexError:
+                self._read_all = True
+                return False
+            if self._open_kwargs.get("ignore_missing_end"):
+                pass
+            else:
+                try:
+                    f.check_end()
+                except FITSError as exc:
+                    raise OSError("Header missing END card.") from exc
+            text = f.header_string()
+            offsets = f.hdu_offsets()
+        header = Header.fromstring(text)
+        cls = class_for(header)
+        hdu = cls._from_file(hdufile, index, header, text, offsets, **self._open_kwargs)
+        super().append(hdu)
+        self._on_disk = index + 1
+        if index == 1 and hdufile.mode in ("update", "append"):
+            # as astropy: a writable list with extensions gets EXTEND = T in its primary
+            self.update_extend()
+        if self._open_kwargs.get("checksum") is True:
+            _check_sums(hdu, index)
+        return True
+
+    def readall(self) -> None:
+        """Read every HDU's header now."""
+        while self._read_next():
+            pass
+
+    def __len__(self) -> int:
+        self.readall()
+        return super().__len__()
+
+    def __iter__(self) -> Iterator[_BaseHDU]:
+        i = 0
+        while True:
+            if i >= super().__len__() and not self._read_next():
+                return
+            yield super().__getitem__(i)
+            i += 1
+
+    def __repr__(self) -> str:
+        self.readall()
+        return super().__repr__()
+
+    def __bool__(self) -> bool:
+        return super().__len__() > 0 or self._read_next()
+
+    # -- indexing -------------------------------------------------------------------------------
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            self.readall()
+            return HDUList(super().__getitem__(key))
+        index = self.index_of(key)
+        return super().__getitem__(index)
+
+    def __contains__(self, item: Any) -> bool:
+        try:
+            self.index_of(item)
+        except (KeyError, IndexError):
+            return False
+        return True
+
+    def __setitem__(self, key: Any, hdu: Any) -> None:
+        index = self.index_of(key)
+        if not isinstance(hdu, _BaseHDU):
+            raise ValueError(f"{hdu} is not an HDU.")
+        super().__setitem__(index, hdu)
+        self._on_disk = min(self._on_disk, index)
+
+    def __delitem__(self, key: Any) -> None:
+        if isinstance(key, slice):
+            self.readall()
+            start = range(*key.indices(super().__len__()))
+            super().__delitem__(key)
+            if len(start):
+                self._on_disk = min(self._on_disk, min(start))
+            return
+        index = self.index_of(key)
+        super().__delitem__(index)
+        self._on_disk = min(self._on_disk, index)
+
+    def index_of(self, key: Any) -> int:
+        """Position of an HDU given by index, EXTNAME, (EXTNAME, EXTVER) or the HDU itself."""
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            key = int(key)
+            if key < 0:
+                self.readall()
+                if -key > super().__len__():
+                    raise IndexError("list index out of range")
+                return super().__len__() + key
+            while key >= super().__len__():
+                if not self._read_next():
+                    raise IndexError("list index out of range")
+            return key
+        if isinstance(key, _BaseHDU):
+            for i, hdu in enumerate(self):
+                if hdu is key:
+                    return i
+            raise ValueError(f"{key!r} is not in list")
+        if isinstance(key, tuple):
+            if len(key) != 2:
+                raise ValueError(f"Invalid key {key!r}: a name or a (name, version) pair is expected")
+            name, ver = key
+        else:
+            name, ver = key, None
+        if not isinstance(name, str):
+            raise KeyError(f"Key {key!r} does not exist.")
+        wanted = name.strip().upper()
+        found = None
+        for i, hdu in enumerate(self):
+            if hdu.name.strip().upper() == wanted and (ver is None or hdu.ver == ver):
+                found = i
+                break
+        if found is None:
+            raise KeyError(f"Extension {key!r} not found.")
+        return found
+
+    # -- editing ----------------------------------------------------------------------------------
+
+    def append(self, hdu: Any) -> None:
+        """Add an HDU at the end (a PrimaryHDU becomes an ImageHDU after the first; an
+        extension first in an empty list gets a primary HDU before it)."""
+        if not isinstance(hdu, _BaseHDU):
+            raise ValueError("HDUList can only append an HDU.")
+        self.readall()
+        if super().__len__() > 0:
+            if isinstance(hdu, PrimaryHDU) and type(hdu).__name__ == "PrimaryHDU":
+                hdu = ImageHDU(data=hdu.data, header=hdu.header)
+            elif type(hdu).__name__ == "GroupsHDU":
+                raise ValueError("Can't append a GroupsHDU to a non-empty HDUList")
+        elif isinstance(hdu, ImageHDU) and type(hdu) is ImageHDU:
+            hdu = PrimaryHDU(data=hdu.data, header=hdu.header)
+        elif isinstance(hdu, ExtensionHDU):
+            super().append(PrimaryHDU())
+        super().append(hdu)
+
+    def insert(self, index: int, hdu: Any) -> None:
+        """Insert an HDU before ``index``, keeping a valid primary HDU first."""
+        if not isinstance(hdu, _BaseHDU):
+            raise ValueError(f"{hdu} is not an HDU.")
+        self.readall()
+        n = super().__len__()
+        if index >= n:
+            self.append(hdu)
+            return
+        index = max(0, index + n if index < 0 else index)
+        if index == 0:
+            if isinstance(hdu, ImageHDU) and type(hdu) is ImageHDU:
+                hdu = PrimaryHDU(data=hdu.data, header=hdu.header)
+            elif isinstance(hdu, ExtensionHDU):
+                super().insert(0, PrimaryHDU())
+                index = 1
+            if n and isinstance(super().__getitem__(index), PrimaryHDU) and \
+                    type(super().__getitem__(index)).__name__ == "PrimaryHDU":
+                old = super().__getitem__(index)
+                super().__setitem__(index, ImageHDU(data=old.data, header=old.header))
+        elif isinstance(hdu, PrimaryHDU) and type(hdu).__name__ == "PrimaryHDU":
+            hdu = ImageHDU(data=hdu.data, header=hdu.header)
+        super().insert(index, hdu)
+        self._on_disk = min(self._on_disk, index)
+
+    def pop(self, index: Any = -1) -> _BaseHDU:
+        i = self.index_of(index)
+        hdu = super().__getitem__(i)
+        del self[i]
+        return hdu
+
+    def copy(self) -> HDUList:
+        """A new HDUList holding the same HDU objects."""
+        return HDUList(list(self))
+
+    def __copy__(self) -> HDUList:
+        return self.copy()
+
+    def __deepcopy__(self, memo: Any = None) -> HDUList:
+        return HDUList([hdu.copy() for hdu in self])
+
+    def update_extend(self) -> None:
+        """Give the primary header EXTEND = T when there are extensions."""
+        if super().__len__() == 0 and not self._read_next():
+            return
+        primary = super().__getitem__(0)
+        hdr = primary.header
+        if len(self) > 1 and hdr.get("EXTEND") is not True and not isinstance(primary, ExtensionHDU):
+            if "EXTEND" in hdr:
+                hdr["EXTEND"] = True
+            else:
+                naxis = hdr.get("NAXIS", 0)
+                hdr.set("EXTEND", True, after=f"NAXIS{naxis}" if naxis else "NAXIS")
+
+    # -- information -------------------------------------------------------------------------------
+
+    def info(self, output: Any = None) -> list | None:
+        """Print a summary of the HDUs to ``output`` (stdout); ``output=False`` returns the
+        rows as tuples instead."""
+        if output is None:
+            output = sys.stdout
+        name = "(No file associated with this HDUList)" if self._file is None else self._file.name
+        lines = [f"Filename: {name}",
+                 "No.    Name      Ver    Type      Cards   Dimensions   Format"]
+        rows = []
+        fill = ("", "", "", 0, (), "", "")
+        for i, hdu in enumerate(self):
+            summary = hdu._summary()
+            summary = (i, *summary, *fill[len(summary):])
+            rows.append(summary)
+            lines.append("{:3d}  {:10}  {:3} {:11}  {:5d}   {}   {}   {}".format(*summary))
+        if not output:
+            return rows
+        output.write("\n".join(lines))
+        output.write("\n")
+        output.flush()
+        return None
+
+    def filename(self) -> str | None:
+        """The file's name, or None when the list has no file."""
+        if self._file is None:
+            return None
+        if self._file.fileobj is not None:
+            name = getattr(self._file.fileobj, "name", None)
+            return name if isinstance(name, str) else None
+        return self._file.name
+
+    def fileinfo(self, index: int) -> dict[str, Any]:
+        """Where HDU ``index`` is in the file, plus ``filename`` and ``resized``."""
+        hdu = self[index]
+        info = hdu.fileinfo()
+        if info is None:
+            info = {"file": None, "filemode": None, "hdrLoc": None, "datLoc": None,
+                    "datSpan": None}
+        info["filename"] = self.filename()
+        info["resized"] = self._resized()
+        return info
+
+    def _resized(self) -> bool:
+        return any(self._needs_rewrite_for(i, hdu) for i, hdu in enumerate(self)
+                   if i < self._on_disk)
+
+    # -- verification ------------------------------------------------------------------------------
+
+    def _verify(self, option: str = "warn") -> _ErrList:
+        errs = _ErrList([], unit="HDU")
+        if super().__len__() > 0 and not isinstance(super().__getitem__(0), PrimaryHDU) and \
+                type(super().__getitem__(0)).__name__ not in ("GroupsHDU", "PrimaryHDU"):
+            text = "HDUList's 0th element is not a primary HDU."
+            fix_text = "Fixed by inserting one as 0th HDU."
+
+            def fix() -> None:
+                list.insert(self, 0, PrimaryHDU())
+            errs.append(self.run_option(option, err_text=text, fix_text=fix_text, fix=fix))
+        for i, hdu in enumerate(self):
+            if i > 0 and not isinstance(hdu, ExtensionHDU):
+                text = f"HDUList's element {i} is not an extension HDU."
+                errs.append(self.run_option(option, err_text=text, fixable=False))
+            else:
+                result = hdu._verify(option)
+                if result:
+                    errs.append(result)
+        return errs
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def writeto(self, fileobj: Any, output_verify: str = "exception", overwrite: bool = False,
+                checksum: bool = False) -> None:
+        """Write every HDU to a new file (a path or a writable file object)."""
+        if len(self) == 0:
+            warnings.warn("There is nothing to write.", UserWarning, stacklevel=2)
+            return
+        self.verify(option=output_verify)
+        self.update_extend()
+        if isinstance(fileobj, (str, os.PathLike)):
+            path = os.path.expanduser(os.fspath(fileobj))
+            if os.path.exists(path) and not overwrite:
+                raise OSError(_OVERWRITE.format(path))
+            self._write_file(path, checksum)
+            return
+        name = getattr(fileobj, "name", None)
+        mode = getattr(fileobj, "mode", "wb")
+        if isinstance(name, str) and os.path.isfile(name) and "b" in str(mode) \
+                and not hasattr(fileobj, "getvalue"):
+            fileobj.flush()
+            if os.path.getsize(name) and not overwrite and "a" not in str(mode):
+                raise OSError(_OVERWRITE.format(name))
+            self._write_file(name, checksum, append="a" in str(mode))
+            if hasattr(fileobj, "seek"):
+                fileobj.seek(0, os.SEEK_END)
+            return
+        fd, temp = tempfile.mkstemp(suffix=".fits", prefix="fitsbind-")
+        os.close(fd)
+        try:
+            self._write_file(temp, checksum)
+            with open(temp, "rb") as source:
+                while True:
+                    chunk = source.read(1 << 24)
+                    if not chunk:
+                        break
+                    fileobj.write(chunk)
+        finally:
+            os.remove(temp)
+        if hasattr(fileobj, "flush"):
+            fileobj.flush()
+
+    def _write_file(self, path: str, checksum: bool | str, append: bool = False) -> None:
+        """Write the HDUs to ``path`` through a temporary file in the same directory, so an
+        existing file (perhaps the one being read) is replaced only once the write worked."""
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, temp = tempfile.mkstemp(suffix=".fits.tmp", prefix=".fitsbind-", dir=directory)
+        os.close(fd)
+        os.remove(temp)
+        try:
+            if append and os.path.getsize(path):
+                import shutil
+
+                shutil.copyfile(path, temp)
+                from fitsbind._fitsfile import open_file
+                f = open_file(temp, "r+")
+            else:
+                f = create_file(temp)
+            with f:
+                for hdu in self:
+                    hdu._write_to(f, checksum)
+            mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
+            os.replace(temp, path)
+            if mode is not None:
+                os.chmod(path, mode)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(path, 0o666 & ~umask)
+        except BaseException:
+            if os.path.exists(temp):
+                os.remove(temp)
+            raise
+
+    def _needs_rewrite_for(self, index: int, hdu: _BaseHDU) -> bool:
+        """Whether HDU ``index`` of the file no longer fits where it is."""
+        if hdu._file is not self._file or hdu._index != index or hdu._offsets is None:
+            return True
+        head, data, end = hdu._offsets
+        cards = len(hdu._disk_header_text()) // 80
+        if -(-(cards + 1) // 36) * BLOCK != data - head:
+            return True
+        if hdu._data_loaded:
+            payload = hdu._payload()
+            nbytes = 0 if payload is None else payload.nbytes
+            if nbytes != end - data:
+                return True
+        return False
+
+    def flush(self, output_verify: str = "fix", verbose: bool = False) -> None:
+        """Write changes to the file (modes update, append and ostream)."""
+        hdufile = self._file
+        if hdufile is None:
+            return
+        if hdufile.mode not in ("update", "append", "ostream"):
+            warnings.warn(f"Flush for '{hdufile.mode}' mode is not supported.", UserWarning,
+                          stacklevel=2)
+            return
+        self.verify(option=output_verify)
+        if hdufile.mode == "ostream" and hdufile.fits is None:
+            if super().__len__() == 0:
+                return
+            self._write_file(hdufile.name, False)
+            hdufile.attach()
+            self._on_disk = super().__len__()
+            return
+        self.update_extend()
+        if hdufile.mode == "update":
+            if any(self._needs_rewrite_for(i, hdu) for i, hdu in enumerate(self)
+                   if i < self._on_disk):
+                self._rewrite()
+                return
+            self._flush_in_place(verbose)
+        f = hdufile.handle()
+        for i in range(self._on_disk, super().__len__()):
+            hdu = super().__getitem__(i)
+            if verbose:
+                print(f"append HDU {i}")
+            with f.lock:
+                hdu._write_to(f)
+        self._on_disk = super().__len__()
+        hdufile.forget_map()
+        f.flush()
+
+    def _flush_in_place(self, verbose: bool) -> None:
+        hdufile = self._file
+        hdufile.flush_map()
+        f = hdufile.handle()
+        for i in range(self._on_disk):
+            hdu = super().__getitem__(i)
+            payload = hdu._payload() if hdu._data_loaded else None
+            text = hdu._disk_header_text()
+            with f.lock:
+                f.move_to(i)
+                if text != hdu._header_text:
+                    if verbose:
+                        print(f"update header in place: HDU {i}")
+                    f.replace_header(text)
+                    hdu._header_text = text
+                if payload is not None and payload.nbytes and not hdu._is_mapped(payload):
+                    if verbose:
+                        print(f"update data in place: HDU {i}")
+                    write_payload(f, payload)
+        f.flush()
+
+    def _rewrite(self) -> None:
+        """Rewrite the whole file (an HDU changed size): every HDU is read first, the new
+        file replaces the old one, and the HDUs are bound to the new file."""
+        hdufile = self._file
+        hdus = list(self)
+        for hdu in hdus:
+            if not hdu._data_loaded and hdu._file is not None:
+                hdu.data  # noqa: B018 - loading it now, the old file is about to go
+        self._write_file(hdufile.name, False)
+        hdufile.forget_map()
+        hdufile.fits.close()
+        hdufile.fits = None
+        hdufile.attach()
+        f = hdufile.handle()
+        for i, hdu in enumerate(hdus):
+            with f.lock:
+                f.move_to(i)
+                text = f.header_string()
+                hdu._offsets = f.hdu_offsets()
+            hdu._file = hdufile
+            hdu._index = i
+            hdu._header_text = text
+        self._on_disk = len(hdus)
+
+    def close(self, output_verify: str = "exception", verbose: bool = False,
+              closed: bool = True) -> None:
+        """Flush (writable modes) and close the file."""
+        hdufile = self._file
+        if hdufile is None:
+            return
+        try:
+            # as astropy: an ostream list is written by flush() only
+            if hdufile.mode in ("update", "append") and not hdufile.closed:
+                self.flush(output_verify=output_verify, verbose=verbose)
+        finally:
+            if closed:
+                for hdu in super().__iter__():
+                    if hdu._file is hdufile and not hdu._data_loaded:
+                        hdu._data = None
+                hdufile.close()
+
+    def __enter__(self) -> HDUList:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        output_verify = self._open_kwargs.get("output_verify", "exception")
+        self.close(output_verify=output_verify)
+
+    # -- helpers used by convenience functions ----------------------------------------------------
+
+    def _positional(self) -> list[_BaseHDU]:
+        return list(super().__iter__())
+
+
+def _check_sums(hdu: _BaseHDU, index: int) -> None:
+    if "CHECKSUM" in hdu.header and hdu.verify_checksum() == 0:
+        warnings.warn(f"Checksum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
+                      UserWarning, stacklevel=4)
+    if "DATASUM" in hdu.header and hdu.verify_datasum() == 0:
+        warnings.warn(f"Datasum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
+                      UserWarning, stacklevel=4)
+
+
+__all__ = ["DELAYED", "HDUList", "VerifyWarning", "fitsopen"]

@@ -1,0 +1,249 @@
+"""Verification options and checksums: one test body run against astropy.io.fits and fitsbind (the
+``fits`` fixture)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from astropy.io import fits as afits
+
+LOWERCASE_CARDS = [("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 0), "exptime =                  100"]
+PROBLEM = "Card keyword 'exptime' is not upper case."
+FIXED = "Card keyword 'exptime' is not upper case.  Fixed 'EXPTIME' card to meet the FITS standard."
+
+
+def verify_messages(record) -> list[str]:
+    """The messages of the VerifyWarnings in ``record`` minus the library-specific closing note."""
+    return [str(w.message) for w in record if not str(w.message).startswith("Note:")]
+
+
+@pytest.fixture
+def lowercase_file(write_raw):
+    """A primary header whose last card has a lower-case keyword: a fixable verification error."""
+    return write_raw([(LOWERCASE_CARDS, b"")], name="lowercase.fits")
+
+
+# option -> (warning lines expected (None: no warnings), whether the card gets fixed; None: not
+# checked, because with "ignore" astropy's card image depends on when the card was first parsed)
+OPTIONS = {
+    "warn": (["Verification reported errors:", "HDU 0:", "    Card 3:", "        " + PROBLEM], False),
+    "fix": (["Verification reported errors:", "HDU 0:", "    Card 3:", "        " + FIXED], True),
+    "fix+warn": (["Verification reported errors:", "HDU 0:", "    Card 3:", "        " + FIXED], True),
+    "fix+ignore": (["Verification reported errors:", "HDU 0:", "    Card 3:", "        " + FIXED], True),
+    "fix+exception": (["Verification reported errors:", "HDU 0:", "    Card 3:", "        " + FIXED], True),
+    "silentfix": (None, True),
+    "silentfix+warn": (None, True),
+    "silentfix+ignore": (None, True),
+    "silentfix+exception": (None, True),
+    "ignore": (None, None),
+}
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_verify_option_on_fixable_card(fits, lowercase_file, option):
+    expected_lines, fixed = OPTIONS[option]
+    with fits.open(lowercase_file) as hdul:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            hdul.verify(option)
+        verify_record = [w for w in record if issubclass(w.category, fits.verify.VerifyWarning)]
+        if expected_lines is None:
+            assert verify_record == []
+        else:
+            assert verify_messages(verify_record) == expected_lines
+            assert str(verify_record[-1].message).startswith("Note:")
+            assert str(verify_record[-1].message).endswith("uses zero-based indexing.\n")
+        if fixed is not None:
+            card = str(hdul[0].header.cards[3])
+            assert card.startswith("EXPTIME =" if fixed else "exptime =")
+        assert hdul[0].header[3] == 100
+
+
+def test_verify_exception_option(fits, lowercase_file):
+    with fits.open(lowercase_file) as hdul:
+        with pytest.raises(fits.VerifyError) as excinfo:
+            hdul.verify("exception")
+        lines = str(excinfo.value).splitlines()
+        assert lines[:5] == ["", "Verification reported errors:", "HDU 0:", "    Card 3:", " " * 8 + PROBLEM]
+        assert str(hdul[0].header.cards[3]).startswith("exptime =")
+
+
+def test_verify_error_is_exception_subclass(fits):
+    assert issubclass(fits.VerifyError, Exception)
+    assert issubclass(fits.verify.VerifyWarning, UserWarning)
+
+
+def test_verify_bad_option(fits, lowercase_file):
+    with fits.open(lowercase_file) as hdul:
+        with pytest.raises(ValueError, match=re.escape("Option 'bogus' not recognized.")):
+            hdul.verify("bogus")
+
+
+def test_verify_hdu_level(fits, lowercase_file):
+    with fits.open(lowercase_file) as hdul:
+        with pytest.raises(fits.VerifyError, match=re.escape(PROBLEM)):
+            hdul[0].verify("exception")
+        hdul[0].verify("silentfix")
+        assert str(hdul[0].header.cards[3]).startswith("EXPTIME =")
+
+
+def test_verify_card_level(fits):
+    card = fits.Card.fromstring("exptime =                  100")
+    with pytest.warns(fits.verify.VerifyWarning) as record:
+        card.verify("fix")
+    assert FIXED in [str(w.message) for w in record]
+    assert str(card) == "EXPTIME =                  100" + " " * 50
+
+
+def test_verify_reorders_required_keywords(fits):
+    path = afits.util.get_testdata_filepath("verify.fits")
+    with fits.open(path) as hdul:
+        assert list(hdul[0].header.keys()) == ["SIMPLE", "NAXIS", "BITPIX"]
+        with pytest.raises(fits.VerifyError, match=re.escape("'BITPIX' card at the wrong place (card 2).")):
+            hdul.verify("exception")
+        with pytest.warns(fits.verify.VerifyWarning) as record:
+            hdul.verify("fix")
+        assert (
+            "    'BITPIX' card at the wrong place (card 2).  Fixed by moving it to the right place (card 1)."
+            in [str(w.message) for w in record]
+        )
+        assert list(hdul[0].header.keys()) == ["SIMPLE", "BITPIX", "NAXIS"]
+
+
+def test_writeto_output_verify_fix_writes_fixed_card(fits, lowercase_file, tmpfile, fitsverify):
+    out = tmpfile("fixed.fits")
+    with fits.open(lowercase_file) as hdul:
+        with pytest.warns(fits.verify.VerifyWarning):
+            hdul.writeto(out, output_verify="fix")
+    assert afits.getheader(out).cards[3].image.startswith("EXPTIME =                  100")
+    fitsverify(out)
+
+
+def test_writeto_output_verify_ignore_still_formats_card(fits, lowercase_file, tmpfile):
+    # "ignore" skips the HDU list's verification, but a card that was never parsed is fixed (with a
+    # "fix+warn" report) when its image is formatted for writing
+    out = tmpfile("asis.fits")
+    with fits.open(lowercase_file) as hdul:
+        with pytest.warns(fits.verify.VerifyWarning) as record:
+            hdul.writeto(out, output_verify="ignore")
+    assert FIXED in [str(w.message) for w in record]
+    assert out.read_bytes()[3 * 80 : 4 * 80] == b"EXPTIME =                  100".ljust(80)
+
+
+def test_writeto_default_output_verify_is_exception(fits, lowercase_file, tmpfile):
+    with fits.open(lowercase_file) as hdul:
+        with pytest.raises(fits.VerifyError, match=re.escape(PROBLEM)):
+            hdul.writeto(tmpfile("out.fits"))
+
+
+# ---------------------------------------------------------------------------------------------
+# checksums
+
+
+def test_add_datasum(fits):
+    hdu = fits.PrimaryHDU(np.arange(10, dtype=np.int32))
+    assert hdu.verify_datasum() == 2  # no DATASUM card
+    assert hdu.verify_checksum() == 2
+    hdu.add_datasum(when="today")
+    card = hdu.header.cards["DATASUM"]
+    assert (card.value, card.comment) == ("45", "today")
+    assert hdu.verify_datasum() == 1
+    assert "CHECKSUM" not in hdu.header
+
+
+def test_add_checksum_known_values(fits):
+    hdu = fits.PrimaryHDU(np.arange(10, dtype=np.int32))
+    hdu.add_checksum(when="today")
+    assert list(hdu.header.keys())[-2:] == ["CHECKSUM", "DATASUM"]
+    assert hdu.header["CHECKSUM"] == "jYTJjXTGjXTGjXTG"
+    assert hdu.header.comments["CHECKSUM"] == "today"
+    assert hdu.header["DATASUM"] == "45"
+    assert hdu.verify_checksum() == 1
+    assert hdu.verify_datasum() == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "checksum", "datasum"),
+    [
+        (lambda fits: fits.ImageHDU(np.arange(10, dtype=np.int32)), "nCWAq9U4nCU9n9U9", "45"),
+        (
+            lambda fits: fits.BinTableHDU.from_columns([fits.Column("A", "J", array=np.array([1, 2, 3]))]),
+            "mHNSpENRmENRmENR",
+            "6",
+        ),
+        (lambda fits: fits.PrimaryHDU(), "biNCefN9bfNAbfN9", "0"),
+    ],
+    ids=["image", "bintable", "empty"],
+)
+def test_add_checksum_other_hdus(fits, make, checksum, datasum):
+    hdu = make(fits)
+    hdu.add_checksum(when="x")
+    assert hdu.header["CHECKSUM"] == checksum
+    assert hdu.header["DATASUM"] == datasum
+    assert hdu.verify_checksum() == 1
+
+
+def test_add_checksum_override_datasum_and_keywords(fits):
+    hdu = fits.PrimaryHDU(np.arange(10, dtype=np.int32))
+    hdu.add_checksum(when="today", override_datasum=True)
+    assert "DATASUM" not in hdu.header
+    assert hdu.header["CHECKSUM"] == "NKU8NKU5NKU5NKU5"
+    other = fits.PrimaryHDU(np.arange(10, dtype=np.int32))
+    other.add_checksum(when="today", datasum_keyword="DSUM", checksum_keyword="CSUM")
+    assert list(other.header.keys())[-2:] == ["CSUM", "DSUM"]
+    assert other.header["DSUM"] == "45"
+
+
+def test_checksum_detects_changed_data(fits):
+    hdu = fits.PrimaryHDU(np.arange(10, dtype=np.int32))
+    hdu.add_checksum(when="today")
+    hdu.data[0] = 5
+    assert hdu.verify_datasum() == 0
+    assert hdu.verify_checksum() == 0
+
+
+def test_checksum_written_and_verified_from_file(fits, tmpfile, fitsverify):
+    path = tmpfile("ck.fits")
+    hdu = fits.PrimaryHDU(np.arange(10, dtype=np.int32))
+    hdu.add_checksum(when="today")
+    hdu.writeto(path)
+    with afits.open(path, checksum=True) as check:
+        assert check[0].header["CHECKSUM"] == "jYTJjXTGjXTGjXTG"
+        assert check[0].verify_checksum() == 1
+    with fits.open(path) as hdul:
+        assert hdul[0].verify_checksum() == 1
+        assert hdul[0].verify_datasum() == 1
+    fitsverify(path)
+
+
+@pytest.mark.parametrize(("name", "expected"), [("checksum.fits", 1), ("checksum_false.fits", 0)])
+def test_verify_checksum_shipped_files(fits, name, expected):
+    path = afits.util.get_testdata_filepath(name)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with fits.open(path, checksum=True) as hdul:
+            assert [(h.verify_checksum(), h.verify_datasum()) for h in hdul] == [(expected, expected)] * 2
+    failures = [str(w.message) for w in record if "verification failed" in str(w.message)]
+    if expected:
+        assert failures == []
+    else:
+        assert failures == [
+            "Checksum verification failed for HDU ('PRIMARY', 1).\n",
+            "Datasum verification failed for HDU ('PRIMARY', 1).\n",
+            "Checksum verification failed for HDU ('RATE', 1).\n",
+            "Datasum verification failed for HDU ('RATE', 1).\n",
+        ]
+
+
+def test_update_mode_keeps_checksums_current(fits, tmpfile):
+    path = tmpfile("ck.fits")
+    afits.PrimaryHDU(np.arange(10, dtype=np.int32)).writeto(path, checksum=True)
+    with fits.open(path, mode="update", checksum=True) as hdul:
+        hdul[0].data[0] = 99
+    with afits.open(path, checksum=True) as check:
+        assert check[0].data[0] == 99
+        assert check[0].verify_checksum() == 1
+        assert check[0].verify_datasum() == 1
