@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind.direct.columns import TForm, parse_tform
+from fitsbind.direct.columns import parse_tform
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
 __all__ = ["ColDefs", "Column", "Delayed"]
@@ -204,15 +204,6 @@ class _ColumnFormat(_BaseColumnFormat):
         """The TFORM in standard ``rTa`` form, without a repeat of 1."""
         return f"{'' if self.repeat == 1 else self.repeat}{self.format}{self.option}"
 
-    @property
-    def tform(self) -> TForm:
-        """The parsed standard TFORM (fitsbind.direct.columns.TForm)."""
-        if self.format in "PQ":
-            return parse_tform(f"{self.format}{self.option}")
-        if self.format == "A":
-            return TForm("A", np.dtype(self.recformat).itemsize)
-        return parse_tform(f"{self.repeat}{self.format}")
-
 
 class _AsciiColumnFormat(_BaseColumnFormat):
     """An ASCII-table TFORM: ``format`` (A, I, J, F, E or D), ``width``, ``precision``."""
@@ -297,10 +288,6 @@ class _FormatX(str):
 
     def __getnewargs__(self) -> tuple:
         return (self.repeat,)
-
-    @property
-    def tform(self) -> str:
-        return f"{self.repeat}X"
 
 
 class _FormatP(str):
@@ -660,7 +647,8 @@ class Column(_Notifier):
     def array(self, array: Any) -> None:
         base = array
         while base is not None:
-            coldefs = getattr(base, "_coldefs", None) if isinstance(base, np.ndarray) else None
+            # the table's own record (not its property, which may derive columns lazily)
+            coldefs = getattr(base, "__dict__", {}).get("_coldefs")
             if isinstance(coldefs, ColDefs) and any(c is self for c in coldefs.columns):
                 self._parent_fits_rec = weakref.ref(base)
                 self.__dict__.pop("array", None)
@@ -1392,7 +1380,7 @@ def column_cards(columns: ColDefs) -> list[tuple[str, Any]]:
     for i, col in enumerate(columns, 1):
         for keyword, attr in KEYWORD_TO_ATTRIBUTE.items():
             value = getattr(col, attr)
-            if value is None:
+            if value is None or (isinstance(value, str) and value == ""):
                 continue
             cards.append((f"{keyword}{i}", card_value(attr, value)))
     return cards

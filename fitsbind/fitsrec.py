@@ -192,11 +192,14 @@ class FITS_rec(np.recarray):
 
     @classmethod
     def from_columns(cls, columns: Any, nrows: int = 0, fill: bool = False,
-                     character_as_bytes: bool = False) -> FITS_rec:
+                     character_as_bytes: bool = False,
+                     logical_as_bytes: bool = False) -> FITS_rec:
         """A new table with ``columns`` (Columns, a ColDefs, or anything ColDefs accepts)
         and ``nrows`` rows (default: the longest column array). The column arrays, taken as
         physical values, fill the rows unless ``fill``; cells without values are zero,
-        blank, False or empty."""
+        blank, False or empty. ``character_as_bytes`` / ``logical_as_bytes`` make text and
+        logical columns read as their stored bytes (``b'T'``, ``b'F'``, ``b'\\x00'`` for
+        logicals) instead of str and bool."""
         if not isinstance(columns, ColDefs):
             columns = ColDefs(columns)
         arrays = []
@@ -216,6 +219,7 @@ class FITS_rec(np.recarray):
         else:
             data = np.zeros(nrows, dtype=dtype).view(cls)
         data._character_as_bytes = character_as_bytes
+        data._logical_as_bytes = logical_as_bytes
         data._coldefs = columns
         ascii = isinstance(columns, _AsciiColDefs)
         for index, (column, array) in enumerate(zip(columns, arrays)):
@@ -223,6 +227,12 @@ class FITS_rec(np.recarray):
                 data._fill_ascii_field(index, column, None if fill else array, nrows)
             else:
                 data._fill_field(index, column, None if fill else array, nrows)
+        # convert every field now, as astropy does, so slices taken later share the
+        # converted values with this table
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Column .* contains NULL", FITSUserWarning)
+            for index in range(len(columns)):
+                data.field(index)
         return data
 
     def _fill_field(self, index: int, column: Any, array: Any, nrows: int) -> None:
@@ -352,6 +362,10 @@ class FITS_rec(np.recarray):
         if isinstance(key, str):
             return self.field(key)
         if _is_int(key):
+            if self.ndim != 1 or not -len(self) <= key < len(self):
+                # also ends iteration over the rows
+                raise IndexError(f"index {key} is out of bounds for axis 0 with size "
+                                 f"{len(self) if self.ndim else 0}")
             return self._record_type(self, int(key))
         out = np.ndarray.__getitem__(self, key)
         if not isinstance(out, np.ndarray):
@@ -515,9 +529,6 @@ class FITS_rec(np.recarray):
         if is_copy:
             self._converted[column.name] = values
         return values
-
-    def _cache_field(self, name: str, values: Any) -> None:
-        self._converted[name] = values
 
     def _convert(self, column: Any, raw: np.ndarray, index: int) -> tuple[Any, bool]:
         """``(physical values, whether they are a separate array)`` of a stored field."""
@@ -712,10 +723,10 @@ class FITS_rec(np.recarray):
         uint = _UINT_OF.get(column.format.format)
         if values.dtype.kind == "u" and uint is not None and bscale == 1 and bzero == uint[1]:
             stored = values.astype(uint[0], copy=False) ^ uint[0](uint[1])
-            raw[...] = stored.view(stored.dtype.str.replace("u", "i"))
+            _store_changed(raw, stored.view(stored.dtype.str.replace("u", "i")))
             return
         if values.dtype.kind in "iu" and bscale == 1 and _is_int(bzero):
-            raw[...] = values.astype(np.int64) - int(bzero)
+            _store_changed(raw, values.astype(np.int64) - int(bzero))
             return
         stored = np.asarray(values, dtype=np.float64)
         if bzero != 0:
@@ -724,7 +735,7 @@ class FITS_rec(np.recarray):
             stored = stored / bscale
         if raw.dtype.kind in "iu":
             stored = np.around(stored)
-        raw[...] = stored
+        _store_changed(raw, stored)
 
     def _store_ascii(self, column: Any, values: Any, raw: np.ndarray) -> None:
         """Write values into an ASCII table's text field, in the column's format (text
@@ -736,6 +747,21 @@ class FITS_rec(np.recarray):
             raw[...] = np.char.ljust(np.asarray(raw), raw.dtype.itemsize)
             return
         width = raw.dtype.itemsize
+        values = np.asarray(values)
+        # rewrite only the cells whose value changed: the others keep their own notation
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                current = self._convert_ascii(column, raw)[0]
+            except ValueError:
+                current = None
+        if current is not None and current.shape == values.shape:
+            same = (current == values) | ((current != current) & (values != values))
+            rows = np.flatnonzero(~same)
+        else:
+            rows = np.arange(len(values))
+        if rows.size == 0:
+            return
         if fmt.format in "FED":
             spec = f"{{:>{fmt.width}.{fmt.precision}{ASCII2STR[fmt.format]}}}"
         else:
@@ -743,7 +769,7 @@ class FITS_rec(np.recarray):
         point = fmt.precision == 0 and fmt.format in "FED"
         null = None if column.null is None else str(column.null)
         texts = []
-        for value in np.asarray(values).tolist():
+        for value in values[rows].tolist():
             if null is not None and isinstance(value, float) and value != value:
                 # NaN is written as the column's null string ('NAN' is not a FITS number)
                 texts.append(null[:fmt.width].ljust(width))
@@ -759,7 +785,7 @@ class FITS_rec(np.recarray):
         encoded = np.array(texts, dtype=f"S{width}") if texts else np.zeros(0, f"S{width}")
         if fmt.format == "D":
             encoded = np.char.replace(encoded, b"E", b"D")
-        raw[...] = encoded
+        raw[rows] = encoded
 
     def _rebuild_heap(self) -> None:
         """Lay out a new heap from every variable-length column's cells (one column after
@@ -853,9 +879,22 @@ def _store_text(raw: np.ndarray, text: np.ndarray, name: str, strip: bool = True
         raise ValueError(f"Could not save column '{name}': Contains characters that cannot be "
                          "encoded as ASCII as required by FITS, starting at the index "
                          f"{bad[0] if len(bad) == 1 else bad!r} of the column.") from None
-    raw[...] = encoded
+    _store_changed(raw, encoded)
     if strip:
         _nul_trailing_blanks(raw)
+
+
+def _store_changed(raw: np.ndarray, values: np.ndarray) -> None:
+    """Assign ``values`` to the cells of ``raw`` holding something else (a memory-mapped
+    file is only touched where the data changed)."""
+    values = np.asarray(values).astype(raw.dtype, casting="unsafe", copy=False)
+    if values.shape != raw.shape:
+        values = np.broadcast_to(values, raw.shape)
+    changed = values != np.asarray(raw)
+    if changed.all():
+        raw[...] = values
+    elif changed.any():
+        raw[changed] = values[changed]
 
 
 def _nul_trailing_blanks(raw: np.ndarray) -> None:
@@ -869,7 +908,10 @@ def _nul_trailing_blanks(raw: np.ndarray) -> None:
     ending = np.strings.endswith(plain, b" ")
     if not ending.any():
         return
-    plain[ending] = np.strings.rstrip(plain[ending], b" ")
+    stripped = np.strings.rstrip(plain[ending], b" ")
+    # as astropy, the first character of an all-blank string stays a blank
+    stripped[stripped == b""] = b" "
+    plain[ending] = stripped
 
 
 def _check_logical(raw: np.ndarray, name: str) -> None:

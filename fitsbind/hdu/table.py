@@ -28,12 +28,14 @@ from fitsbind.column import (
     FITS2NUMPY,
     KEYWORD_NAMES,
     KEYWORD_TO_ATTRIBUTE,
+    NUMPY2FITS,
     TDEF_RE,
     ColDefs,
     Column,
     _AsciiColDefs,
     _FormatP,
     card_value,
+    column_cards,
     python_to_tdisp,
 )
 from fitsbind.fitsrec import FITS_rec
@@ -65,7 +67,7 @@ class _TableLikeHDU(_ValidHDU):
     @classmethod
     def from_columns(cls, columns: Any, header: Header | None = None, nrows: int = 0,
                      fill: bool = False, character_as_bytes: bool = False,
-                     **kwargs: Any) -> _TableLikeHDU:
+                     logical_as_bytes: bool = False, **kwargs: Any) -> _TableLikeHDU:
         """A new table HDU of this class from columns (Columns, a ColDefs, a table HDU, a
         record array or FITS_rec). ``nrows`` rows (default: the longest column); with
         ``fill`` the cells are left zero/blank instead of taking the column values. Table
@@ -73,8 +75,10 @@ class _TableLikeHDU(_ValidHDU):
         Other keyword arguments go to the HDU's constructor."""
         coldefs = cls._columns_type(columns)
         data = FITS_rec.from_columns(coldefs, nrows=nrows, fill=fill,
-                                     character_as_bytes=character_as_bytes)
-        hdu = cls(data=data, header=header, character_as_bytes=character_as_bytes, **kwargs)
+                                     character_as_bytes=character_as_bytes,
+                                     logical_as_bytes=logical_as_bytes)
+        hdu = cls(data=data, header=header, character_as_bytes=character_as_bytes,
+                  logical_as_bytes=logical_as_bytes, **kwargs)
         coldefs._add_listener(hdu)
         return hdu
 
@@ -87,10 +91,11 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
 
     def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
                  uint: bool = False, ver: int | None = None,
-                 character_as_bytes: bool = False) -> None:
+                 character_as_bytes: bool = False, logical_as_bytes: bool = False) -> None:
         super().__init__(data=data, header=header)
         self._uint = uint
         self._character_as_bytes = character_as_bytes
+        self._logical_as_bytes = logical_as_bytes
         self._columns: ColDefs | None = None
         if data is DELAYED:
             if header is None:
@@ -184,6 +189,7 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
             data = self._read_table(columns)
         data._coldefs = columns
         data._character_as_bytes = self._character_as_bytes
+        data._logical_as_bytes = self._logical_as_bytes
         data._load_variable_length_data = self._load_variable_length_data
         columns._add_listener(data)
         data._adopt_columns()
@@ -283,14 +289,9 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
         """Write the column keywords after TFIELDS, column by column."""
         self._header.set("TFIELDS", len(self.columns), after="GCOUNT")
         after = "TFIELDS"
-        for number, column in enumerate(self.columns, 1):
-            for root, attr in KEYWORD_TO_ATTRIBUTE.items():
-                value = getattr(column, attr)
-                if value is None:
-                    continue
-                keyword = f"{root}{number}"
-                self._header.set(keyword, card_value(attr, value), after=after)
-                after = keyword
+        for keyword, value in column_cards(self.columns):
+            self._header.set(keyword, value, after=after)
+            after = keyword
 
     # -- listening to the columns -----------------------------------------------------------------
 
@@ -432,9 +433,11 @@ class TableHDU(_TableBaseHDU):
     _columns_type = _AsciiColDefs
 
     def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
-                 ver: int | None = None, character_as_bytes: bool = False) -> None:
+                 ver: int | None = None, character_as_bytes: bool = False,
+                 logical_as_bytes: bool = False) -> None:
         super().__init__(data, header, name=name, ver=ver,
-                         character_as_bytes=character_as_bytes)
+                         character_as_bytes=character_as_bytes,
+                         logical_as_bytes=logical_as_bytes)
 
     @classmethod
     def match_header(cls, header: Header) -> bool:
@@ -476,14 +479,15 @@ class BinTableHDU(_TableBaseHDU):
 
     def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
                  uint: bool = False, ver: int | None = None,
-                 character_as_bytes: bool = False) -> None:
+                 character_as_bytes: bool = False, logical_as_bytes: bool = False) -> None:
         if data is not None and data is not DELAYED and _is_astropy_table(data):
             hdu = table_to_hdu(data, character_as_bytes=character_as_bytes)
             if header is not None:
                 hdu.header.update(header)
             data, header = hdu.data, hdu.header
         super().__init__(data, header, name=name, uint=uint, ver=ver,
-                         character_as_bytes=character_as_bytes)
+                         character_as_bytes=character_as_bytes,
+                         logical_as_bytes=logical_as_bytes)
 
     @classmethod
     def match_header(cls, header: Header) -> bool:
@@ -677,7 +681,8 @@ def _parse_value(text: str, letter: str | None) -> Any:
         return float(text)
     if letter in ("B", "I", "J", "K"):
         return int(text)
-    return text
+    # text cells are dumped padded to the column width
+    return text.rstrip(" ")
 
 
 def _number(text: str) -> int | float:
@@ -688,12 +693,13 @@ def _number(text: str) -> int | float:
 
 
 def _infer_coldefs(rows: list[list[str]]) -> ColDefs:
-    """Columns for dumped rows without a column-definition file: the narrowest of
-    L, B, I, J, K, D, M or A holding every value of a column."""
+    """Columns (named f0, f1, ...) for dumped rows without a column-definition file: for
+    each column the widest, in the order L, B, I, J, K, D, M, A, of the narrowest formats
+    holding its values."""
     order = ["L", "B", "I", "J", "K", "D", "M", "A"]
-    kinds: list[str] = []
+    letters: list[str] = []
     widths: list[int] = []
-    vla: list[int | None] = []
+    lengths: list[int | None] = []
     for row in rows:
         col, position = 0, 0
         while position < len(row):
@@ -701,46 +707,40 @@ def _infer_coldefs(rows: list[list[str]]) -> ColDefs:
                 length = int(row[position + 1])
                 values = row[position + 2:position + 2 + length]
                 position += 2 + length
-                if col >= len(vla):
-                    vla.append(length)
             else:
+                length = None
                 values = [row[position]]
                 position += 1
-                if col >= len(vla):
-                    vla.append(None)
+            if col >= len(letters):
+                letters.append("L")
+                widths.append(0)
+                lengths.append(length)
             for text in values:
-                kind, width = _value_kind(text)
-                if col >= len(kinds):
-                    kinds.append(kind)
-                    widths.append(width)
-                elif order.index(kind) > order.index(kinds[col]):
-                    kinds[col] = kind
+                letter, width = _value_format(text)
+                if order.index(letter) > order.index(letters[col]):
+                    letters[col] = letter
                 widths[col] = max(widths[col], width)
             col += 1
     columns = []
-    for i, kind in enumerate(kinds):
-        fmt = f"{widths[i]}A" if kind == "A" else kind
-        if vla[i] is not None:
-            fmt = f"P{kind}({vla[i]})" if kind != "A" else f"PA({vla[i]})"
-        columns.append(Column(name=f"col{i + 1}", format=fmt))
+    for i, letter in enumerate(letters):
+        if lengths[i] is not None:
+            fmt = f"P{letter}({lengths[i]})"
+        else:
+            fmt = f"{widths[i]}A" if letter == "A" else letter
+        columns.append(Column(name=f"f{i}", format=fmt))
     return ColDefs(columns)
 
 
-def _value_kind(text: str) -> tuple[str, int]:
+def _value_format(text: str) -> tuple[str, int]:
+    """The narrowest binary format of one dumped value (floats as D, complex as M)."""
     for convert in (int, float, complex):
         try:
             value = convert(text)
         except ValueError:
             continue
-        if isinstance(value, int):
-            if value in (0, 1):
-                return "L", 1
-            for kind, bits in (("B", 8), ("I", 16), ("J", 32)):
-                if (0 if kind == "B" else -(1 << (bits - 1))) <= value < (
-                        1 << bits if kind == "B" else 1 << (bits - 1)):
-                    return kind, 1
-            return "K", 1
-        return ("D", 1) if isinstance(value, float) else ("M", 1)
+        code = np.min_scalar_type(value)
+        letter = NUMPY2FITS.get(f"{code.kind}{code.itemsize}", "D")
+        return {"E": "D", "C": "M"}.get(letter, letter), 0
     return "A", len(text)
 
 
@@ -795,10 +795,10 @@ def _big_endian_rows(data: FITS_rec) -> np.ndarray:
                        "itemsize": rows.dtype.itemsize})
     if rows.dtype == target and rows.flags.c_contiguous:
         return rows
-    out = np.array(rows, copy=True, order="C").view(target)
+    # bytes between fields (a TDIM smaller than its TFORM) are written as zeros
+    out = np.zeros(len(rows), dtype=target)
     for name in rows.dtype.names:
-        if fields[name][0] != target.fields[name][0]:
-            out[name] = rows[name]
+        out[name] = rows[name]
     return out
 
 
