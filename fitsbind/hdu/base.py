@@ -21,16 +21,15 @@ Subclass contract:
 
 from __future__ import annotations
 
-import copy as _copy
 import inspect
-import warnings
+import os
 from typing import Any
 
 import numpy as np
 
 from fitsbind import checksum as _checksum
 from fitsbind.header import Header
-from fitsbind.verify import VerifyWarning, _ErrList, _Verify
+from fitsbind.verify import _ErrList, _Verify
 
 __all__ = ["DELAYED", "ExtensionHDU", "NonstandardExtHDU", "register_hdu", "unregister_hdu"]
 
@@ -243,7 +242,10 @@ class _BaseHDU:
             with f.lock:
                 f.move_to(self._index)
                 return int(f.data_checksum())
-        payload = self._payload()
+        return self._sum_of(self._payload())
+
+    def _sum_of(self, payload: np.ndarray | None) -> int:
+        """Checksum of the data unit ``payload`` fills, its block padding included."""
         if payload is None or payload.nbytes == 0:
             return 0
         buffer = memoryview(np.ascontiguousarray(payload)).cast("B")
@@ -254,25 +256,36 @@ class _BaseHDU:
                                                   total)
         return total
 
+    def _set_datasum(self, value: int, when: str | None, keyword: str) -> None:
+        comment = when if when is not None else _checksum.timestamp_comment("data unit checksum")
+        self._header.set(keyword, str(value), comment)
+
+    def _set_checksum(self, datasum: int, when: str | None, keyword: str,
+                      datasum_keyword: str | None) -> None:
+        """Set ``keyword`` so header plus data (sum ``datasum``) sum to -0; also the
+        ``datasum_keyword`` card unless it is None. CHECKSUM goes in first, as a
+        placeholder, so it precedes DATASUM."""
+        comment = when if when is not None else _checksum.timestamp_comment("HDU checksum")
+        self._header.set(keyword, "0" * 16, comment)
+        if datasum_keyword is not None:
+            self._set_datasum(datasum, when, datasum_keyword)
+        total = _checksum.ones_complement_sum(self._header_bytes(), datasum)
+        self._header[keyword] = _checksum.encode(total)
+
     def add_datasum(self, when: str | None = None, datasum_keyword: str = "DATASUM") -> int:
         """Put the data unit's checksum in ``datasum_keyword``; return it."""
         value = self._datasum()
-        comment = when if when is not None else _checksum.timestamp_comment("data unit checksum")
-        self._header.set(datasum_keyword, str(value), comment)
+        self._set_datasum(value, when, datasum_keyword)
         return value
 
     def add_checksum(self, when: str | None = None, override_datasum: bool = False,
                      checksum_keyword: str = "CHECKSUM", datasum_keyword: str = "DATASUM") -> None:
         """Put the HDU checksum in ``checksum_keyword`` (and, unless ``override_datasum``,
         the data sum in ``datasum_keyword``), so the whole HDU sums to -0."""
-        comment = when if when is not None else _checksum.timestamp_comment("HDU checksum")
-        self._header.set(checksum_keyword, "0" * 16, comment)
         if override_datasum and datasum_keyword in self._header:
-            datasum = int(self._header[datasum_keyword])
+            self._set_checksum(int(self._header[datasum_keyword]), when, checksum_keyword, None)
         else:
-            datasum = self.add_datasum(when, datasum_keyword)
-        total = _checksum.ones_complement_sum(self._header_bytes(), datasum)
-        self._header[checksum_keyword] = _checksum.encode(total)
+            self._set_checksum(self._datasum(), when, checksum_keyword, datasum_keyword)
 
     def verify_datasum(self) -> int:
         """1 if DATASUM matches the data, 0 if not, 2 if there is no DATASUM."""
@@ -297,9 +310,9 @@ class _BaseHDU:
         """Append this HDU to the open FitsFile ``f``; return its index there."""
         payload = self._payload()
         if checksum == "datasum":
-            self.add_datasum()
+            self._set_datasum(self._sum_of(payload), None, "DATASUM")
         elif checksum:
-            self.add_checksum()
+            self._set_checksum(self._sum_of(payload), None, "CHECKSUM", "DATASUM")
         index = f.append_hdu(self._disk_header_text())
         if payload is not None and payload.nbytes:
             write_payload(f, payload)
@@ -347,8 +360,6 @@ def write_payload(f: Any, payload: np.ndarray) -> None:
     if access is None:
         f.write_data_bytes(0, buffer)
         return
-    import os
-
     fd, start = access
     view = memoryview(buffer)
     done = 0
@@ -407,6 +418,7 @@ class ExtensionHDU(_ValidHDU):
     """Any extension HDU (XTENSION first)."""
 
     _extension = ""
+    _pcount_is_zero = False     # True for extensions without a heap (IMAGE)
 
     def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
                  ver: int | None = None, **kwargs: Any) -> None:
@@ -423,7 +435,10 @@ class ExtensionHDU(_ValidHDU):
     def _verify(self, option: str = "warn") -> _ErrList:
         errs = super()._verify(option=option)
         naxis = self._header.get("NAXIS", 0)
-        self.req_cards("PCOUNT", naxis + 3, lambda v: _is_int(v) and v >= 0, 0, option, errs)
+        if self._pcount_is_zero:
+            self.req_cards("PCOUNT", naxis + 3, lambda v: _is_int(v) and v == 0, 0, option, errs)
+        else:
+            self.req_cards("PCOUNT", naxis + 3, lambda v: _is_int(v) and v >= 0, 0, option, errs)
         self.req_cards("GCOUNT", naxis + 4, lambda v: _is_int(v) and v == 1, 1, option, errs)
         return errs
 
@@ -459,12 +474,3 @@ class _CorruptedHDU(_BaseHDU):
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def copy_header(header: Header | None) -> Header:
-    """A copy of ``header`` (an empty Header for None)."""
-    return Header() if header is None else _copy.copy(header)
-
-
-def warn(message: str) -> None:
-    warnings.warn(message, VerifyWarning, stacklevel=3)

@@ -13,7 +13,7 @@ import numpy as np
 
 from fitsbind.direct.sections import select
 from fitsbind.hdu.base import DELAYED, _register_builtin
-from fitsbind.hdu.image import BITPIX2DTYPE, ImageHDU, _ImageBaseHDU
+from fitsbind.hdu.image import BITPIX2DTYPE, ImageHDU
 from fitsbind.header import Header
 
 # table keywords that carry an image keyword under another name
@@ -92,7 +92,8 @@ class CompImageHDU(ImageHDU):
         """The BINTABLE header as stored in the file."""
         return self._table_header
 
-    def _decompress(self, key: Any) -> np.ndarray:
+    def _read_stored(self, key: Any) -> np.ndarray:
+        """Stored pixels ``key`` selects: CFITSIO decompresses only the tiles they touch."""
         f = self._file.handle()
         shape = self.shape
         sel = select(key, shape, f"{self._file.name}, HDU {self._index}")
@@ -108,44 +109,21 @@ class CompImageHDU(ImageHDU):
         shape = self.shape
         if not shape or 0 in shape:
             return None
-        raw = self._decompress(Ellipsis)
+        raw = self._read_stored(Ellipsis)
         if not self._scaled:
             return raw
         data = self._scale(raw)
         self._after_scaling(data.dtype)
         return data
 
-    @property
-    def section(self) -> Any:
-        return _CompSection(self)
-
     def _payload(self) -> np.ndarray | None:
         """The compressed table bytes as read (the HDU is copied, not recompressed)."""
         if self._file is None or self._data_replaced or self._table_header is None:
             raise NotImplementedError("writing new tile-compressed images is not supported yet")
         _, start, end = self._offsets
-        return _ImageBaseHDU._file_array(self, 0, np.uint8, (end - start,))
+        return self._file_array(0, np.uint8, (end - start,))
 
     def _disk_header_text(self) -> str:
         if self._table_header is None:
             raise NotImplementedError("writing new tile-compressed images is not supported yet")
         return self._table_header.tostring(endcard=False, padding=False)
-
-
-class _CompSection:
-    """``hdu.section[key]`` of a compressed image: decompresses only the tiles the key
-    touches (CFITSIO reads the tiles overlapping the box)."""
-
-    def __init__(self, hdu: CompImageHDU) -> None:
-        self.hdu = hdu
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.hdu.shape
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        hdu = self.hdu
-        if hdu._data_loaded or hdu._file is None:
-            return hdu.data[key]
-        raw = hdu._decompress(key)
-        return hdu._scale(raw) if hdu._scaled else raw

@@ -68,8 +68,7 @@ class HDUFile:
     def _resolve(self, target: Any) -> str:
         if isinstance(target, (str, os.PathLike)):
             path = os.path.expanduser(os.fspath(target))
-            if self.mode in ("readonly", "denywrite", "update", "append", "copyonwrite") \
-                    and not os.path.exists(path):
+            if self.mode != "ostream" and not os.path.exists(path):
                 raise FileNotFoundError(f"[Errno 2] No such file or directory: {path!r}")
             return path
         name = getattr(target, "name", None)

@@ -9,6 +9,7 @@ size, else the whole file is rewritten to a temporary file that then replaces it
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import warnings
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind._fitsfile import create_file
+from fitsbind._fitsfile import create_file, open_file
 from fitsbind.checksum import BLOCK
 from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for, write_payload
@@ -60,18 +61,11 @@ def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
         raise
     hdulist = HDUList(file=hdufile)
     hdulist._open_kwargs = kwargs
+    # (CFITSIO refuses an empty file, so a file opened here has a primary HDU)
     if mode != "ostream":
-        f = hdufile.handle()
-        try:
-            empty = f.num_hdus() == 0 if os.path.getsize(hdufile.name) == 0 else False
-        except FITSError:
-            empty = False
-        if empty and mode in ("readonly", "denywrite", "copyonwrite"):
-            hdufile.close()
-            raise OSError(f"Empty or corrupt FITS file: {hdufile.name}")
         if lazy_load_hdus is False:
             hdulist.readall()
-        elif not empty:
+        else:
             hdulist._read_next()
             if mode in ("update", "append"):
                 # the second HDU decides whether the primary needs EXTEND (see _read_next)
@@ -113,9 +107,7 @@ class HDUList(list, _Verify):
             except IndexError:
                 self._read_all = True
                 return False
-            if self._open_kwargs.get("ignore_missing_end"):
-                pass
-            else:
+            if not self._open_kwargs.get("ignore_missing_end"):
                 try:
                     f.check_end()
                 except FITSError as exc:
@@ -347,8 +339,8 @@ class HDUList(list, _Verify):
         return info
 
     def _resized(self) -> bool:
-        return any(self._needs_rewrite_for(i, hdu) for i, hdu in enumerate(self)
-                   if i < self._on_disk)
+        return any(self._needs_rewrite_for(i, *entry)
+                   for i, entry in enumerate(self._on_disk_state()))
 
     # -- verification ------------------------------------------------------------------------------
 
@@ -423,10 +415,7 @@ class HDUList(list, _Verify):
         os.remove(temp)
         try:
             if append and os.path.getsize(path):
-                import shutil
-
                 shutil.copyfile(path, temp)
-                from fitsbind._fitsfile import open_file
                 f = open_file(temp, "r+")
             else:
                 f = create_file(temp)
@@ -446,16 +435,26 @@ class HDUList(list, _Verify):
                 os.remove(temp)
             raise
 
-    def _needs_rewrite_for(self, index: int, hdu: _BaseHDU) -> bool:
-        """Whether HDU ``index`` of the file no longer fits where it is."""
+    def _on_disk_state(self) -> list[tuple[_BaseHDU, str, np.ndarray | None]]:
+        """(HDU, header text, payload) of each HDU already in the file: what a flush would
+        write there (payloads only for HDUs whose data was loaded)."""
+        state = []
+        for i in range(self._on_disk):
+            hdu = super().__getitem__(i)
+            state.append((hdu, hdu._disk_header_text(), hdu._payload() if hdu._data_loaded else None))
+        return state
+
+    def _needs_rewrite_for(self, index: int, hdu: _BaseHDU, text: str,
+                           payload: np.ndarray | None) -> bool:
+        """Whether HDU ``index`` of the file, with header ``text`` and data ``payload``, no
+        longer fits where it is."""
         if hdu._file is not self._file or hdu._index != index or hdu._offsets is None:
             return True
         head, data, end = hdu._offsets
-        cards = len(hdu._disk_header_text()) // 80
+        cards = len(text) // 80
         if -(-(cards + 1) // 36) * BLOCK != data - head:
             return True
         if hdu._data_loaded:
-            payload = hdu._payload()
             nbytes = 0 if payload is None else payload.nbytes
             if nbytes != end - data:
                 return True
@@ -480,11 +479,11 @@ class HDUList(list, _Verify):
             return
         self.update_extend()
         if hdufile.mode == "update":
-            if any(self._needs_rewrite_for(i, hdu) for i, hdu in enumerate(self)
-                   if i < self._on_disk):
+            state = self._on_disk_state()
+            if any(self._needs_rewrite_for(i, *entry) for i, entry in enumerate(state)):
                 self._rewrite()
                 return
-            self._flush_in_place(verbose)
+            self._flush_in_place(state, verbose)
         f = hdufile.handle()
         for i in range(self._on_disk, super().__len__()):
             hdu = super().__getitem__(i)
@@ -496,14 +495,12 @@ class HDUList(list, _Verify):
         hdufile.forget_map()
         f.flush()
 
-    def _flush_in_place(self, verbose: bool) -> None:
+    def _flush_in_place(self, state: list[tuple[_BaseHDU, str, np.ndarray | None]],
+                        verbose: bool) -> None:
         hdufile = self._file
         hdufile.flush_map()
         f = hdufile.handle()
-        for i in range(self._on_disk):
-            hdu = super().__getitem__(i)
-            payload = hdu._payload() if hdu._data_loaded else None
-            text = hdu._disk_header_text()
+        for i, (hdu, text, payload) in enumerate(state):
             with f.lock:
                 f.move_to(i)
                 if text != hdu._header_text:
@@ -564,11 +561,6 @@ class HDUList(list, _Verify):
     def __exit__(self, *exc_info: object) -> None:
         output_verify = self._open_kwargs.get("output_verify", "exception")
         self.close(output_verify=output_verify)
-
-    # -- helpers used by convenience functions ----------------------------------------------------
-
-    def _positional(self) -> list[_BaseHDU]:
-        return list(super().__iter__())
 
 
 def _check_sums(hdu: _BaseHDU, index: int) -> None:

@@ -155,7 +155,7 @@ class _ImageBaseHDU(_ValidHDU):
             return None
         stored = np.dtype(BITPIX2DTYPE[self._orig_bitpix]).newbyteorder(">")
         scaled = self._scaled
-        if scaled and self._file.memmap is True and self._file.strict_memmap:
+        if scaled and self._file.strict_memmap:
             raise ValueError("Cannot load a memory-mapped image: BZERO/BSCALE/BLANK header "
                              "keywords present. Set memmap=False.")
         raw = self._file_array(0, stored, shape)
@@ -346,6 +346,12 @@ class _ImageBaseHDU(_ValidHDU):
         self._scale_back = False
         self._do_not_scale_image_data = True
 
+    def _read_stored(self, key: Any) -> np.ndarray:
+        """Stored (unscaled) pixels ``key`` selects, read from the file through the direct
+        tier without loading the rest."""
+        direct = self._file.fits[self._index]
+        return direct._read(select(key, self.shape, direct._where()), False, False)
+
     @property
     def section(self) -> Section:
         """Read parts of the image without loading it all: ``hdu.section[10:20, ::2]``."""
@@ -382,7 +388,8 @@ class _ImageBaseHDU(_ValidHDU):
 
 class Section:
     """Pixel access that reads only what a key selects (``hdu.section[key]``), scaled like
-    ``hdu.data``; for images not loaded in memory it reads through the direct tier."""
+    ``hdu.data``; for images not loaded in memory only the selected pixels (or, compressed,
+    the tiles holding them) are read."""
 
     def __init__(self, hdu: _ImageBaseHDU) -> None:
         self.hdu = hdu
@@ -395,13 +402,8 @@ class Section:
         hdu = self.hdu
         if hdu._data_loaded or hdu._file is None:
             return hdu.data[key]
-        shape = hdu.shape
-        direct = hdu._file.fits[hdu._index]
-        sel = select(key, shape, direct._where())
-        raw = direct._read(sel, False, False)
-        if not hdu._scaled:
-            return raw
-        return hdu._scale(raw)
+        raw = hdu._read_stored(key)
+        return hdu._scale(raw) if hdu._scaled else raw
 
 
 @_register_builtin
@@ -434,6 +436,7 @@ class ImageHDU(_ImageBaseHDU, ExtensionHDU):
     """An IMAGE extension."""
 
     _extension = "IMAGE"
+    _pcount_is_zero = True
 
     def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
                  do_not_scale_image_data: bool = False, uint: bool = True,
@@ -450,9 +453,3 @@ class ImageHDU(_ImageBaseHDU, ExtensionHDU):
         value = cards[0].value
         return isinstance(value, str) and value.rstrip() in ("IMAGE", "IUEIMAGE")
 
-    def _verify(self, option: str = "warn") -> _ErrList:
-        errs = _ImageBaseHDU._verify(self, option)
-        naxis = self._header.get("NAXIS", 0)
-        self.req_cards("PCOUNT", naxis + 3, lambda v: v == 0, 0, option, errs)
-        self.req_cards("GCOUNT", naxis + 4, lambda v: v == 1, 1, option, errs)
-        return errs
