@@ -169,7 +169,18 @@ extensions = [
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_21_API_VERSION"),
                        ("_FILE_OFFSET_BITS", "64")],
-    )
+    ),
+    Extension(
+        "fitsbind._tiles",
+        ["fitsbind/_tiles.pyx"],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_21_API_VERSION")],
+        # the tile codec calls zlib itself; a system CFITSIO's pkg-config need not list it
+        libraries=["z"],
+        # dequantization must round exactly as CFITSIO's (x - r + 0.5) * scale + zero does;
+        # a fused multiply-add would change the last bit
+        extra_compile_args=[] if sys.platform == "win32" else ["-ffp-contract=off"],
+    ),
 ]
 
 setup(

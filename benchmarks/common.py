@@ -112,6 +112,11 @@ class Workload:
     lib_name)`` runs once per library on the warm-up result, outside the timing, and raises
     ``CheckFailed`` if the result is wrong. ``before_each(state, lib_name)``, if given, runs
     untimed before every timed call (e.g. to restore a file a previous call modified).
+    ``annotate(state, lib_name)``, if given, runs once per library after its timed calls
+    (untimed) and returns a short note printed after that library's time, or None; e.g. a peak
+    memory measured by running the workload again in a fresh subprocess. ``max_repeat``, if
+    given, caps the number of timed calls (below ``--repeat``, whatever ``--min-time`` asks)
+    for workloads whose every call takes many seconds.
     """
 
     name: str
@@ -122,6 +127,8 @@ class Workload:
     check: Callable[[Any, Any, str], None] | None = None
     before_each: Callable[[Any, str], None] | None = None
     params: dict = field(default_factory=dict)
+    annotate: Callable[[Any, str], str | None] | None = None
+    max_repeat: int | None = None
 
     def selected_by(self, patterns: list[str] | None) -> bool:
         """True if ``--only`` names this workload's family, its full name or a prefix of it."""

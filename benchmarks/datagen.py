@@ -204,3 +204,86 @@ def table_file(ctx: Context, nrows: int) -> TableInput:
         return TableInput(path, data, table_text(data))
 
     return ctx.shared(key, make)
+
+
+# --------------------------------------------------------------------------------------------
+# Tile-compressed images
+# --------------------------------------------------------------------------------------------
+
+
+def sky_image(seed: int, dtype: str, shape: tuple[int, int]) -> np.ndarray:
+    """A reproducible sky-like 2-D image, the kind tile compression is made for: a background
+    of about 1000 with a gentle gradient, Gaussian noise of sigma 20, and one point source
+    (a Gaussian of sigma 1.5 pixels, peak 100 to 20,000) per 20,000 pixels. Integers are
+    rounded and stay below 32,000, so int16 holds them."""
+    rng = np.random.default_rng(seed)
+    ny, nx = shape
+    img = rng.standard_normal(shape, dtype=np.float32)
+    img *= 20
+    img += 1000
+    img += np.linspace(0, 40, nx, dtype=np.float32)[None, :]
+    img += np.linspace(0, 20, ny, dtype=np.float32)[:, None]
+    k = np.arange(-4, 5, dtype=np.float32)
+    kernel = np.exp(-(k[:, None] ** 2 + k[None, :] ** 2) / (2 * 1.5**2))
+    nstars = ny * nx // 20_000 if min(ny, nx) >= 9 else 0
+    ys = rng.integers(0, ny - 9, nstars, endpoint=True)
+    xs = rng.integers(0, nx - 9, nstars, endpoint=True)
+    peaks = 10 ** rng.uniform(2, np.log10(20_000), nstars).astype(np.float32)
+    for y, x, peak in zip(ys.tolist(), xs.tolist(), peaks.tolist()):
+        img[y : y + 9, x : x + 9] += peak * kernel
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        return img.astype(dt, copy=False)
+    return np.rint(np.clip(img, 0, 32_000, out=img)).astype(dt)
+
+
+def sky(ctx: Context, dtype: str, shape: tuple[int, int]) -> np.ndarray:
+    """``sky_image`` of this dtype and shape, made once per run."""
+    key = f"sky-{np.dtype(dtype).name}-{'x'.join(str(n) for n in shape)}"
+    return ctx.shared(key, lambda: sky_image(ctx.cfg.seed + zlib.crc32(key.encode()), dtype, shape))
+
+
+@dataclass
+class CompressedInput:
+    path: str  # the compressed image is HDU 1, after an empty primary HDU
+    data: np.ndarray  # the pixels given to astropy, native byte order
+    decoded: np.ndarray  # what astropy reads back (native order): equal to data unless quantized
+
+
+def compressed_file(
+    ctx: Context,
+    dtype: str,
+    shape: tuple[int, int],
+    compression_type: str,
+    tile_shape: tuple[int, int],
+    quantize_level: float | None = None,
+    dither_seed: int = 1,
+) -> CompressedInput:
+    """A ``sky`` image written by astropy as a tile-compressed image (``CompImageHDU``) after
+    an empty primary HDU. ``quantize_level`` None compresses floats losslessly (GZIP only);
+    a level quantizes them with SUBTRACTIVE_DITHER_1 and ZDITHER0 = ``dither_seed``."""
+    dims = "x".join(str(n) for n in shape)
+    tiles = "x".join(str(n) for n in tile_shape)
+    key = f"comp-{compression_type}-{np.dtype(dtype).name}-{dims}-t{tiles}-q{quantize_level}"
+
+    def make() -> CompressedInput:
+        fits = _astropy_fits()
+        data = sky(ctx, dtype, shape)
+        hdu = fits.CompImageHDU(
+            data,
+            compression_type=compression_type,
+            tile_shape=tile_shape,
+            quantize_level=0.0 if quantize_level is None else quantize_level,
+            quantize_method=1,  # SUBTRACTIVE_DITHER_1
+            dither_seed=dither_seed,
+        )
+        path = ctx.path(key + ".fits")
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path, overwrite=True)
+        with fits.open(path) as hdul:
+            decoded = np.array(hdul[1].data)
+        decoded = decoded.astype(decoded.dtype.newbyteorder("="), copy=False)
+        if quantize_level is None and not np.array_equal(decoded, data):
+            raise RuntimeError(f"astropy did not read back the lossless image it wrote: {path}")
+        return CompressedInput(path, data, decoded)
+
+    return ctx.shared(key, make)

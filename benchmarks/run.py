@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from . import dropin, headers, images, tables
+from . import compressed, dropin, headers, images, tables
 from .common import (
     LIBRARIES,
     PEERS,
@@ -34,9 +34,8 @@ from .common import (
     measure,
 )
 
-# One module per workload family, each with ``workloads(cfg) -> list[Workload]``. Later families
-# (compressed images) are added here.
-FAMILY_MODULES = (images, headers, tables, dropin)
+# One module per workload family, each with ``workloads(cfg) -> list[Workload]``.
+FAMILY_MODULES = (images, headers, tables, compressed, dropin)
 
 
 def all_workloads(cfg: Config) -> list[Workload]:
@@ -60,6 +59,7 @@ class LibResult:
     median: float | None = None
     times: list[float] | None = None
     ratio: float | None = None  # peer best / fitsbind best; only for peers
+    note: str = ""  # from the workload's annotate hook, e.g. a peak memory
 
     def as_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != ""}
@@ -117,13 +117,24 @@ def run_workload(
             del result
 
         try:
-            t = measure(call, repeat=repeat, min_time=min_time, before_each=before)
+            calls, cap = repeat, 100
+            if w.max_repeat is not None:  # a slow workload: at most this many timed calls
+                calls = cap = max(1, min(repeat, w.max_repeat))
+            t = measure(call, repeat=calls, min_time=min_time, max_samples=cap, before_each=before)
         except Exception as exc:
             if verbose:
                 traceback.print_exc()
             results[name] = LibResult("error", _describe(exc))
             continue
-        results[name] = LibResult("ok", best=t.best, median=t.median, times=t.times)
+        note = ""
+        if w.annotate is not None:
+            try:
+                note = w.annotate(state, name) or ""
+            except Exception as exc:
+                if verbose:
+                    traceback.print_exc()
+                note = f"note failed: {_describe(exc)}"
+        results[name] = LibResult("ok", best=t.best, median=t.median, times=t.times, note=note)
 
     subject = results.get(SUBJECT)
     if subject is not None and subject.status == "ok" and subject.best:
@@ -154,6 +165,8 @@ def format_line(name: str, width: int, results: dict[str, LibResult]) -> str:
             text = f"{lib} {fmt_time(r.best)}"
             if r.ratio is not None:
                 text += f" ({fmt_ratio(r.ratio)})"
+            if r.note:
+                text += f" [{r.note}]"
         elif r.status == "unavailable":
             text = f"{lib} not installed" if r.detail == "not installed" else f"{lib} unavailable"
         elif r.status == "n/a":

@@ -18,8 +18,8 @@ from fitsbind import (
 )
 from fitsbind._fitsfile import cfitsio_source, cfitsio_version
 from fitsbind._version import __version__
-from fitsbind.card import Card, Undefined
-from fitsbind.column import ColDefs, Column
+from fitsbind.card import Card, Undefined, conf
+from fitsbind.column import ColDefs, Column, Delayed
 from fitsbind.convenience import (
     append,
     delval,
@@ -36,13 +36,16 @@ from fitsbind.convenience import (
     writeto,
 )
 from fitsbind.diff import FITSDiff, HDUDiff, HeaderDiff, ImageDataDiff, RawDataDiff, TableDataDiff
-from fitsbind.direct import FITS, ColumnSpec, FITSHeader
+from fitsbind.direct import FITS, ColumnSpec, FITSHeader, Gzip1, Gzip2, Hcompress1, Plio1, Quantize, Rice1
 from fitsbind.errors import *  # noqa: F403 - the exception classes are public API
 from fitsbind.fitsrec import FITS_rec, FITS_record
 from fitsbind.hdu import (
     DELAYED,
     BinTableHDU,
     CompImageHDU,
+    Group,
+    GroupData,
+    GroupsHDU,
     HDUList,
     ImageHDU,
     PrimaryHDU,
@@ -51,7 +54,6 @@ from fitsbind.hdu import (
     register_hdu,
     unregister_hdu,
 )
-from fitsbind.hdu.base import Delayed
 from fitsbind.hdu.hdulist import fitsopen as open
 from fitsbind.hdu.image import BITPIX2DTYPE, DTYPE2BITPIX
 from fitsbind.header import Header
@@ -60,10 +62,11 @@ from fitsbind.verify import VerifyError, VerifyWarning
 __all__ = [
     *errors.__all__, "BITPIX2DTYPE", "DELAYED", "DTYPE2BITPIX", "FITS", "BinTableHDU", "Card",
     "ColDefs", "Column", "ColumnSpec", "CompImageHDU", "Delayed", "FITSDiff", "FITSHeader",
-    "FITS_rec", "FITS_record", "HDUDiff", "HDUList", "Header", "HeaderDiff", "ImageDataDiff",
-    "ImageHDU", "PrimaryHDU", "RawDataDiff", "Section", "TableDataDiff", "TableHDU", "Undefined",
+    "FITS_rec", "FITS_record", "Group", "GroupData", "GroupsHDU", "Gzip1", "Gzip2", "HDUDiff",
+    "HDUList", "Hcompress1", "Header", "HeaderDiff", "ImageDataDiff", "ImageHDU", "Plio1",
+    "PrimaryHDU", "Quantize", "Rice1", "RawDataDiff", "Section", "TableDataDiff", "TableHDU", "Undefined",
     "VerifyError", "VerifyWarning", "__version__", "append", "cfitsio_source", "cfitsio_version",
-    "delval", "getdata", "getheader", "getval", "info", "open", "printdiff", "register_hdu",
+    "conf", "delval", "getdata", "getheader", "getval", "info", "open", "printdiff", "register_hdu",
     "setval", "table_to_hdu", "tabledump", "tableload", "unregister_hdu", "update", "util",
     "writeto",
 ]

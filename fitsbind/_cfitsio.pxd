@@ -9,6 +9,7 @@ cdef extern from "fitsio.h" nogil:
     ctypedef struct FITSfile:
         LONGLONG filesize       # bytes on disk
         LONGLONG logfilesize    # bytes including unflushed buffers
+        LONGLONG heapsize       # binary table: PCOUNT as CFITSIO tracks it
 
     ctypedef struct fitsfile:
         FITSfile *Fptr
@@ -264,8 +265,14 @@ cdef extern from * nogil:
     int ffmbyt(fitsfile *fptr, LONGLONG bytpos, int ignore_err, int *status);
     int ffgbyt(fitsfile *fptr, LONGLONG nbytes, void *buffer, int *status);
     int ffpbyt(fitsfile *fptr, LONGLONG nbytes, void *buffer, int *status);
+    int ffiblk(fitsfile *fptr, long nblock, int headdata, int *status);
+    int ffdblk(fitsfile *fptr, long nblocks, int *status);
     """
     int fftrun(fitsfile *fptr, LONGLONG filesize, int *status)
     int ffmbyt(fitsfile *fptr, LONGLONG bytpos, int ignore_err, int *status)
     int ffgbyt(fitsfile *fptr, LONGLONG nbytes, void *buffer, int *status)
     int ffpbyt(fitsfile *fptr, LONGLONG nbytes, void *buffer, int *status)
+    # insert / delete 2880-byte blocks at the end of the current HDU's header (headdata 0)
+    # or data unit (1), moving the HDUs after it
+    int ffiblk(fitsfile *fptr, long nblock, int headdata, int *status)
+    int ffdblk(fitsfile *fptr, long nblocks, int *status)

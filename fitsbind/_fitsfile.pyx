@@ -30,6 +30,7 @@ from libc.math cimport NAN
 from libc.string cimport memcpy, memset, strlen, strncmp
 
 from fitsbind._cfitsio cimport *
+from fitsbind._cfitsio_lock cimport fitsio_init_lock
 from fitsbind.errors import (
     FITSError,
     FITSFileExistsError,
@@ -42,6 +43,9 @@ from fitsbind.errors import (
     FITSTypeError,
     FITSValueError,
 )
+
+if fitsio_init_lock():
+    raise ImportError("fitsbind: CFITSIO could not initialise its thread lock")
 
 cdef extern from *:
     # set by setup.py: "vendored" or "system"
@@ -221,6 +225,10 @@ cdef void _release_file_lock(object key):
 
 # ---------------------------------------------------------------------------------------------
 # Text conversions between Python and header cards.
+
+# comments of size keywords that resize_data may have to add
+_NEW_SIZE_COMMENTS = {"THEAP": b"byte offset to heap area"}
+
 
 cdef bytes _ascii(object text, str what):
     """``text`` as printable-ASCII bytes (what a header card may hold), else ValueError."""
@@ -962,6 +970,57 @@ cdef class FitsFile:
                     ffrdef(self._ptr, &status)
             if status:
                 raise self._fail(status, "resizing the image")
+
+    def resize_data(self, LONGLONG nbytes, keywords) -> None:
+        """Give the current HDU a data unit of ``nbytes`` bytes (before padding) and set the
+        integer ``keywords`` (a mapping such as NAXIS2, PCOUNT, THEAP) that describe that size.
+
+        Existing data bytes stay where they are (the unit grows or shrinks at its end); HDUs
+        after it move. On the last HDU the file is grown sparsely or truncated instead. The
+        keywords must make the header's data size equal ``nbytes``.
+        """
+        cdef int status = 0
+        cdef LONGLONG head = 0, data = 0, end = 0, old_blocks, new_blocks, delta
+        cdef bint last
+        cdef bytes name
+        with self._lock:
+            self._require_writable()
+            ffghadll(self._ptr, &head, &data, &end, &status)
+            if status:
+                raise self._fail(status, "reading the HDU's position")
+            if nbytes < 0:
+                raise ValueError(f"negative data size {nbytes}")
+            old_blocks = (end - data + 2879) // 2880
+            new_blocks = (nbytes + 2879) // 2880
+            delta = new_blocks - old_blocks
+            last = self._current() == self._count() - 1
+            if delta and not last:
+                with nogil:
+                    if delta > 0:
+                        ffiblk(self._ptr, <long>delta, 1, &status)
+                    else:
+                        ffdblk(self._ptr, <long>(-delta), &status)
+                if status:
+                    raise self._fail(status, "moving the HDUs after this one")
+            for key, value in keywords.items():
+                name = _ascii(key, "keyword")
+                ffmkyj(self._ptr, name, <LONGLONG>value, "&", &status)
+                if status == KEY_NO_EXIST:
+                    status = 0
+                    ffcmsg()
+                    ffpkyj(self._ptr, name, <LONGLONG>value, _NEW_SIZE_COMMENTS.get(key, b""),
+                           &status)
+                if status:
+                    raise self._fail(status, f"setting {key}")
+            if "PCOUNT" in keywords:
+                # CFITSIO writes its own heap size back into PCOUNT when the HDU is redefined
+                self._ptr.Fptr.heapsize = <LONGLONG>keywords["PCOUNT"]
+            self._finish_hdu()
+            if last and delta < 0:
+                with nogil:
+                    fftrun(self._ptr, data + new_blocks * 2880, &status)
+                if status:
+                    raise self._fail(status, "truncating the file")
 
     # -- pixels -----------------------------------------------------------------------------
 

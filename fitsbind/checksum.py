@@ -58,8 +58,9 @@ def encode(value: int, complement: bool = True) -> str:
 
 
 def timestamp_comment(what: str) -> str:
-    """Comment of a CHECKSUM/DATASUM card: ``"<what> updated <UTC time>"``."""
-    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    """Comment of a CHECKSUM/DATASUM card: ``"<what> updated <local time>"`` (local time, to
+    the second, as astropy writes it)."""
+    now = datetime.datetime.now()
     return f"{what} updated {now.isoformat(timespec='seconds')}"
 
 

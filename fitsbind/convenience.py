@@ -9,12 +9,11 @@ The extension is chosen as astropy does: positionally (``ext``, ``extname``,
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import numpy as np
 
-from fitsbind.hdu.base import ExtensionHDU
+from fitsbind.hdu.base import ExtensionHDU, _BaseHDU, _CorruptedHDU, class_for
 from fitsbind.hdu.hdulist import HDUList, fitsopen
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.header import Header
@@ -23,44 +22,58 @@ __all__ = ["append", "delval", "getdata", "getheader", "getval", "info", "printd
            "setval", "table_to_hdu", "tabledump", "tableload", "update", "writeto"]
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def _extension(args: tuple, kwargs: dict) -> Any:
-    """The HDU key the positional and keyword arguments name (None: not given)."""
+    """The HDU key (index or ``(EXTNAME, EXTVER)``) that the positional ``args`` and the
+    ``ext``/``extname``/``extver`` keywords (taken out of ``kwargs``) select; 0 when none is
+    given. A name alone means EXTVER 1. Mixed or malformed selections raise as astropy's do."""
     ext = kwargs.pop("ext", None)
     extname = kwargs.pop("extname", None)
     extver = kwargs.pop("extver", None)
-    given = ext is not None or extname is not None or extver is not None
-    if args and given:
-        raise TypeError("Redundant/conflicting extension arguments(s): "
-                        f"{{'args': {args}, 'ext': {ext}, 'extname': {extname}, "
-                        f"'extver': {extver}}}")
-    if len(args) == 1:
-        ext = args[0]
-        if isinstance(ext, tuple) and len(ext) == 2 and isinstance(ext[0], str):
-            return ext
-        if isinstance(ext, (str, int, np.integer)) or ext is None:
-            return ext
-        raise ValueError("The ext keyword must be either an extension number (zero-indexed) "
-                         "or a (extname, extver) tuple.")
-    if len(args) == 2:
-        if isinstance(args[0], str) and isinstance(args[1], (int, np.integer)):
-            return (args[0], int(args[1]))
-        raise ValueError("The ext keyword must be either an extension number (zero-indexed) "
-                         "or a (extname, extver) tuple.")
+    conflict = TypeError("Redundant/conflicting extension arguments(s): "
+                         f"{ {'args': args, 'ext': ext, 'extname': extname, 'extver': extver} }")
     if len(args) > 2:
         raise TypeError("Too many positional arguments.")
+    if len(args) == 2:
+        if ext is not None or extname is not None or extver is not None:
+            raise conflict
+        extname, extver = args
+    elif args and _is_int(args[0]):
+        if ext is not None or extname is not None or extver is not None:
+            raise conflict
+        ext = args[0]
+    elif args and isinstance(args[0], str):
+        # a name; extver= may still give its version
+        if ext is not None or extname is not None:
+            raise conflict
+        extname = args[0]
+    elif args:
+        ext = args[0]
+    if ext is not None and not (_is_int(ext) or (
+            isinstance(ext, tuple) and len(ext) == 2 and isinstance(ext[0], str)
+            and _is_int(ext[1]))):
+        raise ValueError("The ext keyword must be either an extension number (zero-indexed) "
+                         "or a (extname, extver) tuple.")
+    if extname is not None and not isinstance(extname, str):
+        raise ValueError("The extname argument must be a string.")
+    if extver is not None and not _is_int(extver):
+        raise ValueError("The extver argument must be an integer.")
     if ext is not None:
-        if extname is not None:
-            raise TypeError("extname keyword argument not allowed with ext")
-        if extver is not None and isinstance(ext, str):
-            return (ext, extver)
-        if extver is not None:
-            raise TypeError("extver alone cannot specify an extension.")
+        if extname is not None or extver is not None:
+            raise conflict
         return ext
-    if extname is not None:
-        return (extname, extver) if extver is not None else extname
-    if extver is not None:
+    if extname:
+        return (extname, extver or 1)
+    if extver:
         raise TypeError("extver alone cannot specify an extension.")
-    return None
+    return 0
+
+
+def _extension_given(args: tuple, kwargs: dict) -> bool:
+    return bool(args) or any(kwargs.get(key) is not None for key in ("ext", "extname", "extver"))
 
 
 def _open(filename: Any, mode: str, kwargs: dict) -> HDUList:
@@ -79,7 +92,7 @@ def getheader(filename: Any, *args: Any, **kwargs: Any) -> Header:
     ext = _extension(args, kwargs)
     hdulist = _open(filename, "readonly", kwargs)
     try:
-        return hdulist[0 if ext is None else ext].header
+        return hdulist[ext].header
     finally:
         _close_if_opened(hdulist, filename)
 
@@ -89,26 +102,23 @@ def getdata(filename: Any, *args: Any, header: bool | None = None, lower: bool |
     """The data of one HDU (by default the primary, or the first extension when the
     primary has none); with ``header=True`` a ``(data, header)`` pair. ``lower``/``upper``
     change table field names' case; ``view`` is passed to ``ndarray.view``."""
+    given = _extension_given(args, kwargs)
     ext = _extension(args, kwargs)
     hdulist = _open(filename, "readonly", kwargs)
     try:
-        if ext is None:
-            hdu = hdulist[0]
+        hdu = hdulist[ext]
+        data = hdu.data
+        if data is None and given:
+            raise IndexError(f"No data in HDU #{ext}.")
+        if data is None:
+            # nothing in the primary HDU: the first extension's data, as astropy
+            try:
+                hdu = hdulist[1]
+            except IndexError:
+                raise IndexError("No data in Primary HDU and no extension HDU found.") from None
             data = hdu.data
             if data is None:
-                try:
-                    hdu = hdulist[1]
-                except IndexError:
-                    raise IndexError("No data in Primary HDU and no extension HDU found.") \
-                        from None
-                data = hdu.data
-                if data is None:
-                    raise IndexError("No data in either Primary or first extension HDUs.")
-        else:
-            hdu = hdulist[ext]
-            data = hdu.data
-            if data is None:
-                raise IndexError(f"No data in HDU #{hdulist.index_of(ext)}.")
+                raise IndexError("No data in either Primary or first extension HDUs.")
         hdr = hdu.header
     finally:
         _close_if_opened(hdulist, filename)
@@ -137,7 +147,7 @@ def setval(filename: Any, keyword: str, *args: Any, value: Any = None, comment: 
     ext = _extension(args, kwargs)
     hdulist = fitsopen(filename, mode="update", **kwargs)
     try:
-        header = hdulist[0 if ext is None else ext].header
+        header = hdulist[ext].header
         if value is None and keyword in header:
             value = header[keyword]
         if keyword in header and savecomment:
@@ -154,25 +164,33 @@ def delval(filename: Any, keyword: str, *args: Any, **kwargs: Any) -> None:
     ext = _extension(args, kwargs)
     hdulist = fitsopen(filename, mode="update", **kwargs)
     try:
-        del hdulist[0 if ext is None else ext].header[keyword]
+        del hdulist[ext].header[keyword]
     finally:
         hdulist.close()
 
 
 def _make_hdu(data: Any, header: Header | None = None) -> Any:
-    """An HDU for ``data``: a given HDU as is, a record array as a binary table, an
-    astropy Table converted, anything else as an image."""
+    """An HDU for ``data``: a given HDU as is, an astropy Table converted; else the HDU class
+    ``header`` describes (PrimaryHDU for SIMPLE, ImageHDU for IMAGE, ...) and, with no
+    header or one describing none, a binary table for record arrays and an image for other
+    arrays."""
     from fitsbind.hdu.table import BinTableHDU
 
-    if hasattr(data, "header") and hasattr(data, "_payload"):
+    if isinstance(data, _BaseHDU):
         return data
     if _is_astropy_table(data):
         hdu = table_to_hdu(data)
         if header is not None:
             hdu.header.update(header)
         return hdu
+    if header is not None:
+        cls = class_for(header)
+        if cls is not _CorruptedHDU:
+            return cls(data=data, header=header)
     if isinstance(data, np.ndarray) and data.dtype.fields is not None:
         return BinTableHDU(data, header=header)
+    if not isinstance(data, np.ndarray):
+        raise KeyError("Data must be a numpy array.")
     return ImageHDU(data, header=header)
 
 
@@ -184,16 +202,20 @@ def _is_astropy_table(data: Any) -> bool:
 def writeto(filename: Any, data: Any, header: Header | None = None,
             output_verify: str = "exception", overwrite: bool = False,
             checksum: bool = False) -> None:
-    """Write ``data`` (an image array, a record array, a Table or an HDU) as a new file."""
+    """Write ``data`` (an image array, a record array, a Table or an HDU) as a new file; an
+    image becomes the primary HDU."""
     hdu = _make_hdu(data, header)
-    if isinstance(hdu, ImageHDU) and type(hdu) is ImageHDU:
-        hdu = PrimaryHDU(hdu.data, header=hdu.header)
+    if hdu.is_image and not isinstance(hdu, PrimaryHDU):
+        if isinstance(data, _BaseHDU):
+            data, header = hdu.data, hdu.header
+        hdu = PrimaryHDU(data, header=header)
     hdu.writeto(filename, overwrite=overwrite, output_verify=output_verify, checksum=checksum)
 
 
 def append(filename: Any, data: Any, header: Header | None = None, checksum: bool = False,
            verify: bool = True, **kwargs: Any) -> None:
-    """Append ``data`` as a new HDU at the end of a file (creating the file if needed)."""
+    """Append ``data`` as a new HDU at the end of a file (creating the file if needed);
+    ``checksum`` gives that HDU CHECKSUM and DATASUM cards."""
     name = filename if isinstance(filename, (str, os.PathLike)) else getattr(filename, "name", None)
     if name is None or not os.path.exists(name) or os.path.getsize(name) == 0:
         writeto(filename, data, header, checksum=checksum)
@@ -203,24 +225,21 @@ def append(filename: Any, data: Any, header: Header | None = None, checksum: boo
         hdu = ImageHDU(hdu.data, header=hdu.header)
     with fitsopen(filename, mode="append", **kwargs) as hdulist:
         hdulist.append(hdu)
-        if checksum:
-            hdu.add_checksum()
+        hdu._output_checksum = checksum
 
 
 def update(filename: Any, data: Any, *args: Any, **kwargs: Any) -> None:
-    """Replace one HDU (default the primary) of a file with ``data`` (and ``header``)."""
-    header = kwargs.pop("header", None)
-    if len(args) and isinstance(args[0], Header):
+    """Replace one HDU (default the primary) of a file with ``data``; a header comes as the
+    third argument or as ``header=`` (which wins), the HDU as in :func:`getdata`."""
+    header = None
+    if args and isinstance(args[0], Header):
         header, args = args[0], args[1:]
+    header = kwargs.pop("header", header)
     ext = _extension(args, kwargs)
     hdu = _make_hdu(data, header)
-    with fitsopen(filename, mode="update") as hdulist:
-        index = hdulist.index_of(0 if ext is None else ext)
-        if index == 0 and isinstance(hdu, ImageHDU) and type(hdu) is ImageHDU:
-            hdu = PrimaryHDU(hdu.data, header=hdu.header)
-        elif index > 0 and isinstance(hdu, PrimaryHDU) and type(hdu) is PrimaryHDU:
-            hdu = ImageHDU(hdu.data, header=hdu.header)
-        hdulist[index] = hdu
+    # as astropy, the HDU goes in as made: an image for HDU 0 fails verification on closing
+    with fitsopen(filename, mode="update", **kwargs) as hdulist:
+        hdulist[ext] = hdu
 
 
 def info(filename: Any, output: Any = None, **kwargs: Any) -> list | None:
@@ -234,36 +253,38 @@ def info(filename: Any, output: Any = None, **kwargs: Any) -> list | None:
 
 
 def printdiff(inputa: Any, inputb: Any, *args: Any, **kwargs: Any) -> None:
-    """Print the differences between two files, HDUs or headers (see :mod:`fitsbind.diff`)."""
+    """Print the differences between two files, HDUs, HDULists or headers (the
+    ``report()`` of :mod:`fitsbind.diff`'s classes, with ``print``).
+
+    An HDU of two files is chosen as in :func:`getdata`; the extension arguments are
+    refused with HDU, HDUList and Header inputs. Other keywords go to the diff class."""
     from fitsbind.diff import FITSDiff, HDUDiff, HeaderDiff
 
-    if isinstance(inputa, Header) and isinstance(inputb, Header):
-        HeaderDiff(inputa, inputb, **kwargs).report(fileobj=sys.stdout)
-        return
-    if hasattr(inputa, "_payload") and hasattr(inputb, "_payload"):
-        HDUDiff(inputa, inputb, **kwargs).report(fileobj=sys.stdout)
-        return
-    diff_args = {k: kwargs.pop(k) for k in list(kwargs)
-                 if k in ("ignore_hdus", "ignore_keywords", "ignore_comments", "ignore_fields",
-                          "numdiffs", "rtol", "atol", "ignore_blanks", "ignore_blank_cards")}
-    ext = _extension(args, kwargs)
-    if ext is None:
-        FITSDiff(inputa, inputb, **diff_args).report(fileobj=sys.stdout)
-        return
-    a = fitsopen(inputa, **kwargs)
-    b = fitsopen(inputb, **kwargs)
-    try:
-        HDUDiff(a[ext], b[ext], **diff_args).report(fileobj=sys.stdout)
-    finally:
-        a.close()
-        b.close()
+    extension = {key: kwargs.pop(key) for key in ("ext", "extname", "extver") if key in kwargs}
+    selects = bool(args or extension)
+    if isinstance(inputa, (str, os.PathLike)) and selects:
+        ext = _extension(args, extension)
+        with fitsopen(inputa) as a, fitsopen(inputb) as b:
+            print(HDUDiff(a[ext], b[ext], **kwargs).report())
+    elif isinstance(inputa, (_BaseHDU, Header)) and selects:
+        kind = "an HDU" if isinstance(inputa, _BaseHDU) else "a Header"
+        raise ValueError(f"Cannot use extension keywords when providing {kind} object.")
+    elif isinstance(inputa, _BaseHDU):
+        print(HDUDiff(inputa, inputb, **kwargs).report())
+    elif isinstance(inputa, Header):
+        print(HeaderDiff(inputa, inputb, **kwargs).report())
+    elif isinstance(inputa, HDUList) and selects:
+        raise NotImplementedError("Extension specification with HDUList objects not implemented.")
+    else:
+        print(FITSDiff(inputa, inputb, **kwargs).report())
 
 
-def table_to_hdu(table: Any, character_as_bytes: bool = False) -> Any:
-    """A BinTableHDU for an astropy Table (units, masks, meta as astropy converts them)."""
-    from fitsbind.hdu.table import BinTableHDU
+def table_to_hdu(table: Any, character_as_bytes: bool = False, name: str | None = None) -> Any:
+    """A BinTableHDU for an astropy Table (units, masks, meta as astropy converts them);
+    ``name`` sets EXTNAME (an EXTNAME in the table's meta still wins, as in astropy)."""
+    from fitsbind.hdu.table import table_to_hdu as convert
 
-    return BinTableHDU(table, character_as_bytes=character_as_bytes)
+    return convert(table, character_as_bytes=character_as_bytes, name=name)
 
 
 def tabledump(filename: Any, datafile: Any = None, cdfile: Any = None, hfile: Any = None,

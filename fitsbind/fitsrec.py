@@ -45,6 +45,10 @@ __all__ = ["FITS_rec", "FITS_record"]
 # derived from the dtype when first needed
 _FROM_DTYPE = object()
 
+# how to see the undefined values of logical columns (the warning astropy gives)
+_NULL_HINT = ("To preserve NULL information, reopen the file with logical_as_bytes=True and "
+              "check for bytes values of b'\\x00' (NULL), b'T' (True), and b'F' (False).")
+
 _UINT_OF = {"I": (np.uint16, 1 << 15), "J": (np.uint32, 1 << 31), "K": (np.uint64, 1 << 63)}
 
 
@@ -550,7 +554,8 @@ class FITS_rec(np.recarray):
                 return raw.view("S1"), False
             if np.any(raw == 0):
                 warnings.warn(f"Column '{column.name}' contains NULL (undefined) values which "
-                              "will be converted to False.", FITSUserWarning, stacklevel=4)
+                              f"will be converted to False. {_NULL_HINT}", FITSUserWarning,
+                              stacklevel=4)
             return np.equal(raw, ord("T")), True
         if letter == "A":
             if raw.dtype.kind == "U" or self._character_as_bytes:
@@ -635,13 +640,14 @@ class FITS_rec(np.recarray):
             legacy = bool(np.all(present <= 1)) and 1 in present
             if legacy:
                 warnings.warn(f"Logical variable-length array column {column.name!r} appears "
-                              "to hold bytes 0x00/0x01 (as astropy <= 7.2.0 wrote them) rather "
-                              "than 'T'/'F'; reading 0x01 as True and 0x00 as False.",
-                              FITSUserWarning, stacklevel=5)
+                              "to have been written by an older astropy version (<= 7.2.0) "
+                              "that stored boolean values as 0x00/0x01 bytes instead of the "
+                              "FITS L wire format ord('T')/ord('F'). Reading 0x01 as True and "
+                              "0x00 as False.", FITSUserWarning, stacklevel=5)
             elif not self._logical_as_bytes and 0 in present and (
                     ord("T") in present or ord("F") in present):
                 warnings.warn(f"Variable-length array column {column.name!r} contains NULL "
-                              "(undefined) values which will be converted to False.",
+                              f"(undefined) values which will be converted to False. {_NULL_HINT}",
                               FITSUserWarning, stacklevel=5)
         shape = _vla_shape(column.dim)
         cells = _VLF([None] * len(raw), dtype=element)

@@ -16,6 +16,8 @@ from fitsbind._fitsfile import (
     open_file,
 )
 from fitsbind.direct.columns import ColumnSpec, parse_tform, spec_for
+from fitsbind.direct.compressed import CompressedImageHDU, check_compression, new_table_layout
+from fitsbind.direct.compression import Compression, Gzip1, Quantize
 from fitsbind.direct.hdu import HDU
 from fitsbind.direct.header import check_entries, entries_of, write_card
 from fitsbind.direct.image import ImageHDU
@@ -51,6 +53,16 @@ class FITS:
         else:
             self._file = open_file(path, mode)
 
+    @classmethod
+    def _over(cls, handle: FitsFile) -> FITS:
+        """A FITS object on a handle opened elsewhere (the drop-in layer's writer), so the
+        direct tier's HDU creation can be used on it; closing stays the owner's job."""
+        fits = cls.__new__(cls)
+        fits._mode = "r+" if handle.writable else "r"
+        fits._hdus = {}
+        fits._file = handle
+        return fits
+
     def __enter__(self) -> FITS:
         return self
 
@@ -82,9 +94,14 @@ class FITS:
 
     def close(self) -> None:
         """Write everything to disk and close. A new file left without HDUs gets an empty
-        primary HDU, so what is on disk is a valid FITS file. Closing again does nothing."""
+        primary HDU, so what is on disk is a valid FITS file. Closing again does nothing.
+        Refused (ValueError) while a compressed image's ``extending()`` block is open."""
         if self._file.closed:
             return
+        active = [i for i, hdu in self._hdus.items() if getattr(hdu, "_extending_active", False)]
+        if active:
+            raise ValueError(f"{self.filename}: HDU {active[0]} is inside extending(); leave "
+                             "the with-block before closing the file")
         try:
             if self._file.writable and self._file.num_hdus() == 0:
                 self._file.create_image_hdu(8, ())
@@ -158,7 +175,11 @@ class FITS:
             with f.lock:
                 hdutype = f.move_to(index)
                 f.check_end()
-            if hdutype == HDU_IMAGE:
+                # CFITSIO reports a tile-compressed image as an image HDU
+                compressed = hdutype == HDU_IMAGE and f.is_compressed_image()
+            if compressed:
+                hdu = CompressedImageHDU(self, index)
+            elif hdutype == HDU_IMAGE:
                 hdu = ImageHDU(self, index)
             else:
                 hdu = TableHDU(self, index, ascii=hdutype == HDU_ASCII_TABLE)
@@ -169,7 +190,8 @@ class FITS:
 
     def create_image_hdu(self, dtype: Any, shape: Sequence[int], *, extname: str | None = None,
                          extver: int | None = None, header: Any = None,
-                         blank: int | None = None) -> ImageHDU:
+                         blank: int | None = None, compress: Compression | None = None,
+                         quantize: Quantize | None = None) -> ImageHDU:
         """Append an image HDU of ``shape`` (numpy order) whose pixels read as ``dtype``.
 
         The first HDU of an empty file is the primary; later ones are IMAGE extensions. No
@@ -183,16 +205,29 @@ class FITS:
         ``(key, value[, comment])`` tuples); BSCALE/BZERO there make an integer ``dtype`` the
         stored type of a scaled image. ``blank``: the stored value that marks undefined
         pixels (BLANK; integer images only).
+
+        ``compress`` (``Gzip1``, ``Gzip2``, ``Rice1``, ``Hcompress1``, ``Plio1`` from
+        :mod:`fitsbind.direct.compression`) makes a tile-compressed image
+        (:class:`CompressedImageHDU`; an empty primary HDU comes first in a new file) whose
+        pixels start as stored zeros; ``quantize`` (``Quantize``) sets how float pixels are
+        quantized (Rice, HCOMPRESS and PLIO default to ``Quantize()``; GZIP without it is
+        lossless). A compressed image may start with shape ``(0, ...)`` and grow by ``extend``.
         """
         stored = supported_dtype(dtype)
         dims = _shape(shape, self.filename)
         entries = _image_entries(self.filename, extname, extver, header)
         layout = _layout(stored, entries, blank, self.filename)
+        if compress is not None or quantize is not None:
+            hdu = self._create_compressed(dims, entries, layout, compress, quantize)
+            if hdu.size:
+                hdu._store_zeros()
+            return hdu
         return self._create_image(stored, dims, entries, layout)
 
     def write_image(self, data: Any, *, dtype: Any = None, extname: str | None = None,
                     extver: int | None = None, header: Any = None,
-                    blank: int | None = None) -> ImageHDU:
+                    blank: int | None = None, compress: Compression | None = None,
+                    quantize: Quantize | None = None) -> ImageHDU:
         """Append an image HDU holding ``data`` (a numpy array or masked array).
 
         ``dtype`` is the type the pixels read back as (default: ``data.dtype``); the other
@@ -206,6 +241,20 @@ class FITS:
         entries = _image_entries(self.filename, extname, extver, header)
         layout = _layout(stored, entries, blank, self.filename)
         where = f"{self.filename}, new HDU"
+        if compress is not None or quantize is not None:
+            check_compression(layout.stored, array.shape, compress or Gzip1(), quantize, where)
+            prepare(array, layout, where)
+            hdu = self._create_compressed(array.shape, entries, layout, compress, quantize)
+            try:
+                hdu.write(array)
+            except BaseException:
+                f = self._handle(writing=True)
+                with f.lock:
+                    f.move_to(hdu.index)
+                    f.delete_hdu()
+                self._hdus.pop(hdu.index, None)
+                raise
+            return hdu
         buffer, bscale, bzero = prepare(array, layout, where)
         hdu = self._create_image(stored, array.shape, entries, layout)
         hdu._write_box((0,) * array.ndim, buffer, bscale, bzero)
@@ -323,6 +372,36 @@ class FITS:
             self._fill_new_hdu(f, index, entries)
             hdu = self._hdu(index)
         assert isinstance(hdu, ImageHDU)
+        return hdu
+
+    def _create_compressed(self, shape: tuple[int, ...], entries: list, layout: PixelLayout,
+                           compress: Any, quantize: Any) -> CompressedImageHDU:
+        """A new compressed image HDU whose descriptors are all empty (the caller fills it)."""
+        where = f"{self.filename}, new HDU"
+        compression, quantize = check_compression(layout.stored, shape, compress or Gzip1(),
+                                                  quantize, where)
+        columns, cards = new_table_layout(layout.bitpix, shape, compression, quantize)
+        if layout.offset:
+            cards += [("BSCALE", 1, "default scaling factor"),
+                      ("BZERO", OFFSET_TYPES[layout.bitpix][0], "offset of the stored values")]
+        if layout.blank is not None:
+            cards.append(("BLANK", layout.blank, "value of undefined pixels"))
+        tile = compression.tiles_for(shape)
+        ntiles = int(np.prod([-(-n // t) for n, t in zip(shape, tile)], dtype=np.int64))
+        f = self._handle(writing=True)
+        with f.lock:
+            if f.num_hdus() == 0:
+                f.create_image_hdu(8, ())
+                f.finish_hdu()
+            index = f.create_table_hdu([c[0] for c in columns], [c[1] for c in columns], None,
+                                       None, ntiles, False)
+            self._fill_new_hdu(f, index, cards + entries)
+            # CFITSIO recognises a compressed image when it reads the header: read it again
+            f.move_to(0)
+            f.move_to(index)
+            hdu = self._hdu(index)
+        assert isinstance(hdu, CompressedImageHDU)
+        hdu._session_compression = compress
         return hdu
 
     def _fill_new_hdu(self, f: FitsFile, index: int, entries: list) -> None:

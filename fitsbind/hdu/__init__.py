@@ -3,6 +3,7 @@ classes claim headers read from a file (most specific first)."""
 
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, NonstandardExtHDU, register_hdu, unregister_hdu
 from fitsbind.hdu.compressed import CompImageHDU
+from fitsbind.hdu.groups import Group, GroupData, GroupsHDU
 from fitsbind.hdu.hdulist import HDUList, fitsopen
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU, Section
 from fitsbind.hdu.table import BinTableHDU, TableHDU
@@ -12,6 +13,9 @@ __all__ = [
            "BinTableHDU",
            "CompImageHDU",
            "ExtensionHDU",
+           "Group",
+           "GroupData",
+           "GroupsHDU",
            "HDUList",
            "ImageHDU",
            "NonstandardExtHDU",

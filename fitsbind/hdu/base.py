@@ -15,7 +15,8 @@ Subclass contract:
   to claim headers when a file is read (subclasses register with :func:`register_hdu`);
 - ``_load_data()`` -> the ``.data`` object of an HDU read from a file;
 - ``_set_data(value)`` for the ``.data`` setter, keeping the header consistent;
-- ``_payload()`` -> C-contiguous array whose raw bytes are the data unit, or None;
+- ``_payload()`` -> array holding the data unit, or None: its raw bytes, or for a plain
+  numeric array its values, which are written big-endian (:func:`stored_chunks`);
 - ``_summary()`` -> astropy's ``info()`` row (name, ver, type, cards, dimensions, format).
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -42,7 +44,6 @@ class _Delayed:
 
 
 DELAYED = _Delayed()
-Delayed = _Delayed
 
 _REGISTRY: list[type] = []
 
@@ -97,6 +98,13 @@ class _BaseHDU:
         self._data: Any = None
         self._data_loaded = data is not DELAYED
         self._data_replaced = False
+        # which checksum cards writing refreshes (True: both, "datasum", "remove", False:
+        # none); as astropy, the cards the header comes with decide, or open(checksum=...)
+        self._output_checksum: bool | str = False
+        if header is not None and "CHECKSUM" in header:
+            self._output_checksum = True
+        elif header is not None and "DATASUM" in header:
+            self._output_checksum = "datasum"
 
     # -- construction from a file --------------------------------------------------------------
 
@@ -109,6 +117,8 @@ class _BaseHDU:
         hdu._offsets = offsets
         hdu._header_text = text
         hdu._data_loaded = False
+        if "checksum" in kwargs:
+            hdu._output_checksum = kwargs["checksum"]
         return hdu
 
     # -- header --------------------------------------------------------------------------------
@@ -123,14 +133,14 @@ class _BaseHDU:
 
     @property
     def name(self) -> str:
-        value = self._header.get("EXTNAME", self._default_name)
-        return value.strip() if isinstance(value, str) else str(value)
+        """EXTNAME (the class's default name when there is none), as a string."""
+        return str(self._header.get("EXTNAME", self._default_name))
 
     @name.setter
     def name(self, value: str) -> None:
         if not isinstance(value, str):
             raise TypeError("'name' attribute must be a string")
-        self._header.set("EXTNAME", value.upper(), "extension name")
+        self._set_naming_card("EXTNAME", value.upper(), "extension name")
 
     @property
     def ver(self) -> int:
@@ -138,9 +148,9 @@ class _BaseHDU:
 
     @ver.setter
     def ver(self, value: int) -> None:
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        if not isinstance(value, (int, np.integer)):
             raise TypeError("'ver' attribute must be an integer")
-        self._header.set("EXTVER", int(value), "extension value")
+        self._set_naming_card("EXTVER", value, "extension value")
 
     @property
     def level(self) -> int:
@@ -148,9 +158,17 @@ class _BaseHDU:
 
     @level.setter
     def level(self, value: int) -> None:
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        if not isinstance(value, (int, np.integer)):
             raise TypeError("'level' attribute must be an integer")
-        self._header.set("EXTLEVEL", int(value), "extension level")
+        self._set_naming_card("EXTLEVEL", value, "extension level")
+
+    def _set_naming_card(self, keyword: str, value: Any, comment: str) -> None:
+        """Set ``keyword``; a card already there keeps its comment and place (as astropy),
+        a new one gets ``comment``."""
+        if keyword in self._header:
+            self._header[keyword] = value
+        else:
+            self._header[keyword] = (value, comment)
 
     @property
     def is_image(self) -> bool:
@@ -237,55 +255,66 @@ class _BaseHDU:
     # -- checksums ----------------------------------------------------------------------------
 
     def _datasum(self) -> int:
+        """Checksum of the data unit: the file's bytes while the data is not loaded, else
+        of what writing would store."""
         if not self._data_loaded and self._file is not None and self._offsets is not None:
-            f = self._file.handle()
-            with f.lock:
-                f.move_to(self._index)
-                return int(f.data_checksum())
+            return self._file.datasum(self._index)
         return self._sum_of(self._payload())
 
     def _sum_of(self, payload: np.ndarray | None) -> int:
         """Checksum of the data unit ``payload`` fills, its block padding included."""
         if payload is None or payload.nbytes == 0:
             return 0
-        buffer = memoryview(np.ascontiguousarray(payload)).cast("B")
-        total = _checksum.ones_complement_sum(buffer)
-        pad = _checksum.padded_length(len(buffer)) - len(buffer)
+        total = 0
+        for chunk in stored_chunks(payload):
+            total = _checksum.ones_complement_sum(chunk, total)
+        pad = _checksum.padded_length(payload.nbytes) - payload.nbytes
         if pad and self._pad_byte != b"\0":
-            total = _checksum.ones_complement_sum(_pad_bytes(len(buffer), pad, self._pad_byte),
+            total = _checksum.ones_complement_sum(_pad_bytes(payload.nbytes, pad, self._pad_byte),
                                                   total)
         return total
 
     def _set_datasum(self, value: int, when: str | None, keyword: str) -> None:
         comment = when if when is not None else _checksum.timestamp_comment("data unit checksum")
-        self._header.set(keyword, str(value), comment)
+        self._header[keyword] = (str(value), comment)
+
+    def _checksum_value(self, datasum: int, keyword: str) -> str:
+        """The value ``keyword`` must hold for header plus data (sum ``datasum``) to sum to
+        -0: the header is summed with that card's value as sixteen zeros."""
+        header = self._header
+        if header[keyword] != "0" * 16:
+            header = header.copy()
+            header[keyword] = "0" * 16
+        text = header.tostring().encode("ascii")
+        return _checksum.encode(_checksum.ones_complement_sum(text, datasum))
 
     def _set_checksum(self, datasum: int, when: str | None, keyword: str,
-                      datasum_keyword: str | None) -> None:
-        """Set ``keyword`` so header plus data (sum ``datasum``) sum to -0; also the
-        ``datasum_keyword`` card unless it is None. CHECKSUM goes in first, as a
-        placeholder, so it precedes DATASUM."""
+                      datasum_keyword: str) -> None:
+        """Set ``keyword`` for the data sum ``datasum``; it goes just before
+        ``datasum_keyword`` when the header has that card, else in place or at the end."""
         comment = when if when is not None else _checksum.timestamp_comment("HDU checksum")
-        self._header.set(keyword, "0" * 16, comment)
-        if datasum_keyword is not None:
-            self._set_datasum(datasum, when, datasum_keyword)
-        total = _checksum.ones_complement_sum(self._header_bytes(), datasum)
-        self._header[keyword] = _checksum.encode(total)
+        if datasum_keyword in self._header:
+            self._header.set(keyword, "0" * 16, comment, before=datasum_keyword)
+        else:
+            self._header.set(keyword, "0" * 16, comment)
+        self._header[keyword] = self._checksum_value(datasum, keyword)
 
     def add_datasum(self, when: str | None = None, datasum_keyword: str = "DATASUM") -> int:
-        """Put the data unit's checksum in ``datasum_keyword``; return it."""
+        """Put the data unit's checksum in ``datasum_keyword`` (comment ``when``, by default
+        the time); return it."""
         value = self._datasum()
         self._set_datasum(value, when, datasum_keyword)
         return value
 
     def add_checksum(self, when: str | None = None, override_datasum: bool = False,
                      checksum_keyword: str = "CHECKSUM", datasum_keyword: str = "DATASUM") -> None:
-        """Put the HDU checksum in ``checksum_keyword`` (and, unless ``override_datasum``,
-        the data sum in ``datasum_keyword``), so the whole HDU sums to -0."""
-        if override_datasum and datasum_keyword in self._header:
-            self._set_checksum(int(self._header[datasum_keyword]), when, checksum_keyword, None)
-        else:
-            self._set_checksum(self._datasum(), when, checksum_keyword, datasum_keyword)
+        """Put the HDU checksum in ``checksum_keyword`` so the whole HDU sums to -0, and the
+        data sum in ``datasum_keyword`` unless ``override_datasum`` (which leaves that card
+        as it is, or absent)."""
+        datasum = self._datasum()
+        if not override_datasum:
+            self._set_datasum(datasum, when, datasum_keyword)
+        self._set_checksum(datasum, when, checksum_keyword, datasum_keyword)
 
     def verify_datasum(self) -> int:
         """1 if DATASUM matches the data, 0 if not, 2 if there is no DATASUM."""
@@ -298,21 +327,34 @@ class _BaseHDU:
         return 1 if stored == self._datasum() else 0
 
     def verify_checksum(self) -> int:
-        """1 if CHECKSUM makes the HDU sum to -0, 0 if not, 2 if there is no CHECKSUM."""
+        """1 if CHECKSUM is the value the header and data call for, 0 if not, 2 if there is
+        no CHECKSUM. As astropy, the data count only when the header has a DATASUM card."""
         if "CHECKSUM" not in self._header:
             return 2
-        total = _checksum.ones_complement_sum(self._header_bytes(), self._datasum())
-        return 1 if total in (0, 0xFFFFFFFF) else 0
+        datasum = self._datasum() if "DATASUM" in self._header else 0
+        return 1 if self._header["CHECKSUM"] == self._checksum_value(datasum, "CHECKSUM") else 0
+
+    def _refresh_checksums(self, payload: np.ndarray | None) -> None:
+        """Bring CHECKSUM/DATASUM up to date before the HDU is written, as
+        ``_output_checksum`` asks; ``payload`` is the data unit about to be written (ignored
+        while the data is not loaded: the file's bytes are summed then)."""
+        mode = self._output_checksum
+        if mode == "remove":
+            self._header.remove("CHECKSUM", ignore_missing=True)
+            self._header.remove("DATASUM", ignore_missing=True)
+            return
+        if not mode:
+            return
+        datasum = self._sum_of(payload) if self._data_loaded else self._datasum()
+        self._set_datasum(datasum, None, "DATASUM")
+        if mode != "datasum":
+            self._set_checksum(datasum, None, "CHECKSUM", "DATASUM")
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _write_to(self, f: Any, checksum: bool | str = False) -> int:
-        """Append this HDU to the open FitsFile ``f``; return its index there."""
-        payload = self._payload()
-        if checksum == "datasum":
-            self._set_datasum(self._sum_of(payload), None, "DATASUM")
-        elif checksum:
-            self._set_checksum(self._sum_of(payload), None, "CHECKSUM", "DATASUM")
+    def _write_to(self, f: Any, payload: np.ndarray | None) -> int:
+        """Append this HDU to the open FitsFile ``f``, with ``payload`` (what ``_payload()``
+        returned) as its data unit; return its index there."""
         index = f.append_hdu(self._disk_header_text())
         if payload is not None and payload.nbytes:
             write_payload(f, payload)
@@ -353,18 +395,45 @@ def _pad_bytes(start: int, count: int, fill: bytes) -> bytes:
     return b"\0" * lead + fill * count
 
 
-def write_payload(f: Any, payload: np.ndarray) -> None:
-    """Write ``payload``'s raw bytes as the data unit of ``f``'s current HDU."""
-    buffer = np.ascontiguousarray(payload).reshape(-1).view(np.uint8)
-    access = f.raw_access(writing=True)
-    if access is None:
-        f.write_data_bytes(0, buffer)
+# elements converted per step when a payload is not yet in FITS byte order: a reused buffer
+# of a few MiB is faster than one big-endian copy of the whole array (no page faults)
+_SWAP_CHUNK = 1 << 20
+
+
+def stored_chunks(payload: np.ndarray) -> Iterator[memoryview]:
+    """The bytes of the data unit ``payload`` holds, in order, as memoryviews.
+
+    A plain numeric payload in little-endian order is converted to big-endian chunk by chunk
+    through one reused buffer (each chunk a multiple of 4 bytes, so checksums can be summed
+    per chunk); any other payload's raw bytes are the data unit as they are."""
+    flat = np.ascontiguousarray(payload).reshape(-1)
+    dtype = flat.dtype
+    if dtype.names is not None or dtype.itemsize == 1 or not dtype.isnative or \
+            np.little_endian is False:
+        yield memoryview(flat.view(np.uint8))
         return
-    fd, start = access
-    view = memoryview(buffer)
+    buffer = np.empty(min(_SWAP_CHUNK, flat.size), dtype.newbyteorder(">"))
+    for i in range(0, flat.size, _SWAP_CHUNK):
+        n = min(_SWAP_CHUNK, flat.size - i)
+        buffer[:n] = flat[i:i + n]
+        yield memoryview(buffer[:n].view(np.uint8))
+
+
+def write_payload(f: Any, payload: np.ndarray) -> None:
+    """Write the data unit ``payload`` holds (see :func:`stored_chunks`) to ``f``'s current
+    HDU."""
+    access = f.raw_access(writing=True)
     done = 0
-    while done < len(view):
-        done += os.pwrite(fd, view[done:done + (1 << 30)], start + done)
+    for chunk in stored_chunks(payload):
+        if access is None:
+            f.write_data_bytes(done, np.frombuffer(chunk, np.uint8))
+            done += len(chunk)
+            continue
+        fd, start = access
+        written = 0
+        while written < len(chunk):
+            written += os.pwrite(fd, chunk[written:written + (1 << 30)], start + done + written)
+        done += written
 
 
 class _ValidHDU(_BaseHDU, _Verify):

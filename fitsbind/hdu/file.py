@@ -14,20 +14,40 @@ append        read-write   copy-on-write
 ostream       created on   none (the file is written by flush)
               first flush
 ============  ===========  ================================================
+
+Locating HDUs. CFITSIO finds each HDU of a valid file (:meth:`HDUFile.locate`). Files astropy
+opens are not all valid, and CFITSIO refuses some of them (a header without END, the second
+keyword not BITPIX, ...) or places an HDU's end elsewhere than astropy does (a heap after a
+THEAP gap). For those, the HDUs are located here by astropy's rules: a header is read block
+by block up to its END card (:meth:`Header.fromfile`), and the data unit's size follows from
+the header (:func:`data_size`). Every HDU's extent is computed by that one function and an
+HDU stays *native* (CFITSIO's handle may work on it) only while CFITSIO places it exactly
+where it is found here. Data of other HDUs is read from the memory map or with plain reads.
 """
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
+import math
 import os
+import re
 import shutil
 import tempfile
-from typing import Any
+import threading
+import warnings
+import zipfile
+from typing import Any, Callable
 
 import numpy as np
 
+from fitsbind import checksum as _checksum
 from fitsbind.direct import FITS
+from fitsbind.errors import FITSError
+from fitsbind.header import Header
+from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
 MODES = ("readonly", "update", "append", "denywrite", "ostream", "copyonwrite")
 _HANDLE_MODE = {"readonly": "r", "copyonwrite": "r", "denywrite": "r", "update": "r+",
@@ -35,6 +55,101 @@ _HANDLE_MODE = {"readonly": "r", "copyonwrite": "r", "denywrite": "r", "update":
 _MAP_MODE = {"readonly": "c", "copyonwrite": "c", "denywrite": "r", "update": "r+",
              "append": "c"}
 WRITABLE_MODES = ("update", "append", "ostream")
+BLOCK = _checksum.BLOCK
+
+# compressed files CFITSIO reads: (leading bytes, how Python decompresses them; None when it
+# cannot, so such a file is read through CFITSIO only)
+_COMPRESSIONS: tuple[tuple[bytes, Callable[[str], Any] | None], ...] = (
+    (b"\x1f\x8b", lambda path: gzip.open(path, "rb")),
+    (b"BZh", lambda path: bz2.open(path, "rb")),
+    (b"\xfd7zXZ\x00", lambda path: lzma.open(path, "rb")),
+    (b"PK\x03\x04", lambda path: _zip_member(path)),
+    (b"\x1f\x9d", None),
+)
+# the END card: "END" at the start of a record, then blanks up to the end of the record or
+# up to a character no keyword holds (astropy's rule, which accepts a damaged END card)
+_END_RECORD = re.compile(rb"END(?: {77}| {0,76}[^A-Z0-9_\-])")
+_PRINTABLE = bytes(range(0x20, 0x7F))
+_CLEAN_END = b"END" + b" " * 77
+_SIGNATURE = b"SIMPLE  =" + b" " * 20      # the first card's fixed format, up to its value
+_CHUNK = BLOCK * 4096            # bytes summed at a time for a data checksum
+
+
+class TruncatedDataError(TypeError, ValueError):
+    """An HDU's data runs past the end of the file (the file was probably truncated).
+
+    astropy raises ``TypeError`` here with memory mapping and ``ValueError`` without: this
+    class is both."""
+
+
+def _zip_member(path: str) -> Any:
+    archive = zipfile.ZipFile(path)
+    names = archive.namelist()
+    if len(names) != 1:
+        archive.close()
+        raise OSError(f"{path}: a zipped FITS file must hold exactly one file, not {len(names)}")
+    return archive.open(names[0])
+
+
+def _integer(header: Header, keyword: str, default: int | None = None) -> int:
+    """The integer value of a structural keyword; KeyError when it is missing and has no
+    default, TypeError when its value is not an integer."""
+    if keyword not in header:
+        if default is None:
+            raise KeyError(f"Keyword {keyword!r} not found: the data size is undefined.")
+        return default
+    value = header[keyword]
+    if not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Keyword {keyword!r} has the value {value!r}, not an integer: the data "
+                        "size is undefined.")
+    return int(value)
+
+
+def data_size(header: Header) -> int | None:
+    """Bytes in the data unit ``header`` describes, padding excluded, by astropy's rules:
+    |BITPIX|/8 x GCOUNT x (PCOUNT + NAXIS1 x ... x NAXISn), with NAXIS1 left out for random
+    groups (SIMPLE first, GROUPS = T), and 0 when NAXIS is 0. None for a non-standard
+    primary HDU (SIMPLE = F) and one whose SIMPLE or GROUPS card cannot be parsed: their
+    data runs to the end of the file.
+
+    A missing keyword the size needs raises KeyError, a non-integer value TypeError; a
+    negative size counts as 0.
+    """
+    first = header.cards[0] if len(header) else None
+    try:
+        primary = first is not None and first.keyword == "SIMPLE"
+        if primary and first.value is False:
+            return None
+        groups = primary and header.get("GROUPS") is True
+    except VerifyError:
+        # astropy cannot tell what such an HDU is (a corrupted one): its data runs to the end
+        return None
+    naxis = _integer(header, "NAXIS", 0)
+    if naxis <= (1 if groups else 0):
+        return 0
+    count = 1
+    for axis in range(2 if groups else 1, naxis + 1):
+        count *= _integer(header, f"NAXIS{axis}")
+    bitpix = _integer(header, "BITPIX")
+    size = abs(bitpix) * _integer(header, "GCOUNT", 1) * (_integer(header, "PCOUNT", 0) + count) // 8
+    return max(size, 0)
+
+
+def _end_offset(raw: bytes) -> int | None:
+    """Byte offset of the END record in the header bytes ``raw`` (records start every 80
+    bytes), or None."""
+    for match in _END_RECORD.finditer(raw):
+        if match.start() % 80 == 0:
+            return match.start()
+    return None
+
+
+def _exact_end(block: bytes) -> int | None:
+    """Byte offset of an exact END card (END and 77 blanks) at a record start of ``block``."""
+    at = block.find(_CLEAN_END)
+    while at > 0 and at % 80:
+        at = block.find(_CLEAN_END, at + 1)
+    return None if at < 0 else at
 
 
 class HDUFile:
@@ -42,6 +157,9 @@ class HDUFile:
 
     ``name`` is the path on disk (a temporary copy for file-like objects that are not plain
     files: their bytes are copied in on open and back on close for writable modes).
+    ``extents`` holds (header start, data start, data end) of each HDU located so far, in
+    file order; the data end is the next HDU's header start (the data unit padded to whole
+    2880-byte blocks).
     """
 
     def __init__(self, target: Any, mode: str = "readonly", memmap: bool | None = None,
@@ -56,6 +174,15 @@ class HDUFile:
         self._temp: str | None = None   # our copy of a file-like object's bytes
         self._map: np.memmap | None = None
         self.fits: FITS | None = None
+        self.refusal: FITSError | None = None  # why CFITSIO would not open the file
+        self.extents: list[tuple[int, int, int]] = []
+        self._native_limit: int | None = None   # HDUs from this index on are not native
+        self._why_not_native = ""
+        self._lock = threading.RLock()
+        self._reader: io.BufferedReader | None = None   # plain bytes of the file, for scanning
+        self._unpacked: str | None = None               # decompressed copy of a compressed file
+        self._compression: bytes | None = None          # leading bytes of a compressed file
+        self._closed = False
         self.name = self._resolve(target)
         if mode == "ostream" and self.fileobj is None:
             if os.path.exists(self.name) and os.path.getsize(self.name) and not overwrite:
@@ -63,7 +190,23 @@ class HDUFile:
                               'then use the argument "overwrite=True".')
             open(self.name, "wb").close()
         if mode != "ostream":
-            self.fits = FITS(self.name, _HANDLE_MODE[mode])
+            self._compression = self._sniff()
+            if self.writable:
+                if self._compression is not None:
+                    raise OSError(f"{self.name}: mode {mode!r} is not supported with compressed "
+                                  "files")
+                open(self.name, "r+b").close()   # a permission problem must show now
+            try:
+                # read-only until the first write (see handle): CFITSIO pads the data unit of
+                # every HDU it leaves in a file open read-write to the length it computes,
+                # which would grow a file it does not read as astropy does
+                self.fits = FITS(self.name, "r")
+            except (PermissionError, FileNotFoundError, IsADirectoryError, MemoryError):
+                raise
+            except FITSError as exc:
+                # the file is not one CFITSIO accepts: its HDUs are located here
+                self.refusal = exc
+                self._not_native(0, f"CFITSIO cannot open the file ({exc.status_text or exc})")
 
     def _resolve(self, target: Any) -> str:
         if isinstance(target, (str, os.PathLike)):
@@ -92,56 +235,344 @@ class HDUFile:
             os.remove(self._temp)
         return self._temp
 
+    def _sniff(self) -> bytes | None:
+        """The leading bytes that mark the file as compressed, or None for a plain file."""
+        with open(self.name, "rb") as f:
+            start = f.read(6)
+        for magic, _ in _COMPRESSIONS:
+            if start.startswith(magic):
+                return magic
+        return None
+
     # -- state --------------------------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        return self.fits is None or self.fits.closed
+        if self._closed:
+            return True
+        return self.fits.closed if self.fits is not None else self.refusal is None
 
     @property
     def writable(self) -> bool:
         return self.mode in WRITABLE_MODES
 
+    @property
+    def compressed(self) -> bool:
+        return self._compression is not None
+
     def handle(self) -> Any:
-        """The open FitsFile (the direct tier's CFITSIO handle)."""
+        """The open FitsFile (the direct tier's CFITSIO handle), for work on the whole file.
+
+        OSError when CFITSIO does not see the file's HDUs where they are (see
+        :meth:`native`): writing through it could damage the file. :meth:`handle_for` gives
+        it for work on one HDU CFITSIO does see."""
+        if self._native_limit is not None and not self.closed:
+            raise OSError(f"{self.name}: {self._why_not_native}; the file can be read, and "
+                          "written back only as a whole")
         if self.fits is None:
             raise ValueError("I/O operation on closed or not yet written file")
+        if self.writable and self.fits.mode == "r" and not self.fits.closed:
+            self.fits.close()
+            self.fits = FITS(self.name, "r+")
         return self.fits._handle()
+
+    def handle_for(self, index: int) -> Any:
+        """The FitsFile, to work on HDU ``index``: OSError unless that HDU is native."""
+        if not self.native(index):
+            raise OSError(f"{self.name}, HDU {index}: {self._why_not_native}; this operation "
+                          "needs CFITSIO")
+        return self.fits._handle()
+
+    def native(self, index: int) -> bool:
+        """Whether CFITSIO's handle places HDU ``index`` where it is (so CFITSIO may read and
+        write it in place)."""
+        return self.fits is not None and not self.fits.closed and (
+            self._native_limit is None or index < self._native_limit)
+
+    def _not_native(self, index: int, why: str) -> None:
+        if self._native_limit is None or index < self._native_limit:
+            self._native_limit = index
+            self._why_not_native = why
 
     def attach(self) -> None:
         """Open the handle on a file just created by an ostream flush."""
         if self.fits is None:
             self.fits = FITS(self.name, "r+")
 
+    def reopen(self) -> None:
+        """Open the file again after it was replaced by a whole new file (written through the
+        direct tier): the old handle, map and extents go, and every HDU is located anew."""
+        with self._lock:
+            self.forget_map()
+            self._close_readers()
+            if self.fits is not None:
+                self.fits.close()
+            self.fits = FITS(self.name, "r")
+            self.refusal = None
+            self._native_limit = None
+            self._why_not_native = ""
+            self._compression = None
+            self.extents = []
+            while self.locate(len(self.extents)) is not None:
+                pass
+
+    # -- locating HDUs ----------------------------------------------------------------------
+
+    @property
+    def located(self) -> int:
+        """Number of HDUs located so far (the index of the next one)."""
+        return len(self.extents)
+
+    def locate(self, index: int, ignore_missing_end: bool = False,
+               ) -> tuple[str, Header, tuple[int, int, int]] | None:
+        """Find HDU ``index``, the one after the last located: its header text (as in the
+        file, END and padding excluded), parsed header and (header start, data start, data
+        end); None past the last HDU.
+
+        As astropy: a header without END raises ``OSError("Header missing END card.")``
+        (unless ``ignore_missing_end``: the header then runs to the end of the file), a
+        partial block after the last HDU ``ValueError``, blocks of zeros there end the list
+        with a warning, and data running past the end of the file warns that the file may
+        have been truncated (reading that data raises :class:`TruncatedDataError`).
+        """
+        with self._lock:
+            if index != len(self.extents):
+                raise ValueError(f"HDU {index} cannot be located before HDU {len(self.extents)}")
+            start = self.extents[-1][2] if self.extents else 0
+            seen = None          # (header text or None, CFITSIO's offsets)
+            if self.native(index):
+                seen = self._locate_native(index)
+                if seen == ():
+                    # CFITSIO sees no more HDUs: what follows its last one is astropy's to judge
+                    if self.compressed or self._length() <= start:
+                        return None
+                    seen = None
+            if seen is not None and seen[0] is not None:
+                text, cfitsio_offsets = seen
+                header = Header.fromstring(text)
+                head, data = cfitsio_offsets[:2]
+            else:
+                scanned = self._scan(start, ignore_missing_end)
+                if scanned is None:
+                    return None
+                text, header, head, data = scanned
+            size = data_size(header)
+            if size is None:
+                size = self._length() - data
+            end = data + _checksum.padded_length(max(size, 0))
+            offsets = (head, data, end)
+            if seen is None:
+                self._not_native(index, f"CFITSIO does not read HDU {index} as astropy does")
+            elif tuple(seen[1]) != offsets:
+                self._not_native(index, f"CFITSIO places HDU {index} at bytes {tuple(seen[1])}, "
+                                 f"not {offsets} as astropy does")
+            if not self.compressed:
+                length = self._length()
+                if end > length:
+                    self._not_native(index, f"HDU {index} runs past the end of the file")
+                    warnings.warn(f"File may have been truncated: actual file length ({length}) "
+                                  f"is smaller than the expected size ({end})", FITSUserWarning,
+                                  stacklevel=4)
+            self.extents.append(offsets)
+            return text, header, offsets
+
+    def _locate_native(self, index: int) -> tuple | None:
+        """CFITSIO's view of HDU ``index``: (header text, offsets), with the text None when
+        the header needs astropy's reading (a damaged END card, bytes that are not printable
+        ASCII); () past CFITSIO's last HDU; None when CFITSIO cannot read it."""
+        f = self.fits._handle()
+        with f.lock:
+            try:
+                f.move_to(index)
+            except IndexError:
+                return ()
+            except FITSError as exc:
+                self._not_native(index, f"CFITSIO cannot read HDU {index} ({exc.status_text or exc})")
+                return None
+            try:
+                f.check_end()
+                head, data, end = f.hdu_offsets()
+                raw = np.empty(data - head, np.uint8)
+                f.read_data_bytes(head - data, raw)
+            except FITSError as exc:
+                self._not_native(index, f"CFITSIO cannot read HDU {index} ({exc.status_text or exc})")
+                return None
+        raw = raw.tobytes()
+        stop = _end_offset(raw)
+        if stop is None:
+            return None
+        if raw[stop:stop + 80] != _CLEAN_END or raw[stop + 80:].strip(b" ") or \
+                raw[:stop].translate(None, _PRINTABLE):
+            return None, (head, data, end)
+        return raw[:stop].decode("ascii"), (head, data, end)
+
+    def _scan(self, start: int, ignore_missing_end: bool) -> tuple[str, Header, int, int] | None:
+        """Read the header at byte ``start`` by astropy's rules: (header text, header, header
+        start, data start); None at the end of the file.
+
+        As astropy, whole ASCII blocks are read up to one holding an exact END card; failing
+        that (a partial block, other bytes, no such card), the header is read again by
+        :meth:`Header.fromfile`, which accepts a damaged END card and warns about what it
+        finds."""
+        if start >= self._length():
+            return None
+        reader = self._scan_reader()
+        reader.seek(start)
+        blocks = []
+        while True:
+            block = reader.read(BLOCK)
+            if len(block) < BLOCK or not block.isascii():
+                break
+            blocks.append(block)
+            stop = _exact_end(block)
+            if stop is not None:
+                if block.endswith(b"\0"):
+                    warnings.warn("Header block contains null bytes instead of spaces for "
+                                  "padding, and is not FITS-compliant. Nulls may be replaced "
+                                  "with spaces upon writing.", FITSUserWarning, stacklevel=5)
+                text = b"".join(blocks)[:BLOCK * (len(blocks) - 1) + stop].decode("ascii")
+                return text, Header.fromstring(text), start, start + BLOCK * len(blocks)
+        reader.seek(start)
+        try:
+            header = Header.fromfile(reader, endcard=not ignore_missing_end, padding=True)
+        except EOFError:
+            return None
+        data = reader.tell()
+        reader.seek(start)
+        raw = reader.read(data - start)
+        stop = _end_offset(raw)
+        if stop is not None:
+            raw = raw[:stop]
+        return raw.decode("latin1"), header, start, data
+
+    def _scan_reader(self) -> io.BufferedReader:
+        """A binary reader on the file's plain bytes (those of a compressed file are
+        decompressed to a temporary file first)."""
+        if self._reader is None:
+            self._reader = open(self._plain_path(), "rb")
+        return self._reader
+
+    def _plain_path(self) -> str:
+        if self._compression is None:
+            return self.name
+        if self._unpacked is None:
+            opener = dict(_COMPRESSIONS)[self._compression]
+            if opener is None:
+                raise OSError(f"{self.name}: this compressed file can be read only when CFITSIO "
+                              f"accepts it ({self._why_not_native})")
+            fd, path = tempfile.mkstemp(suffix=".fits", prefix="fitsbind-unpacked-")
+            try:
+                with os.fdopen(fd, "wb") as out, opener(self.name) as source:
+                    shutil.copyfileobj(source, out, 1 << 24)
+            except BaseException:
+                os.remove(path)
+                raise
+            self._unpacked = path
+        return self._unpacked
+
+    def _length(self) -> int:
+        """Length of the file's plain bytes."""
+        return os.path.getsize(self._plain_path())
+
+    def first_bytes(self, count: int) -> bytes:
+        """The first ``count`` bytes of the file (decompressed), fewer if it is shorter."""
+        if self.compressed and self.native(0):
+            f = self.fits._handle()
+            with f.lock:
+                f.move_to(0)
+                data = f.hdu_offsets()[1]
+                out = np.empty(min(count, data), np.uint8)
+                f.read_data_bytes(-data, out)
+            return out.tobytes()
+        with open(self._plain_path(), "rb") as f:
+            return f.read(count)
+
+    def check_signature(self) -> None:
+        """As astropy on open: a non-empty file must start with a SIMPLE card (OSError if
+        not; a VerifyWarning if it is there but not in the standard's fixed format)."""
+        first = self.first_bytes(80)
+        if not first or (first[:29] == _SIGNATURE and first[29:30] in (b"T", b"F")):
+            return
+        if re.match(rb"SIMPLE\s*=\s*[TF]", first):
+            warnings.warn("Found a SIMPLE card but its format doesn't respect the FITS Standard",
+                          VerifyWarning, stacklevel=3)
+            return
+        raise OSError("No SIMPLE card found, this file does not appear to be a valid FITS file. "
+                      "If this is really a FITS file, try with ignore_missing_simple=True")
+
     # -- data access --------------------------------------------------------------------------
 
     def mapping(self) -> np.memmap | None:
         """The whole file as a uint8 ``numpy.memmap`` (None when the file cannot be mapped:
-        memmap off, gzip-compressed, or empty)."""
-        if not self.memmap or self.fits is None:
+        memmap off, compressed, or empty)."""
+        if not self.memmap or self.closed or self.compressed:
             return None
+        if self.fits is None and self.refusal is None:
+            return None     # an ostream file not written yet
         if self._map is None:
-            f = self.handle()
-            if f.raw_access() is None or os.path.getsize(self.name) == 0:
+            if os.path.getsize(self.name) == 0:
                 return None
             self._map = np.memmap(self.name, dtype=np.uint8, mode=_MAP_MODE[self.mode])
         return self._map
 
     def array(self, index: int, start: int, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
         """``dtype``/``shape`` data at byte ``start`` of the file (inside HDU ``index``'s data
-        unit): a view of the memory map when there is one, else read through CFITSIO."""
+        unit): a view of the memory map when there is one, else read from the file.
+        :class:`TruncatedDataError` when the file ends before the data does."""
         dtype = np.dtype(dtype)
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if any(n < 0 for n in shape):
+            raise ValueError("negative dimensions are not allowed")
+        nbytes = math.prod(shape) * dtype.itemsize
         mapped = self.mapping()
         if mapped is not None and start + nbytes <= len(mapped):
             return mapped[start:start + nbytes].view(dtype).reshape(shape)
+        if not self.compressed or not self.native(index):
+            length = self._length()
+            if start + nbytes > length:
+                raise TruncatedDataError(
+                    f"{self.name}, HDU {index}: the data needs bytes {start} to {start + nbytes} "
+                    f"but the file has {length} bytes (it may have been truncated)")
         out = np.empty(shape, dtype=dtype)
-        f = self.handle()
-        with f.lock:
-            f.move_to(index)
-            data_start = f.hdu_offsets()[1]
-            f.read_data_bytes(start - data_start, out.reshape(-1).view(np.uint8))
+        self._read_into(index, start, out.reshape(-1).view(np.uint8))
         return out
+
+    def _read_into(self, index: int, start: int, out: np.ndarray) -> None:
+        """Fill the uint8 array ``out`` with the file's bytes from ``start`` (inside HDU
+        ``index``)."""
+        if self.native(index):
+            f = self.fits._handle()
+            with f.lock:
+                f.move_to(index)
+                f.read_data_bytes(start - f.hdu_offsets()[1], out)
+            return
+        with self._lock:
+            reader = self._scan_reader()
+            reader.seek(start)
+            got = reader.readinto(memoryview(out))
+        if got != len(out):
+            raise TruncatedDataError(f"{self.name}, HDU {index}: the file ends at byte "
+                                     f"{start + got}, inside the data (it may have been truncated)")
+
+    def datasum(self, index: int) -> int:
+        """The data checksum (ones' complement sum of the data unit, padding included) of HDU
+        ``index`` as it is in the file."""
+        if self.native(index):
+            f = self.fits._handle()
+            with f.lock:
+                f.move_to(index)
+                return int(f.data_checksum())
+        _, data, end = self.extents[index]
+        total = 0
+        chunk = np.empty(min(_CHUNK, end - data), np.uint8)
+        for offset in range(data, end, _CHUNK):
+            piece = chunk[:min(_CHUNK, end - offset)]
+            mapped = self.mapping()
+            if mapped is not None and offset + len(piece) <= len(mapped):
+                piece = mapped[offset:offset + len(piece)]
+            else:
+                self._read_into(index, offset, piece)
+            total = _checksum.ones_complement_sum(piece, total)
+        return total
 
     def flush_map(self) -> None:
         """Write the shared memory map's dirty pages to the file (update mode)."""
@@ -155,10 +586,23 @@ class HDUFile:
             self._map.flush()
         self._map = None
 
+    def _close_readers(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._unpacked is not None:
+            try:
+                os.remove(self._unpacked)
+            except OSError:
+                pass
+            self._unpacked = None
+
     def close(self) -> None:
         """Flush and close; copy a temporary file back to the caller's file object."""
         self.flush_map()
         self._map = None
+        self._closed = True
+        self._close_readers()
         if self.fits is not None:
             self.fits.close()
         if self._temp is not None:

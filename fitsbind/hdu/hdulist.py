@@ -8,24 +8,26 @@ size, else the whole file is rewritten to a temporary file that then replaces it
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import os
 import shutil
 import sys
 import tempfile
+import textwrap
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from fitsbind._fitsfile import create_file, open_file
 from fitsbind.checksum import BLOCK
-from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for, write_payload
 from fitsbind.hdu.file import HDUFile
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
-from fitsbind.header import Header
-from fitsbind.verify import VerifyWarning, _ErrList, _Verify
+from fitsbind.verify import VerifyError, VerifyWarning, _ErrList, _Verify
 
 _OVERWRITE = ('File {} already exists. If you mean to replace it then use the argument '
               '"overwrite=True".')
@@ -50,26 +52,23 @@ def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
         raise ValueError("Empty filename: ''")
     if kwargs.get("uint") is None:
         kwargs["uint"] = True
-    try:
-        hdufile = HDUFile(name, mode, memmap, overwrite=kwargs.pop("overwrite", False))
-    except FITSError as exc:
-        path = getattr(exc, "filename", None)
-        if path and os.path.exists(path) and os.path.getsize(path) == 0:
-            raise OSError(f"Empty or corrupt FITS file: {path}") from exc
-        if "no END card" in str(exc):
-            raise OSError("Header missing END card.") from exc
-        raise
+    hdufile = HDUFile(name, mode, memmap, overwrite=kwargs.pop("overwrite", False))
     hdulist = HDUList(file=hdufile)
     hdulist._open_kwargs = kwargs
-    # (CFITSIO refuses an empty file, so a file opened here has a primary HDU)
-    if mode != "ostream":
-        if lazy_load_hdus is False:
+    if mode == "ostream":
+        return hdulist
+    try:
+        if not ignore_missing_simple:
+            hdufile.check_signature()
+        if not hdulist._read_next():
+            # (astropy gives an empty list in the writable modes; CFITSIO cannot write to
+            # a file without a valid primary HDU)
+            raise OSError("Empty or corrupt FITS file")
+        if lazy_load_hdus is False or kwargs.get("checksum") is True:
             hdulist.readall()
-        else:
-            hdulist._read_next()
-            if mode in ("update", "append"):
-                # the second HDU decides whether the primary needs EXTEND (see _read_next)
-                hdulist._read_next()
+    except BaseException:
+        hdufile.close()
+        raise
     return hdulist
 
 
@@ -92,38 +91,50 @@ class HDUList(list, _Verify):
     # -- lazy reading ---------------------------------------------------------------------------
 
     def _read_next(self) -> bool:
-        """Read the next HDU's header from the file; False at the end of the file."""
+        """Read the next HDU's header from the file; False at the end of the file, and (with
+        a warning, as astropy) when what follows the last HDU is not a valid header."""
         if self._read_all:
             return False
-        index = super().__len__()
         hdufile = self._file
         if hdufile.closed:
             self._read_all = True
             return False
-        f = hdufile.handle()
-        with f.lock:
-            try:
-                f.move_to(index)
-            except IndexError:
+        position = super().__len__()
+        index = hdufile.located
+        try:
+            found = hdufile.locate(index, bool(self._open_kwargs.get("ignore_missing_end")))
+            if found is None:
                 self._read_all = True
                 return False
-            if not self._open_kwargs.get("ignore_missing_end"):
-                try:
-                    f.check_end()
-                except FITSError as exc:
-                    raise OSError("Header missing END card.") from exc
-            text = f.header_string()
-            offsets = f.hdu_offsets()
-        header = Header.fromstring(text)
-        cls = class_for(header)
-        hdu = cls._from_file(hdufile, index, header, text, offsets, **self._open_kwargs)
-        super().append(hdu)
-        self._on_disk = index + 1
-        if index == 1 and hdufile.mode in ("update", "append"):
-            # as astropy: a writable list with extensions gets EXTEND = T in its primary
-            self.update_extend()
-        if self._open_kwargs.get("checksum") is True:
-            _check_sums(hdu, index)
+            text, header, offsets = found
+            hdu = class_for(header)._from_file(hdufile, index, header, text, offsets,
+                                               **self._open_kwargs)
+            super().append(hdu)
+            if self._on_disk == position:
+                self._on_disk = position + 1
+            if self._open_kwargs.get("checksum") is True:
+                _check_sums(hdu, index)
+            if position == 0 and isinstance(hdu, PrimaryHDU) and not hdu.header.get("EXTEND"):
+                # as astropy: a second HDU would make the primary need EXTEND = T
+                self._read_next()
+        except (VerifyError, ValueError) as exc:
+            # as astropy: the list ends at a header that does not validate
+            warnings.warn(f"Error validating header for HDU #{index} (note: fitsbind uses "
+                          f"zero-based indexing).\n{textwrap.indent(str(exc), '    ')}\nThere "
+                          "may be extra bytes after the last HDU or the file is corrupted.",
+                          VerifyWarning, stacklevel=3)
+            self._read_all = True
+            return False
+        if position == 1 and isinstance(super().__getitem__(0), PrimaryHDU):
+            # as astropy, in every mode: a primary HDU followed by an extension gets EXTEND = T
+            primary = super().__getitem__(0).header
+            if "EXTEND" in primary:
+                if not primary["EXTEND"]:
+                    primary["EXTEND"] = True
+            else:
+                naxis = primary.get("NAXIS", 0)
+                after = f"NAXIS{naxis}" if naxis and f"NAXIS{naxis}" in primary else "NAXIS"
+                primary.set("EXTEND", True, after=after if after in primary else None)
         return True
 
     def readall(self) -> None:
@@ -327,18 +338,25 @@ class HDUList(list, _Verify):
             return name if isinstance(name, str) else None
         return self._file.name
 
-    def fileinfo(self, index: int) -> dict[str, Any]:
-        """Where HDU ``index`` is in the file, plus ``filename`` and ``resized``."""
-        hdu = self[index]
-        info = hdu.fileinfo()
+    def fileinfo(self, index: int) -> dict[str, Any] | None:
+        """Where HDU ``index`` is in the file (``file``, ``filemode``, ``hdrLoc``,
+        ``datLoc``, ``datSpan``; locations None for an HDU not yet written there), plus
+        ``filename`` and ``resized``; None when the list has no file."""
+        if self._file is None:
+            return None
+        info = self[index].fileinfo()
         if info is None:
-            info = {"file": None, "filemode": None, "hdrLoc": None, "datLoc": None,
-                    "datSpan": None}
+            info = {"file": self._file, "filemode": self._file.mode, "hdrLoc": None,
+                    "datLoc": None, "datSpan": None}
         info["filename"] = self.filename()
         info["resized"] = self._resized()
         return info
 
     def _resized(self) -> bool:
+        """Whether flushing would have to move HDUs in the file (one was added, removed,
+        replaced, or changed size)."""
+        if self._on_disk != super().__len__():
+            return True
         return any(self._needs_rewrite_for(i, *entry)
                    for i, entry in enumerate(self._on_disk_state()))
 
@@ -374,11 +392,14 @@ class HDUList(list, _Verify):
             return
         self.verify(option=output_verify)
         self.update_extend()
+        for hdu in self:
+            # as astropy: the argument decides each HDU's checksum cards, now and on later writes
+            hdu._output_checksum = checksum
         if isinstance(fileobj, (str, os.PathLike)):
             path = os.path.expanduser(os.fspath(fileobj))
             if os.path.exists(path) and not overwrite:
                 raise OSError(_OVERWRITE.format(path))
-            self._write_file(path, checksum)
+            self._write_file(path, compress=True)
             return
         name = getattr(fileobj, "name", None)
         mode = getattr(fileobj, "mode", "wb")
@@ -387,14 +408,14 @@ class HDUList(list, _Verify):
             fileobj.flush()
             if os.path.getsize(name) and not overwrite and "a" not in str(mode):
                 raise OSError(_OVERWRITE.format(name))
-            self._write_file(name, checksum, append="a" in str(mode))
+            self._write_file(name, append="a" in str(mode))
             if hasattr(fileobj, "seek"):
                 fileobj.seek(0, os.SEEK_END)
             return
         fd, temp = tempfile.mkstemp(suffix=".fits", prefix="fitsbind-")
         os.close(fd)
         try:
-            self._write_file(temp, checksum)
+            self._write_file(temp)
             with open(temp, "rb") as source:
                 while True:
                     chunk = source.read(1 << 24)
@@ -406,9 +427,19 @@ class HDUList(list, _Verify):
         if hasattr(fileobj, "flush"):
             fileobj.flush()
 
-    def _write_file(self, path: str, checksum: bool | str, append: bool = False) -> None:
+    def _write_file(self, path: str, append: bool = False, compress: bool = False,
+                    payloads: dict[int, np.ndarray | None] | None = None) -> None:
         """Write the HDUs to ``path`` through a temporary file in the same directory, so an
-        existing file (perhaps the one being read) is replaced only once the write worked."""
+        existing file (perhaps the one being read) is replaced only once the write worked.
+
+        ``append`` adds them after the HDUs already in ``path``. ``compress`` compresses the
+        file when the name ends in .gz, .bz2 or .xz (as astropy chooses by the name).
+        ``payloads`` holds data units already built by a flush, by HDU position: those HDUs'
+        checksum cards are current too."""
+        opener = _COMPRESSORS.get(os.path.splitext(path)[1]) if compress else None
+        if compress and opener is None and path.endswith(".zip"):
+            raise OSError("Writing zipped FITS files is not supported")
+        payloads = payloads or {}
         directory = os.path.dirname(os.path.abspath(path))
         fd, temp = tempfile.mkstemp(suffix=".fits.tmp", prefix=".fitsbind-", dir=directory)
         os.close(fd)
@@ -420,10 +451,17 @@ class HDUList(list, _Verify):
             else:
                 f = create_file(temp)
             with f:
-                for hdu in self:
-                    hdu._write_to(f, checksum)
+                for i, hdu in enumerate(self):
+                    if i in payloads:
+                        payload = payloads[i]
+                    else:
+                        payload = hdu._payload()
+                        hdu._refresh_checksums(payload)
+                    hdu._write_to(f, payload)
+            if opener is not None:
+                _compress(temp, opener)
             mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
-            os.replace(temp, path)
+            _move_into_place(temp, path)
             if mode is not None:
                 os.chmod(path, mode)
             else:
@@ -435,13 +473,18 @@ class HDUList(list, _Verify):
                 os.remove(temp)
             raise
 
-    def _on_disk_state(self) -> list[tuple[_BaseHDU, str, np.ndarray | None]]:
+    def _on_disk_state(self, refresh_checksums: bool = False,
+                       ) -> list[tuple[_BaseHDU, str, np.ndarray | None]]:
         """(HDU, header text, payload) of each HDU already in the file: what a flush would
-        write there (payloads only for HDUs whose data was loaded)."""
+        write there (payloads only for HDUs whose data was loaded). ``refresh_checksums``
+        first brings their checksum cards up to date (a flush is about to write them)."""
         state = []
         for i in range(self._on_disk):
             hdu = super().__getitem__(i)
-            state.append((hdu, hdu._disk_header_text(), hdu._payload() if hdu._data_loaded else None))
+            payload = hdu._payload() if hdu._data_loaded else None
+            if refresh_checksums:
+                hdu._refresh_checksums(payload)
+            state.append((hdu, hdu._disk_header_text(), payload))
         return state
 
     def _needs_rewrite_for(self, index: int, hdu: _BaseHDU, text: str,
@@ -473,15 +516,28 @@ class HDUList(list, _Verify):
         if hdufile.mode == "ostream" and hdufile.fits is None:
             if super().__len__() == 0:
                 return
-            self._write_file(hdufile.name, False)
+            self._write_file(hdufile.name)
             hdufile.attach()
             self._on_disk = super().__len__()
             return
         self.update_extend()
         if hdufile.mode == "update":
-            state = self._on_disk_state()
-            if any(self._needs_rewrite_for(i, *entry) for i, entry in enumerate(state)):
-                self._rewrite()
+            # HDUs of the file not read yet must be known: they move if one before them does
+            self.readall()
+            state = self._on_disk_state(refresh_checksums=True)
+            # fewer HDUs kept in place than the file holds: one was deleted, replaced or inserted
+            rewrite = self._on_disk < hdufile.located or \
+                any(self._needs_rewrite_for(i, *entry) for i, entry in enumerate(state))
+            native = all(hdufile.native(i) for i in range(hdufile.located))
+            if not native:
+                # a file CFITSIO does not read as astropy does is written back only as a whole
+                rewrite = rewrite or self._on_disk < super().__len__() or \
+                    any(_changed(*entry) for entry in state)
+            if rewrite:
+                self._rewrite(state)
+                return
+            if not native:
+                hdufile.flush_map()
                 return
             self._flush_in_place(state, verbose)
         f = hdufile.handle()
@@ -489,8 +545,10 @@ class HDUList(list, _Verify):
             hdu = super().__getitem__(i)
             if verbose:
                 print(f"append HDU {i}")
+            payload = hdu._payload()
+            hdu._refresh_checksums(payload)
             with f.lock:
-                hdu._write_to(f)
+                hdu._write_to(f, payload)
         self._on_disk = super().__len__()
         hdufile.forget_map()
         f.flush()
@@ -514,28 +572,25 @@ class HDUList(list, _Verify):
                     write_payload(f, payload)
         f.flush()
 
-    def _rewrite(self) -> None:
-        """Rewrite the whole file (an HDU changed size): every HDU is read first, the new
-        file replaces the old one, and the HDUs are bound to the new file."""
+    def _rewrite(self, state: list[tuple[_BaseHDU, str, np.ndarray | None]]) -> None:
+        """Rewrite the whole file (an HDU changed size, or the list no longer matches the
+        file): every HDU is read first, the new file replaces the old one, and the HDUs are
+        bound to the new file. ``state`` is :meth:`_on_disk_state`'s, checksums refreshed:
+        the data units it built are written as they are."""
         hdufile = self._file
         hdus = list(self)
+        payloads = {i: payload for i, (hdu, _, payload) in enumerate(state) if hdu._data_loaded}
         for hdu in hdus:
             if not hdu._data_loaded and hdu._file is not None:
                 hdu.data  # noqa: B018 - loading it now, the old file is about to go
-        self._write_file(hdufile.name, False)
-        hdufile.forget_map()
-        hdufile.fits.close()
-        hdufile.fits = None
-        hdufile.attach()
-        f = hdufile.handle()
+        self._write_file(hdufile.name, payloads=payloads)
+        hdufile.reopen()
         for i, hdu in enumerate(hdus):
-            with f.lock:
-                f.move_to(i)
-                text = f.header_string()
-                hdu._offsets = f.hdu_offsets()
             hdu._file = hdufile
             hdu._index = i
-            hdu._header_text = text
+            hdu._offsets = hdufile.extents[i]
+            # the header now in the file is the text just written
+            hdu._header_text = hdu._disk_header_text()
         self._on_disk = len(hdus)
 
     def close(self, output_verify: str = "exception", verbose: bool = False,
@@ -561,6 +616,49 @@ class HDUList(list, _Verify):
     def __exit__(self, *exc_info: object) -> None:
         output_verify = self._open_kwargs.get("output_verify", "exception")
         self.close(output_verify=output_verify)
+
+
+def _move_into_place(temp: str, path: str) -> None:
+    """Rename the finished file ``temp`` to ``path``, replacing any file there.
+
+    A plain ``os.replace`` over an existing file makes ext4 (auto_da_alloc) write the new
+    file's data out before the rename returns, which doubled the time of ``writeto``. Moving
+    the old file aside first avoids that, and at every moment one complete file exists."""
+    if not os.path.exists(path):
+        os.rename(temp, path)
+        return
+    aside = temp + ".old"
+    os.rename(path, aside)
+    try:
+        os.rename(temp, path)
+    except BaseException:
+        os.rename(aside, path)
+        raise
+    os.remove(aside)
+
+
+def _changed(hdu: _BaseHDU, text: str, payload: np.ndarray | None) -> bool:
+    """Whether a flush has to write HDU ``hdu`` (header ``text``, data unit ``payload``):
+    its header differs from the file's, or its data is loaded and not the file's own map."""
+    return text != hdu._header_text or (
+        payload is not None and payload.nbytes > 0 and not hdu._is_mapped(payload))
+
+
+_COMPRESSORS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open,
+                                                ".xz": lzma.open}
+
+
+def _compress(path: str, opener: Callable[..., Any]) -> None:
+    """Replace the FITS file ``path`` by its compressed form, written through ``opener``."""
+    packed = path + ".packed"
+    try:
+        with open(path, "rb") as source, opener(packed, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 24)
+        os.replace(packed, path)
+    except BaseException:
+        if os.path.exists(packed):
+            os.remove(packed)
+        raise
 
 
 def _check_sums(hdu: _BaseHDU, index: int) -> None:

@@ -9,6 +9,7 @@ the file's memory map.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ BITPIX2DTYPE = {8: "uint8", 16: "int16", 32: "int32", 64: "int64", -32: "float32
 DTYPE2BITPIX = {"int8": 8, "uint8": 8, "int16": 16, "uint16": 16, "int32": 32, "uint32": 32,
                 "int64": 64, "uint64": 64, "float32": -32, "float64": -64}
 _STRUCTURAL = ("SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCOUNT")
+_NAXIS_N = re.compile(r"NAXIS\d+")
 
 
 def _pseudo_zero(dtype: np.dtype) -> int:
@@ -44,12 +46,15 @@ def _stored_dtype(dtype: np.dtype) -> np.dtype:
 
 
 def to_stored(data: np.ndarray) -> np.ndarray:
-    """``data`` as it is stored on disk: big-endian, pseudo-integers offset by BZERO."""
+    """``data`` with the values stored on disk: pseudo-integers offset by BZERO, in any byte
+    order (the writer makes it big-endian, see ``fitsbind.hdu.base.stored_chunks``)."""
     dtype = data.dtype
     stored = _stored_dtype(dtype)
     if _is_pseudo_integer(dtype):
         flipped = np.ascontiguousarray(data) ^ np.array(_pseudo_zero(dtype), dtype).astype(dtype)
-        return flipped.view(stored.newbyteorder("=")).astype(stored, copy=False)
+        return flipped.view(stored.newbyteorder("="))
+    if dtype.newbyteorder("=") == stored.newbyteorder("="):
+        return np.ascontiguousarray(data)
     return np.ascontiguousarray(data, dtype=stored)
 
 
@@ -89,18 +94,18 @@ class _ImageBaseHDU(_ValidHDU):
             cards.append(("XTENSION", self._extension, "Image extension"))
         cards += [("BITPIX", 8, "array data type"), ("NAXIS", 0, "number of array dimensions")]
         if self._extension is None:
-            # astropy adds EXTEND only to a header it makes from nothing; writing a list
-            # with extensions adds it (HDUList.update_extend)
-            if header is None or "EXTEND" in header:
+            # as astropy: EXTEND only in a header made from nothing; writing a list with
+            # extensions adds it (HDUList.update_extend)
+            if header is None:
                 cards.append(("EXTEND", True))
         else:
             cards += [("PCOUNT", 0, "number of parameters"), ("GCOUNT", 1, "number of groups")]
         new = Header(cards)
         if header is not None:
-            for key in ("BITPIX", "NAXIS", "EXTEND"):
-                if key in header and not (key == "EXTEND" and self._extension is not None):
-                    new.set(key, header[key], header.comments[key] or None)
-            new.extend(card for card in header.cards if card.keyword not in _STRUCTURAL)
+            # the structural cards of a given header are rebuilt, in standard order and with
+            # standard comments, from the data (update_header)
+            new.extend(card for card in header.cards if card.keyword not in _STRUCTURAL
+                       and not _NAXIS_N.fullmatch(card.keyword))
         return new
 
     def _remember_scaling(self) -> None:

@@ -359,10 +359,10 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
         self._populate_table_keywords()
         vla = [i for i, f in enumerate(columns._recformats) if isinstance(f, _FormatP)]
         if not vla:
-            if data._heapsize == 0 or self._extension != "BINTABLE":
-                h["PCOUNT"] = 0
-                h.remove("THEAP", ignore_missing=True)
-                return rows
+            # nothing points into a heap (an unused one read from a file is dropped)
+            h["PCOUNT"] = 0
+            h.remove("THEAP", ignore_missing=True)
+            return rows
         heap = data._get_heap_data()
         theap = h.get("THEAP")
         gap = theap - tbsize if isinstance(theap, int) and theap >= tbsize and len(heap) else 0

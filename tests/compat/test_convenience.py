@@ -400,3 +400,138 @@ def test_tableload_round_trip(fits, sample, tmpfile):
     without_header = fits.tableload(datafile, cdfile)
     assert without_header.header["NAXIS2"] == 3
     assert "EXTNAME" not in without_header.header
+
+
+# ---------------------------------------------------------------------------------------------
+# extension selection, as astropy's convenience functions read it
+
+
+def test_extension_name_alone_means_version_one(fits, sample, tmpfile):
+    assert fits.getval(sample.path, "EXTVER", "SCI") == 1
+    assert fits.getval(sample.path, "EXTVER", extname="SCI", extver=2) == 2
+    assert fits.getval(sample.path, "EXTVER", "SCI", extver=2) == 2
+    assert fits.getval(sample.path, "NAXIS1", np.int64(1)) == 3
+    # a name whose only HDU has EXTVER 2 is not found by the name alone
+    path = tmpfile("ver2.fits")
+    afits.HDUList([afits.PrimaryHDU(), afits.ImageHDU(np.zeros(2), name="ONLY", ver=2)]).writeto(path)
+    with pytest.raises(KeyError):
+        fits.getheader(path, "ONLY")
+    assert fits.getheader(path, "ONLY", 2)["EXTVER"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "message"),
+    [
+        ((1,), {"ext": 2}, TypeError, "Redundant/conflicting extension arguments(s)"),
+        (("SCI", 1), {"extver": 1}, TypeError, "Redundant/conflicting extension arguments(s)"),
+        (("SCI",), {"extname": "CAT"}, TypeError, "Redundant/conflicting extension arguments(s)"),
+        ((), {"ext": 1, "extver": 1}, TypeError, "Redundant/conflicting extension arguments(s)"),
+        ((), {"extver": 2}, TypeError, "extver alone cannot specify an extension."),
+        ((1, 2, 3), {}, TypeError, "Too many positional arguments."),
+        ((), {"ext": "SCI"}, ValueError, "The ext keyword must be either an extension number"),
+        ((1.0,), {}, ValueError, "The ext keyword must be either an extension number"),
+        ((("SCI", "1"),), {}, ValueError, "The ext keyword must be either an extension number"),
+        ((), {"extname": 3}, ValueError, "The extname argument must be a string."),
+        ((), {"extname": "SCI", "extver": "2"}, ValueError, "The extver argument must be an integer."),
+    ],
+)
+def test_bad_extension_selections(fits, sample, args, kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        fits.getheader(sample.path, *args, **kwargs)
+
+
+def test_getdata_no_data_in_named_hdu(fits, tmpfile):
+    path = tmpfile("named_empty.fits")
+    afits.HDUList([afits.PrimaryHDU(np.arange(2)), afits.ImageHDU(name="EMPTY")]).writeto(path)
+    with pytest.raises(IndexError, match=re.escape("No data in HDU #('EMPTY', 1).")):
+        fits.getdata(path, "EMPTY")
+
+
+# ---------------------------------------------------------------------------------------------
+# writeto / update: the HDU class follows the header given
+
+
+def test_writeto_with_extension_header_makes_plain_primary(fits, tmpfile, fitsverify):
+    path = tmpfile("w.fits")
+    fits.writeto(path, np.arange(3.0), header=fits.ImageHDU().header)
+    # a header given: no EXTEND card is added (the file has no extensions)
+    assert list(afits.getheader(path).keys()) == ["SIMPLE", "BITPIX", "NAXIS", "NAXIS1"]
+    np.testing.assert_array_equal(afits.getdata(path), [0.0, 1.0, 2.0])
+    fitsverify(path)
+
+
+def test_writeto_refuses_non_arrays(fits, tmpfile):
+    with pytest.raises(KeyError, match=re.escape("Data must be a numpy array.")):
+        fits.writeto(tmpfile("w.fits"), [1, 2, 3])
+    assert not tmpfile("w.fits").exists()
+
+
+def test_update_with_the_hdus_own_header(fits, sample, fitsverify):
+    data, header = fits.getdata(sample.path, "SCI", 2, header=True)
+    header["OBSERVER"] = "Vera"
+    # the header's XTENSION makes the new HDU an image extension
+    fits.update(sample.path, data * 2, header, "SCI", 2)
+    np.testing.assert_array_equal(afits.getdata(sample.path, "SCI", 2), sample.sci2 * 2)
+    assert afits.getheader(sample.path, "SCI", 2)["OBSERVER"] == "Vera"
+    np.testing.assert_array_equal(afits.getdata(sample.path), sample.primary)
+    np.testing.assert_array_equal(afits.getdata(sample.path, "CAT")["FLUX"], sample.flux)
+    fitsverify(sample.path)
+
+
+def test_update_header_keyword_wins(fits, sample):
+    fits.update(sample.path, np.zeros(2), fits.Header([("POS", 1)]), 1, header=fits.Header([("KW", 2)]))
+    header = afits.getheader(sample.path, 1)
+    assert "KW" in header and "POS" not in header
+
+
+def test_update_primary_with_image_extension_fails_verification(fits, sample):
+    before = sample.path.read_bytes()
+    with pytest.raises(fits.VerifyError, match=re.escape("HDUList's 0th element is not a primary HDU.")):
+        fits.update(sample.path, np.zeros(3), 0)
+    assert sample.path.read_bytes() == before
+
+
+def test_append_checksum_only_for_the_new_hdu(fits, sample):
+    fits.append(sample.path, np.arange(4, dtype=np.int32), checksum=True)
+    with afits.open(sample.path) as check:
+        assert "CHECKSUM" not in check[0].header
+        assert check[5].verify_checksum() == 1
+        assert check[5].verify_datasum() == 1
+        assert check[5].header["DATASUM"] == "6"
+
+
+# ---------------------------------------------------------------------------------------------
+# printdiff: extension arguments and inputs
+
+
+def test_printdiff_extension_of_two_files(fits, sample, tmpfile, capsys):
+    other = tmpfile("other.fits")
+    shutil.copy(sample.path, other)
+    afits.setval(other, "EXPT", value=1.0, extname="SCI", extver=2)
+    fits.printdiff(sample.path, other, "SCI", 2)
+    out = capsys.readouterr().out
+    assert out.endswith("\n\n")
+    assert "Extra keyword 'EXPT'" in out
+    fits.printdiff(str(sample.path), str(other), ext=1)
+    assert capsys.readouterr().out == " No differences found.\n\n"
+
+
+def test_printdiff_hdus_and_lists(fits, sample, capsys):
+    with fits.open(sample.path) as a, fits.open(sample.path) as b:
+        fits.printdiff(a[1], b[2])
+        assert "Data contains differences:" in capsys.readouterr().out
+        with pytest.raises(ValueError, match="Cannot use extension keywords when providing an HDU object"):
+            fits.printdiff(a[1], b[1], ext=1)
+        with pytest.raises(NotImplementedError, match="Extension specification with HDUList objects"):
+            fits.printdiff(a, b, 1)
+        fits.printdiff(a, b)
+        assert "No differences found." in capsys.readouterr().out
+
+
+def test_table_to_hdu_name(fits):
+    hdu = fits.table_to_hdu(Table({"a": [1, 2]}), name="cat")
+    assert hdu.name == "CAT"
+    assert hdu.header.comments["EXTNAME"] == "extension name"
+    # an EXTNAME in the table's meta wins over the argument
+    hdu = fits.table_to_hdu(Table({"a": [1, 2]}, meta={"EXTNAME": "OLD"}), name="new")
+    assert hdu.name == "OLD"

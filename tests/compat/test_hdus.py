@@ -598,3 +598,19 @@ def test_comp_image_hdu_testdata(fits, name):
         assert hdu.data.dtype == expected.data.dtype
         np.testing.assert_array_equal(hdu.data, expected.data)
         assert hdu.filebytes() == expected.filebytes()
+
+
+def test_name_ver_level_setters_keep_existing_comments(fits):
+    header = fits.Header([("EXTNAME", "OLD", "my name"), ("EXTVER", 1, "my ver"), ("EXTLEVEL", 1, "my lvl")])
+    hdu = fits.ImageHDU(np.zeros(2), header=header)
+    hdu.name = "new"
+    hdu.ver = 2
+    hdu.level = 3
+    cards = hdu.header.cards
+    assert [(cards[k].value, cards[k].comment) for k in ("EXTNAME", "EXTVER", "EXTLEVEL")] == [
+        ("NEW", "my name"),
+        (2, "my ver"),
+        (3, "my lvl"),
+    ]
+    with pytest.raises(TypeError, match="'ver' attribute must be an integer"):
+        hdu.ver = "2"

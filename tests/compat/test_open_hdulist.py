@@ -694,3 +694,95 @@ def test_hdulist_repr_lists_hdus(fits, sample):
     assert text.count("object at 0x") == 5
     for name in HDU_CLASSES:
         assert f".{name} object at" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# compressed output, fileinfo of unwritten HDUs, update-mode structure changes
+
+
+@pytest.mark.parametrize(("suffix", "decompress"), [(".bz2", "bz2"), (".xz", "lzma")])
+def test_writeto_other_compressed_names(fits, tmpfile, suffix, decompress):
+    import importlib
+
+    path = tmpfile("out.fits" + suffix)
+    fits.HDUList([fits.PrimaryHDU(np.arange(5)), fits.ImageHDU(np.ones(3))]).writeto(path)
+    plain = importlib.import_module(decompress).decompress(path.read_bytes())
+    assert len(plain) == 4 * 2880
+    np.testing.assert_array_equal(afits.getdata(path, 1), np.ones(3))
+
+
+def test_hdulist_fileinfo_of_hdu_not_yet_written(fits, sample):
+    with fits.open(sample.path, mode="update") as hdul:
+        assert hdul.fileinfo(0)["resized"] is False
+        hdul.append(fits.ImageHDU(np.zeros(2)))
+        info = hdul.fileinfo(5)
+        assert (info["hdrLoc"], info["datLoc"], info["datSpan"]) == (None, None, None)
+        assert info["filemode"] == "update"
+        assert info["filename"] == str(sample.path)
+        assert info["resized"] is True
+
+
+def test_update_mode_delete_before_unread_hdus(fits, sample, fitsverify):
+    with fits.open(sample.path, mode="update") as hdul:
+        del hdul[1]
+    with afits.open(sample.path) as check:
+        assert [(h.name, h.ver) for h in check] == [("PRIMARY", 1), ("SCI", 2), ("CAT", 1), ("ASC", 1)]
+        np.testing.assert_array_equal(check["CAT"].data["FLUX"], sample.flux)
+    fitsverify(sample.path)
+
+
+def test_update_mode_replace_keeps_later_hdus(fits, sample, fitsverify):
+    with fits.open(sample.path, mode="update") as hdul:
+        hdul[1] = fits.ImageHDU(np.full((2, 2), 7.0), name="NEW")
+    with afits.open(sample.path) as check:
+        assert [h.name for h in check] == ["PRIMARY", "NEW", "SCI", "CAT", "ASC"]
+        np.testing.assert_array_equal(check[1].data, np.full((2, 2), 7.0))
+        np.testing.assert_array_equal(check[2].data, sample.sci2)
+        np.testing.assert_array_equal(check[4].data["Y"], sample.y)
+    fitsverify(sample.path)
+
+
+def test_update_mode_delete_last_truncates(fits, sample, fitsverify):
+    with fits.open(sample.path, mode="update") as hdul:
+        del hdul[-1]
+    with afits.open(sample.path) as check:
+        assert [h.name for h in check] == ["PRIMARY", "SCI", "SCI", "CAT"]
+    assert sample.path.stat().st_size == 8 * 2880
+    fitsverify(sample.path)
+
+
+def test_trailing_blank_cards_are_header_cards(fits, write_raw):
+    # blank cards before END belong to the header: counted, kept, summed in CHECKSUM
+    cards = [("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 0), ("OBJECT", "x")] + [""] * 3
+    path = write_raw([(cards, b"")], name="blanks.fits")
+    with fits.open(path) as hdul:
+        assert len(hdul[0].header) == 7
+        assert hdul.info(output=False)[0][4] == 7
+        assert hdul[0].header.tostring() == path.read_bytes().decode("ascii")
+
+
+def test_conf_and_delayed_exports(fits):
+    assert fits.conf.enable_record_valued_keyword_cards is True
+    assert fits.conf.strip_header_whitespace is True
+    assert fits.conf is fits.conf
+    # Delayed stands for a column of a table read from a file: indexing reads the table
+    hdu = fits.BinTableHDU.from_columns([fits.Column("A", "J", array=np.array([4, 5]))])
+    delayed = fits.Delayed(hdu, "A")
+    assert delayed.field == "A"
+    assert delayed[1] == 5
+
+
+def test_update_mode_on_a_file_cfitsio_refuses(fits, tmpfile):
+    # BITPIX and NAXIS swapped: read as astropy does, written back as a whole when changed
+    path = tmpfile("swapped.fits")
+    path.write_bytes(Path(afits.util.get_testdata_filepath("verify.fits")).read_bytes())
+    before = path.read_bytes()
+    hdul = fits.open(path, mode="update")
+    hdul.readall()
+    hdul.close(output_verify="ignore")
+    assert path.read_bytes() == before
+    hdul = fits.open(path, mode="update")
+    hdul[0].header["NEWK"] = 1
+    hdul.close(output_verify="silentfix")
+    assert list(afits.getheader(path).keys()) == ["SIMPLE", "BITPIX", "NAXIS", "NEWK"]
+    assert path.stat().st_size == 2880

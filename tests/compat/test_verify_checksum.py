@@ -247,3 +247,65 @@ def test_update_mode_keeps_checksums_current(fits, tmpfile):
         assert check[0].data[0] == 99
         assert check[0].verify_checksum() == 1
         assert check[0].verify_datasum() == 1
+
+
+def test_add_checksum_goes_before_existing_datasum(fits):
+    hdu = fits.PrimaryHDU(np.arange(10, dtype=np.int32))
+    hdu.add_datasum(when="d")
+    hdu.header["LATER"] = 1
+    hdu.add_checksum(when="c")
+    assert list(hdu.header.keys())[-3:] == ["CHECKSUM", "DATASUM", "LATER"]
+    # an existing CHECKSUM card moves next to DATASUM
+    hdu.header.insert("DATASUM", ("MID", 0))
+    hdu.add_checksum(when="c")
+    assert list(hdu.header.keys())[-4:] == ["MID", "CHECKSUM", "DATASUM", "LATER"]
+    assert hdu.verify_checksum() == 1
+
+
+def test_verify_checksum_without_datasum_card_counts_no_data(fits):
+    # as astropy: without DATASUM the data are taken to sum to zero
+    hdu = fits.PrimaryHDU(np.arange(10, dtype=np.int32))
+    hdu.add_checksum(when="today", override_datasum=True)
+    assert hdu.verify_checksum() == 0
+    empty = fits.PrimaryHDU()
+    empty.add_checksum(when="today", override_datasum=True)
+    assert empty.verify_checksum() == 1
+
+
+@pytest.mark.parametrize(
+    ("checksum", "keys", "valid"),
+    [
+        ("remove", [], None),
+        ("datasum", ["CHECKSUM", "DATASUM"], (0, 1)),
+        (False, ["CHECKSUM", "DATASUM"], (0, 0)),
+        (None, ["CHECKSUM", "DATASUM"], (1, 1)),
+    ],
+    ids=["remove", "datasum", "false", "not-given"],
+)
+def test_update_mode_checksum_argument(fits, tmpfile, checksum, keys, valid):
+    path = tmpfile("ck.fits")
+    afits.PrimaryHDU(np.arange(10, dtype=np.int32)).writeto(path, checksum=True)
+    kwargs = {} if checksum is None else {"checksum": checksum}
+    with fits.open(path, mode="update", **kwargs) as hdul:
+        hdul[0].data[0] = 99
+    with afits.open(path) as check:
+        assert [k for k in check[0].header if k in ("CHECKSUM", "DATASUM")] == keys
+        if valid is not None:
+            assert (check[0].verify_checksum(), check[0].verify_datasum()) == valid
+
+
+def test_update_mode_checksum_true_adds_cards_to_every_hdu(fits, sample):
+    with fits.open(sample.path, mode="update", checksum=True) as hdul:
+        hdul[3].header["NOTE"] = "touched"
+    with afits.open(sample.path, checksum=True) as check:
+        assert [(h.verify_checksum(), h.verify_datasum()) for h in check] == [(1, 1)] * 5
+        assert check[3].header["NOTE"] == "touched"
+
+
+def test_appended_hdu_with_checksum_cards_gets_fresh_ones(fits, sample):
+    with fits.open(sample.path, mode="update") as hdul:
+        header = fits.Header([("CHECKSUM", "stale"), ("DATASUM", "1")])
+        hdul.append(fits.ImageHDU(np.arange(3, dtype=np.int16), header=header))
+    with afits.open(sample.path) as check:
+        assert (check[5].verify_checksum(), check[5].verify_datasum()) == (1, 1)
+        assert "CHECKSUM" not in check[0].header

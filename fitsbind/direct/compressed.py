@@ -1,0 +1,864 @@
+"""CompressedImageHDU: a tile-compressed image (FITS tile-compression convention).
+
+On disk the image is a BINTABLE (ZIMAGE = T) with one row per tile: descriptors into the
+heap where each tile's compressed bytes live (COMPRESSED_DATA; GZIP_COMPRESSED_DATA for
+float tiles that could not be quantized; UNCOMPRESSED_DATA), and per-tile ZSCALE/ZZERO/ZBLANK
+for quantized floats. Tiles are encoded and decoded by :mod:`fitsbind._tiles` (CFITSIO's
+codecs, with the GIL released, on every core); this module decides which tiles to touch and
+where their bytes go in the file.
+
+Changing tiles never rewrites bytes in place: re-encoded tiles are appended to the heap and
+their descriptors repointed, so the old bytes become orphans until :meth:`repack`. The
+table's rows may be followed by a gap before the heap (THEAP) so that ``extend`` can add
+rows without moving the heap every time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from fitsbind import _tiles
+from fitsbind import checksum as _checksum
+from fitsbind.direct.columns import parse_tform
+from fitsbind.direct.compression import Compression, Quantize
+from fitsbind.direct.image import ImageHDU
+from fitsbind.direct.pixels import OFFSET_TYPES, STORED, PixelLayout, prepare, unscale
+from fitsbind.direct.sections import Selection, select
+from fitsbind.errors import FITSError, FITSValueError
+
+__all__ = ["CompressedImageHDU"]
+
+#: default capacity of the decoded-tile cache, bytes
+DEFAULT_TILE_CACHE = 32 << 20
+
+# heap bytes moved per step when rows need the space the heap starts at
+_MOVE_CHUNK = 16 << 20
+
+# keywords that describe the compressed layout: maintained here, not settable by users
+_LAYOUT_KEYS = frozenset(["ZIMAGE", "ZCMPTYPE", "ZBITPIX", "ZNAXIS", "ZQUANTIZ", "ZDITHER0",
+                          "ZBLANK", "ZSIMPLE", "ZTENSION", "ZPCOUNT", "ZGCOUNT", "ZEXTEND",
+                          "BSCALE", "BZERO", "BLANK"])
+_LAYOUT_INDEXED = re.compile(r"(ZNAXIS|ZTILE|ZNAME|ZVAL)\d+")
+
+# bytes per element of the heap arrays a descriptor column may point at
+_ELEMENT = {"B": 1, "I": 2, "J": 4, "K": 8, "E": 4, "D": 8}
+
+
+def _is_layout_key(name: str) -> bool:
+    return name in _LAYOUT_KEYS or _LAYOUT_INDEXED.fullmatch(name) is not None
+
+
+class _Geometry:
+    """Everything about the on-disk layout, read once from the header."""
+
+    def __init__(self, hdu: CompressedImageHDU) -> None:
+        h = hdu.header
+        where = hdu._where()
+        try:
+            self.zbitpix = int(h["ZBITPIX"])
+            naxis = int(h["ZNAXIS"])
+            self.shape = tuple(int(h[f"ZNAXIS{i}"]) for i in range(naxis, 0, -1))
+            # ZTILEn absent: whole rows (axis 1) and single pixels along the others
+            tile = [int(h.get(f"ZTILE{i}", h[f"ZNAXIS{i}"] if i == 1 else 1))
+                    for i in range(naxis, 0, -1)]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FITSError(f"{where}: malformed compressed-image header ({exc})",
+                            filename=hdu._fits.filename, hdu=hdu._index) from None
+        if self.zbitpix not in STORED:
+            raise FITSError(f"{where}: ZBITPIX {self.zbitpix} is not a FITS BITPIX",
+                            filename=hdu._fits.filename, hdu=hdu._index)
+        if any(n < 0 for n in self.shape) or any(t < 1 for t in tile):
+            raise FITSError(f"{where}: ZNAXISn / ZTILEn must be non-negative / positive",
+                            filename=hdu._fits.filename, hdu=hdu._index)
+        # a tile longer than its axis is one clipped tile, as fpack writes for small images
+        self.tile = tuple(tile)
+        self.grid = tuple(-(-n // t) for n, t in zip(self.shape, self.tile))
+        self.n_tiles = int(np.prod(self.grid, dtype=np.int64)) if self.shape else 0
+        self.compression = Compression.from_header(h, self.tile)
+        self.quantize = Quantize.from_header(h) if self.zbitpix < 0 else None
+        if self.zbitpix > 0 and "ZQUANTIZ" in h and str(h["ZQUANTIZ"]).strip() != "NONE":
+            raise FITSError(f"{where}: ZQUANTIZ is set on an integer image", filename=hdu._fits.filename,
+                            hdu=hdu._index)
+        blank = h.get("BLANK", h.get("ZBLANK")) if self.zbitpix > 0 else None
+        self.layout = PixelLayout(self.zbitpix, float(h.get("BSCALE", 1.0)),
+                                  _number(h.get("BZERO", 0)), None if blank is None else int(blank))
+        self.rowsize = int(h["NAXIS1"])
+        self.nrows = int(h["NAXIS2"])
+        self.theap = int(h.get("THEAP", self.rowsize * self.nrows))
+        self.heap_size = self.rowsize * self.nrows + int(h.get("PCOUNT", 0)) - self.theap
+        self.columns = _columns(h, where)
+        if self.nrows < self.n_tiles:
+            raise FITSError(f"{where}: the table has {self.nrows} rows for {self.n_tiles} tiles",
+                            filename=hdu._fits.filename, hdu=hdu._index)
+        self.codec = _tiles.Codec(self.compression.zcmptype, self.zbitpix,
+                                  **_codec_args(self.compression, self.quantize, h))
+
+    def tile_box(self, number: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(origin, clipped shape) of tile ``number``."""
+        index = np.unravel_index(number, self.grid)
+        origin = tuple(int(i) * t for i, t in zip(index, self.tile))
+        return origin, tuple(min(t, n - o) for t, n, o in zip(self.tile, self.shape, origin))
+
+    def tiles_in(self, starts: tuple[int, ...], stops: tuple[int, ...]) -> np.ndarray:
+        """Numbers of the tiles meeting the box ``starts``..``stops`` (inclusive), in order."""
+        ranges = [np.arange(a // t, b // t + 1) for a, b, t in zip(starts, stops, self.tile)]
+        mesh = np.meshgrid(*ranges, indexing="ij")
+        return np.ravel_multi_index([m.reshape(-1) for m in mesh], self.grid).astype(np.int64)
+
+
+def _number(value: Any) -> float | int:
+    return value if isinstance(value, int) else float(value)
+
+
+def _columns(h: Any, where: str) -> dict[str, tuple[int, str, int]]:
+    """name -> (byte offset in the row, TFORM code or 'P'/'Q' + element code, element size)."""
+    columns = {}
+    offset = 0
+    for i in range(1, int(h.get("TFIELDS", 0)) + 1):
+        form = parse_tform(str(h[f"TFORM{i}"]))
+        name = str(h.get(f"TTYPE{i}", "")).strip().upper()
+        code = (form.vla + form.code) if form.vla else form.code
+        columns[name] = (offset, code, _ELEMENT.get(form.code, 1))
+        offset += form.nbytes
+    if "COMPRESSED_DATA" not in columns:
+        raise FITSError(f"{where}: compressed image without a COMPRESSED_DATA column")
+    return columns
+
+
+def _codec_args(compression: Compression, quantize: Quantize | None, h: Any) -> dict[str, Any]:
+    zbitpix = int(h["ZBITPIX"]) if "ZBITPIX" in h else 0
+    args = compression.codec_args(zbitpix)
+    if quantize is not None:
+        args.update(quantize_level=quantize.level if quantize.level is not None else 4.0,
+                    quantize_method=quantize.zquantiz, zdither0=int(quantize.seed or 1))
+    if h.get("ZBLANK") is not None:
+        args["zblank"] = int(h["ZBLANK"])
+    return args
+
+
+class _TileCache:
+    """Decoded tiles (stored values, clipped shape), least recently used dropped first."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = int(capacity)
+        self.used = 0
+        self._tiles: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def get(self, number: int) -> np.ndarray | None:
+        tile = self._tiles.get(number)
+        if tile is not None:
+            self._tiles.move_to_end(number)
+        return tile
+
+    def put(self, number: int, tile: np.ndarray) -> None:
+        if tile.nbytes > self.capacity:
+            return
+        self.drop(number)
+        self._tiles[number] = tile
+        self.used += tile.nbytes
+        self.shrink(self.capacity)
+
+    def drop(self, number: int) -> None:
+        old = self._tiles.pop(number, None)
+        if old is not None:
+            self.used -= old.nbytes
+
+    def shrink(self, capacity: int) -> None:
+        while self.used > capacity and self._tiles:
+            _, old = self._tiles.popitem(last=False)
+            self.used -= old.nbytes
+
+    def clear(self) -> None:
+        self._tiles.clear()
+        self.used = 0
+
+
+class CompressedImageHDU(ImageHDU):
+    """A tile-compressed image of an open :class:`~fitsbind.FITS` file.
+
+    It reads and writes like :class:`~fitsbind.direct.ImageHDU` (shapes in numpy order,
+    scaling by BSCALE/BZERO, validate-then-mutate); ``header`` is the live header of the
+    BINTABLE that holds it (``header["BITPIX"]`` is 8; :attr:`bitpix` is ZBITPIX).
+    ``hdu[key]`` decodes only the tiles the key touches; decoded tiles are kept in an LRU
+    cache of :attr:`tile_cache_size` bytes (32 MiB by default, 0 disables it).
+    """
+
+    def __init__(self, fits: Any, index: int) -> None:
+        super().__init__(fits, index)
+        self._geometry: _Geometry | None = None
+        self._rows: np.ndarray | None = None      # the table rows (uint8, nrows x rowsize)
+        self._cache = _TileCache(DEFAULT_TILE_CACHE)
+        self._session_compression: Compression | None = None
+        self._pending: list[np.ndarray] | None = None   # extend() input inside extending()
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def _geo(self) -> _Geometry:
+        if self._geometry is None:
+            self._geometry = _Geometry(self)
+        return self._geometry
+
+    def _info(self) -> tuple[PixelLayout, tuple[int, ...]]:
+        g = self._geo()
+        return g.layout, g.shape
+
+    def _invalidate(self) -> None:
+        self._geometry = None
+        self._rows = None
+        self.header._invalidate()
+
+    def _before_header_change(self, name: str) -> None:
+        self._fits._require_writable()
+        if _is_layout_key(name):
+            raise FITSValueError(f"{self._where()}: {name} describes the compressed layout and "
+                                 "is maintained by fitsbind")
+
+    def _after_header_change(self, name: str) -> None:
+        self._geometry = None
+
+    @property
+    def bitpix(self) -> int:
+        """ZBITPIX: the BITPIX of the image (the table's own BITPIX is 8)."""
+        return self._geo().zbitpix
+
+    @property
+    def compression(self) -> Compression:
+        """The algorithm setting: the object given when this HDU was created in this session,
+        else one rebuilt from the header (write-only fields such as the gzip level are None)."""
+        if self._session_compression is not None:
+            return self._session_compression
+        return self._geo().compression
+
+    @property
+    def quantize(self) -> Quantize | None:
+        """How float pixels were quantized (level None when reopened), or None."""
+        return self._geo().quantize
+
+    @property
+    def n_tiles(self) -> int:
+        """Number of tiles: the product of ceil(ZNAXISn / ZTILEn)."""
+        return self._geo().n_tiles
+
+    @property
+    def has_data(self) -> bool:
+        return self.size > 0
+
+    # -- tile cache ---------------------------------------------------------------------------
+
+    @property
+    def tile_cache_size(self) -> int:
+        """Capacity of the decoded-tile cache, bytes (default 32 MiB; 0: no caching)."""
+        return self._cache.capacity
+
+    @property
+    def tile_cache_used(self) -> int:
+        """Bytes of decoded tiles held in the cache now."""
+        return self._cache.used
+
+    def set_tile_cache_size(self, nbytes: int) -> None:
+        """Set the cache capacity in bytes; a smaller one drops least recently used tiles."""
+        if int(nbytes) < 0:
+            raise FITSValueError(f"tile cache size {nbytes} must be 0 or more")
+        self._cache.capacity = int(nbytes)
+        self._cache.shrink(int(nbytes))
+
+    def clear_tile_cache(self) -> None:
+        """Drop every cached tile (the capacity stays)."""
+        self._cache.clear()
+
+    # -- the table ----------------------------------------------------------------------------
+
+    def _table(self) -> np.ndarray:
+        """The table's rows as bytes, shape (nrows, rowsize)."""
+        if self._rows is None:
+            g = self._geo()
+            rows = np.empty((g.nrows, g.rowsize), np.uint8)
+            with self._selected() as f:
+                missing = f.data_missing(g.theap + g.heap_size)
+                if missing:
+                    raise FITSError(f"{self._where()}: file is truncated: the last {missing} "
+                                    "bytes of the compressed image's table and heap are missing",
+                                    filename=self._fits.filename, hdu=self._index)
+                f.read_data_bytes(0, rows.reshape(-1))
+            self._rows = rows
+        return self._rows
+
+    def _field(self, name: str, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray] | np.ndarray | None:
+        """Column ``name`` for ``tiles``: (nbytes, heap offsets) for descriptors, values for
+        scalar columns, None if the table has no such column."""
+        g = self._geo()
+        entry = g.columns.get(name)
+        if entry is None:
+            return None
+        offset, code, element = entry
+        rows = self._table()[tiles]
+        if code[0] in "PQ":
+            width = 4 if code[0] == "P" else 8
+            pair = rows[:, offset:offset + 2 * width].copy().view(f">i{width}").astype(np.int64)
+            return pair[:, 0] * element, pair[:, 1]
+        dtype = np.dtype({"D": ">f8", "E": ">f4", "J": ">i4", "K": ">i8", "I": ">i2"}[code])
+        return rows[:, offset:offset + dtype.itemsize].copy().view(dtype)[:, 0].astype(
+            np.float64 if dtype.kind == "f" else np.int64)
+
+    def _heap(self, spans: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list]:
+        """Read the heap bytes the (nbytes, offsets) ``spans`` point at; returns the bytes and
+        the spans rebased onto them. Offsets outside the heap raise FITSError."""
+        g = self._geo()
+        live = [(n, o) for n, o in spans if n is not None]
+        for n, o in live:
+            bad = (n < 0) | (o < 0) | (o + n > g.heap_size)
+            if bad.any():
+                raise FITSError(f"{self._where()}: tile descriptor points outside the "
+                                f"{g.heap_size}-byte heap", filename=self._fits.filename,
+                                hdu=self._index)
+        used = [(n[n > 0], o[n > 0]) for n, o in live]
+        if not any(len(n) for n, _ in used):
+            return np.zeros(0, np.uint8), spans
+        lo = min(int(o.min()) for n, o in used if len(n))
+        hi = max(int((o + n).max()) for n, o in used if len(n))
+        total = sum(int(n.sum()) for n, _ in used)
+        with self._selected() as f:
+            if hi - lo <= 2 * total + (1 << 20):
+                heap = np.empty(hi - lo, np.uint8)
+                f.read_data_bytes(g.theap + lo, heap)
+                return heap, [(n, None if o is None else o - lo) for n, o in spans]
+            # scattered tiles: gather them into one buffer
+            heap = np.empty(total, np.uint8)
+            at = 0
+            rebased = []
+            for n, o in spans:
+                if n is None:
+                    rebased.append((n, o))
+                    continue
+                new = np.zeros_like(o)
+                for i in np.flatnonzero(n > 0):
+                    f.read_data_bytes(g.theap + int(o[i]), heap[at:at + int(n[i])])
+                    new[i] = at
+                    at += int(n[i])
+                rebased.append((n, new))
+        return heap, rebased
+
+    # -- decoding -----------------------------------------------------------------------------
+
+    def _check_not_extending(self, what: str) -> None:
+        if self._pending is not None:
+            raise ValueError(f"{self._where()}: {what} is not allowed inside extending(); "
+                             "leave the with-block first")
+
+    def _decode(self, starts: tuple[int, ...], stops: tuple[int, ...]) -> tuple[np.ndarray,
+                                                                                   tuple[int, ...]]:
+        """Stored values of every tile meeting the box (inclusive corners): (array, origin)
+        where the array covers those whole tiles (clipped to the image)."""
+        g = self._geo()
+        origin = tuple((a // t) * t for a, t in zip(starts, g.tile))
+        end = tuple(min((b // t + 1) * t, n) for b, t, n in zip(stops, g.tile, g.shape))
+        out = np.empty(tuple(e - o for e, o in zip(end, origin)), dtype=g.layout.stored)
+        tiles = g.tiles_in(starts, stops)
+        missing = []
+        for number in tiles.tolist():
+            cached = self._cache.get(number)
+            if cached is None:
+                missing.append(number)
+                continue
+            tile_origin, tile_shape = g.tile_box(number)
+            out[tuple(slice(a - o, a - o + n) for a, o, n in
+                      zip(tile_origin, origin, tile_shape))] = cached
+        if missing:
+            self._decode_tiles(np.asarray(missing, np.int64), out, origin)
+        return out, origin
+
+    def _decode_tiles(self, tiles: np.ndarray, out: np.ndarray, origin: tuple[int, ...]) -> None:
+        g = self._geo()
+        spans = [self._field(name, tiles) for name in
+                 ("COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA")]
+        spans = [(None, None) if s is None else s for s in spans]
+        heap, spans = self._heap(spans)
+        zscale = self._field("ZSCALE", tiles)
+        zzero = self._field("ZZERO", tiles)
+        zblank = self._field("ZBLANK", tiles)
+        try:
+            _tiles.decode_tiles(g.codec, g.shape, g.tile, tiles, heap, spans[0][0], spans[0][1],
+                                out, origin, zscale=zscale, zzero=zzero, zblank=zblank,
+                                gzip_nbytes=spans[1][0], gzip_offsets=spans[1][1],
+                                raw_nbytes=spans[2][0], raw_offsets=spans[2][1])
+        except FITSError as exc:
+            raise FITSError(f"{self._where()}: {exc}", filename=self._fits.filename,
+                            hdu=self._index) from None
+        if self._cache.capacity:
+            for number in tiles.tolist():
+                tile_origin, tile_shape = g.tile_box(number)
+                self._cache.put(number, out[tuple(slice(a - o, a - o + n) for a, o, n in zip(
+                    tile_origin, origin, tile_shape))].copy())
+
+    def _read(self, sel: Selection, scale: bool, mask_blank: bool) -> np.ndarray:
+        self._check_not_extending("reading")
+        layout, shape = self._info()
+        if not shape:
+            raise FITSError(f"{self._where()}: the HDU has no data (ZNAXIS = 0)",
+                            filename=self._fits.filename, hdu=self._index)
+        if sel.empty:
+            box = np.empty(sel.box_shape, layout.stored)
+        else:
+            block, origin = self._decode(sel.starts, sel.stops)
+            box = block[tuple(slice(a - o, b - o + 1, s) for a, b, s, o in
+                              zip(sel.starts, sel.stops, sel.steps, origin))]
+        data = sel.to_result(np.ascontiguousarray(box))
+        values = unscale(data, layout) if scale else data
+        if not mask_blank:
+            return values
+        if layout.integer:
+            mask = (data == layout.blank) if layout.blank is not None else False
+        else:
+            mask = np.isnan(data)
+        return np.ma.MaskedArray(values, mask=mask)
+
+    # -- encoding and storing -----------------------------------------------------------------
+
+    def _stored(self, data: Any) -> np.ndarray:
+        """``data`` as the stored values to encode (ZBITPIX's type), checked first."""
+        layout = self._geo().layout
+        buffer, bscale, bzero = prepare(data, layout, self._where())
+        if buffer.dtype == layout.stored:
+            return buffer
+        if layout.offset:
+            bits = buffer.view(f"u{buffer.itemsize}") ^ np.array(
+                1 << (8 * buffer.itemsize - 1), dtype=f"u{buffer.itemsize}")
+            return bits.view(layout.stored)
+        return np.ascontiguousarray((buffer - bzero) / bscale, dtype=layout.stored)
+
+    def _encode(self, values: np.ndarray, origin: tuple[int, ...]) -> tuple[np.ndarray, Any]:
+        """Encode every tile of the tile-aligned region ``values`` at ``origin``; returns
+        (HDU tile numbers, encoded tiles in that order)."""
+        g = self._geo()
+        tiles = g.tiles_in(origin, tuple(o + n - 1 for o, n in zip(origin, values.shape)))
+        whole_rows = all(o == 0 and n == s for o, n, s in zip(origin[1:], values.shape[1:],
+                                                               g.shape[1:]))
+        values = np.ascontiguousarray(values)
+        if whole_rows:
+            local = np.arange(len(tiles), dtype=np.int64)
+            return tiles, _tiles.encode_tiles(g.codec, values, g.tile, local,
+                                              first_row=int(tiles[0]) if len(tiles) else 0)
+        # a region narrower than the image: tiles are not numbered contiguously, so each is
+        # encoded on its own to keep its dither seed (its row number) right
+        parts = []
+        for number in tiles.tolist():
+            tile_origin, tile_shape = g.tile_box(number)
+            block = values[tuple(slice(a - o, a - o + n) for a, o, n in
+                                 zip(tile_origin, origin, tile_shape))]
+            parts.append(_tiles.encode_tiles(g.codec, np.ascontiguousarray(block), g.tile,
+                                             np.zeros(1, np.int64), first_row=number))
+        return tiles, _concat(parts)
+
+    def _store(self, tiles: np.ndarray, encoded: Any, *, nrows: int | None = None,
+               fresh_heap: bool = False, keys: dict[str, int] | None = None) -> None:
+        """Write encoded tiles: their bytes at the end of the heap (or, ``fresh_heap``, as the
+        whole new heap), their descriptors into rows ``tiles``; ``nrows`` grows the table and
+        ``keys`` (ZNAXISn) change with it, so CFITSIO never sees rows and tiles disagree."""
+        g = self._geo()
+        rows = self._table()
+        nrows = g.nrows if nrows is None else nrows
+        heap_start = 0 if fresh_heap else g.heap_size
+        new_heap = heap_start + int(encoded.data.size)
+        if nrows > len(rows):
+            rows = np.concatenate([rows, np.zeros((nrows - len(rows), g.rowsize), np.uint8)])
+        rows = rows.copy()
+        column = np.asarray(encoded.column)
+        for name, code in (("COMPRESSED_DATA", 0), ("GZIP_COMPRESSED_DATA", 1)):
+            entry = g.columns.get(name)
+            chosen = column == code
+            if entry is None:
+                if chosen.any():
+                    raise FITSError(f"{self._where()}: a tile needs the {name} column, which "
+                                    "this table lacks", filename=self._fits.filename,
+                                    hdu=self._index)
+                continue
+            offset, form, element = entry
+            width = 4 if form[0] == "P" else 8
+            count = np.where(chosen, encoded.nbytes // element, 0)
+            where = np.where(chosen, encoded.offsets + heap_start, 0)
+            if width == 4 and (where + encoded.nbytes).max(initial=0) >= 1 << 31:
+                raise FITSError(f"{self._where()}: the heap outgrows the 32-bit descriptors of "
+                                "a 1P column (2 GiB); create the image as a larger one (1Q)",
+                                filename=self._fits.filename, hdu=self._index)
+            pair = np.stack([count, where], axis=1).astype(f">i{width}")
+            rows[tiles, offset:offset + 2 * width] = pair.view(np.uint8).reshape(len(tiles), -1)
+        for name, values in (("ZSCALE", encoded.zscale), ("ZZERO", encoded.zzero)):
+            entry = g.columns.get(name)
+            if entry is not None and values is not None:
+                rows[tiles, entry[0]:entry[0] + 8] = np.asarray(values, ">f8").view(
+                    np.uint8).reshape(len(tiles), 8)
+        theap = max(g.theap, nrows * g.rowsize)
+        if theap > g.theap and g.heap_size and not fresh_heap:
+            # rows need the space the heap starts at: move it, leaving room to grow
+            theap = max(theap, 2 * nrows * g.rowsize)
+        total = theap + new_heap
+        sizes = {**(keys or {}), "NAXIS2": nrows, "PCOUNT": total - nrows * g.rowsize}
+        if theap != nrows * g.rowsize or "THEAP" in self.header:
+            sizes["THEAP"] = theap
+        growing = total > g.theap + g.heap_size
+        with self._selected(writing=True) as f:
+            if growing:
+                f.resize_data(total, sizes)
+            if theap != g.theap and not fresh_heap:
+                _move_bytes(f, g.theap, theap, g.heap_size)
+            f.write_data_bytes(theap + heap_start, encoded.data)
+            f.write_data_bytes(0, rows.reshape(-1))
+            if not growing:
+                f.resize_data(total, sizes)
+        for number in tiles.tolist():
+            self._cache.drop(number)
+        self._invalidate()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def write(self, data: Any, start: Any = None) -> None:
+        """Write the whole image: ``data`` must have the image's shape. Every tile is encoded
+        in memory first; the file changes only once all succeeded. The new tiles form a new
+        heap (no orphans). ``start`` is not supported (NotImplementedError): use
+        ``hdu[key] = block`` for a region."""
+        self._check_not_extending("write()")
+        if start is not None:
+            raise NotImplementedError(f"{self._where()}: compressed images are written whole "
+                                      "(start= is not supported); assign a region with "
+                                      "hdu[key] = block instead")
+        g = self._geo()
+        array = data if isinstance(data, np.ma.MaskedArray) else np.asarray(data)
+        if array.shape != g.shape:
+            raise FITSValueError(f"{self._where()}: data shape {array.shape} does not match the "
+                                 f"image shape {g.shape}")
+        values = self._stored(array)
+        tiles, encoded = self._encode(values, (0,) * len(g.shape))
+        self._store(tiles, encoded, fresh_heap=True)
+        self._cache.clear()
+
+    def _store_zeros(self) -> None:
+        """Fill a new image with stored zeros without holding it in memory: one zero tile
+        is encoded per distinct (edge-clipped) tile shape and every descriptor of that shape
+        points at the same heap bytes."""
+        g = self._geo()
+        numbers = np.arange(g.n_tiles, dtype=np.int64)
+        index = np.unravel_index(numbers, g.grid)
+        clipped = np.stack([np.minimum(t, n - i * t) for i, t, n in
+                            zip(index, g.tile, g.shape)], axis=1)
+        shapes, which = np.unique(clipped, axis=0, return_inverse=True)
+        parts = []
+        for k, shape in enumerate(shapes):
+            first = int(numbers[which.reshape(-1) == k][0])
+            parts.append(_tiles.encode_tiles(g.codec, np.zeros(tuple(shape), g.layout.stored),
+                                             g.tile, np.zeros(1, np.int64), first_row=first))
+        distinct = _concat(parts)
+        which = which.reshape(-1)
+        shared = _concat(parts)
+        shared.offsets = distinct.offsets[which]
+        shared.nbytes = distinct.nbytes[which]
+        shared.column = distinct.column[which]
+        if distinct.zscale is not None:
+            shared.zscale = distinct.zscale[which]
+            shared.zzero = distinct.zzero[which]
+        self._store(numbers, shared, fresh_heap=True)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """Write ``value`` (broadcast to the selection) into the pixels ``key`` selects: the
+        tiles it touches are decoded, changed, re-encoded and appended to the heap."""
+        self._check_not_extending("assignment")
+        g = self._geo()
+        sel = select(key, g.shape, self._where())
+        array = value if isinstance(value, np.ma.MaskedArray) else np.asarray(value)
+        try:
+            block = np.broadcast_to(array, sel.shape)
+            if isinstance(array, np.ma.MaskedArray):
+                block = np.ma.MaskedArray(block, mask=np.broadcast_to(
+                    np.ma.getmaskarray(array), sel.shape))
+        except ValueError:
+            raise FITSValueError(f"{self._where()}: cannot put a block of shape {array.shape} "
+                                 f"into a selection of shape {sel.shape}") from None
+        stored = self._stored(block)
+        if sel.empty:
+            return
+        region, origin = self._decode(sel.starts, sel.stops)
+        region[tuple(slice(a - o, b - o + 1, s) for a, b, s, o in
+                     zip(sel.starts, sel.stops, sel.steps, origin))] = sel.to_box(stored)
+        tiles, encoded = self._encode(region, origin)
+        self._store(tiles, encoded)
+
+    def extend(self, data: Any) -> None:
+        """Append ``data`` along the slowest axis (``data.shape[1:]`` must equal
+        ``shape[1:]``). A partly filled last row of tiles is decoded, completed and encoded
+        again (its old bytes become orphans, see :meth:`repack`). Inside :meth:`extending`
+        the data is only collected."""
+        g = self._geo()
+        array = data if isinstance(data, np.ma.MaskedArray) else np.asarray(data)
+        if not g.shape:
+            raise FITSValueError(f"{self._where()}: the image has no axes to extend")
+        if array.ndim != len(g.shape) or array.shape[1:] != g.shape[1:]:
+            raise FITSValueError(f"{self._where()}: data of shape {array.shape} cannot extend an "
+                                 f"image of shape {g.shape}: the shapes must agree after axis 0")
+        values = self._stored(array)
+        if self._pending is not None:
+            self._pending.append(values)
+            return
+        self._extend(values)
+
+    def _extend(self, values: np.ndarray) -> None:
+        g = self._geo()
+        added = values.shape[0]
+        if added == 0:
+            return
+        length = g.shape[0] + added
+        tile0 = g.tile[0]
+        first = (g.shape[0] // tile0) * tile0        # first image row of the last tile row
+        if first < g.shape[0]:
+            # the partial last tile row is encoded again together with the new rows
+            old, _ = self._decode((first,) + (0,) * (len(g.shape) - 1),
+                                  (g.shape[0] - 1, *(n - 1 for n in g.shape[1:])))
+            values = np.concatenate([old, values])
+        per_row = int(np.prod(g.grid[1:], dtype=np.int64))
+        first_tile = (first // tile0) * per_row
+        count = (-(-length // tile0) - first // tile0) * per_row
+        encoded = _tiles.encode_tiles(g.codec, np.ascontiguousarray(values), g.tile,
+                                      np.arange(count, dtype=np.int64), first_row=first_tile)
+        self._store(first_tile + np.arange(count, dtype=np.int64), encoded,
+                    nrows=first_tile + count, keys={f"ZNAXIS{len(g.shape)}": length})
+
+    @contextmanager
+    def extending(self) -> Iterator[CompressedImageHDU]:
+        """Collect ``extend`` calls in memory and encode them once when the block ends
+        (normally or by an exception). Inside it, reads, writes, assignments, ``repack`` and
+        checksum calls raise ValueError, and ``FITS.close()`` refuses to close the file."""
+        if self._pending is not None:
+            raise ValueError(f"{self._where()}: extending() is already active")
+        self._pending = []
+        try:
+            yield self
+        finally:
+            pending, self._pending = self._pending, None
+            if pending:
+                self._extend(np.concatenate(pending) if len(pending) > 1 else pending[0])
+
+    @property
+    def _extending_active(self) -> bool:
+        return self._pending is not None
+
+    # -- heap maintenance ---------------------------------------------------------------------
+
+    def repack(self) -> None:
+        """Rewrite the heap with only the bytes live descriptors use, in tile order; the file
+        shrinks when orphaned bytes (from assignments and extends) are dropped."""
+        self._check_not_extending("repack()")
+        g = self._geo()
+        tiles = np.arange(g.nrows, dtype=np.int64)
+        rows = self._table().copy()
+        spans = []
+        for name in ("COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA"):
+            entry = g.columns.get(name)
+            if entry is not None:
+                nbytes, offsets = self._field(name, tiles)
+                spans.append((entry, nbytes, offsets))
+        live = sum(int(n.sum()) for _, n, _ in spans)
+        theap = g.rowsize * g.nrows
+        if live == g.heap_size and theap == g.theap:
+            return
+        heap, rebased = self._heap([(n, o) for _, n, o in spans])
+        packed = np.empty(live, np.uint8)
+        at = 0
+        for (entry, nbytes, _), (_, offsets) in zip(spans, rebased):
+            offset, form, element = entry
+            width = 4 if form[0] == "P" else 8
+            where = np.zeros_like(nbytes)
+            for i in np.flatnonzero(nbytes > 0):
+                n = int(nbytes[i])
+                packed[at:at + n] = heap[int(offsets[i]):int(offsets[i]) + n]
+                where[i] = at
+                at += n
+            pair = np.stack([nbytes // element, where], axis=1).astype(f">i{width}")
+            rows[:, offset:offset + 2 * width] = pair.view(np.uint8).reshape(g.nrows, -1)
+        with self._selected(writing=True) as f:
+            f.write_data_bytes(0, rows.reshape(-1))
+            f.write_data_bytes(theap, packed)
+            f.resize_data(theap + live, {"PCOUNT": live, "THEAP": theap})
+        self._cache.clear()
+        self._invalidate()
+
+    # -- checksums ----------------------------------------------------------------------------
+
+    def _image_sum(self) -> int:
+        """Checksum of the uncompressed image's data unit (big-endian stored values)."""
+        from fitsbind.hdu.base import stored_chunks
+
+        g = self._geo()
+        if not g.shape or not self.size:
+            return 0
+        total = 0
+        step = max(1, (8 << 20) // max(1, int(np.prod(g.shape[1:], dtype=np.int64))
+                                       * g.layout.stored.itemsize))
+        for a in range(0, g.shape[0], step):
+            b = min(g.shape[0], a + step)
+            block, origin = self._decode((a,) + (0,) * (len(g.shape) - 1),
+                                         (b - 1, *(n - 1 for n in g.shape[1:])))
+            block = block[a - origin[0]:b - origin[0]]
+            for chunk in stored_chunks(np.ascontiguousarray(block)):
+                total = _checksum.ones_complement_sum(chunk, total)
+        return total
+
+    def add_datasum(self) -> None:
+        """Write ZDATASUM: the checksum of the equivalent uncompressed image bytes. Run it
+        again after changing the image."""
+        self._check_not_extending("add_datasum()")
+        self._write_zdatasum()
+
+    def _write_zdatasum(self) -> int:
+        value = self._image_sum()
+        with self._selected(writing=True) as f:
+            f.write_key("ZDATASUM", str(value), _checksum.timestamp_comment("data unit checksum"))
+        self._invalidate()
+        return value
+
+    def add_checksum(self) -> None:
+        """Write ZDATASUM and ZHECKSUM (the uncompressed image HDU's checksums), then the
+        table's own DATASUM and CHECKSUM."""
+        self._check_not_extending("add_checksum()")
+        datasum = self._write_zdatasum()
+        header = self._image_header_bytes(zhecksum="0" * 16)
+        total = _checksum.ones_complement_sum(header, datasum)
+        with self._selected(writing=True) as f:
+            f.write_key("ZHECKSUM", _checksum.encode(total),
+                        _checksum.timestamp_comment("HDU checksum"))
+        self._invalidate()
+        super().add_checksum()
+
+    def _image_header_bytes(self, zhecksum: str | None = None) -> bytes:
+        """The uncompressed image's header as FITS bytes (for ZHECKSUM), with ZHECKSUM
+        replaced by ``zhecksum`` when given."""
+        from fitsbind.hdu.compressed import image_header_from_table
+        from fitsbind.header import Header
+
+        table = Header.fromstring(self.header.tostring())
+        if zhecksum is not None:
+            table["ZHECKSUM"] = zhecksum
+        return image_header_from_table(table).tostring().encode("ascii")
+
+    def verify_datasum(self) -> bool | None:
+        """Check ZDATASUM against the image: True, False, or None without the card."""
+        self._check_not_extending("verify_datasum()")
+        stored = self.header.get("ZDATASUM")
+        if stored is None:
+            return None
+        return str(stored).strip() == str(self._image_sum())
+
+    def verify_checksum(self) -> bool | None:
+        """Check the table's CHECKSUM over the whole HDU: True, False, or None."""
+        self._check_not_extending("verify_checksum()")
+        return super().verify_checksum()
+
+
+def _concat(parts: list[Any]) -> Any:
+    """One encoded-tiles record from several, in order."""
+    data = np.concatenate([p.data for p in parts]) if parts else np.zeros(0, np.uint8)
+    sizes = np.cumsum([0] + [p.data.size for p in parts[:-1]])
+    offsets = np.concatenate([p.offsets + s for p, s in zip(parts, sizes)])
+    merged = type("Encoded", (), {})()
+    merged.data = data
+    merged.offsets = offsets.astype(np.int64)
+    merged.nbytes = np.concatenate([p.nbytes for p in parts]).astype(np.int64)
+    merged.column = np.concatenate([p.column for p in parts])
+    merged.zscale = None if parts[0].zscale is None else np.concatenate([p.zscale for p in parts])
+    merged.zzero = None if parts[0].zzero is None else np.concatenate([p.zzero for p in parts])
+    merged.has_nulls = any(p.has_nulls for p in parts)
+    return merged
+
+
+def _move_bytes(f: Any, source: int, target: int, nbytes: int) -> None:
+    """Move ``nbytes`` data-unit bytes from ``source`` to ``target`` (> source), last chunk
+    first so the regions may overlap; memory use is one chunk."""
+    end = nbytes
+    buffer = np.empty(min(_MOVE_CHUNK, max(nbytes, 1)), np.uint8)
+    while end > 0:
+        start = max(0, end - len(buffer))
+        chunk = buffer[:end - start]
+        f.read_data_bytes(source + start, chunk)
+        f.write_data_bytes(target + start, chunk)
+        end = start
+
+
+def new_table_layout(zbitpix: int, shape: tuple[int, ...], compression: Compression,
+                     quantize: Quantize | None) -> tuple[list[tuple[str, str]], list[tuple]]:
+    """(columns, cards) of a new compressed image: the BINTABLE columns as (TTYPE, TFORM)
+    and the Z cards as (keyword, value, comment), following CFITSIO's layout."""
+    tile = compression.tiles_for(shape)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * abs(zbitpix) // 8 if shape else 0
+    # 64-bit descriptors when the heap may pass 2 GiB (also for streamed images, whose
+    # final size is not known)
+    wide = not shape or shape[0] == 0 or nbytes >= (1 << 31) - (1 << 20)
+    element = "I" if compression.zcmptype == "PLIO_1" else "B"
+    columns = [("COMPRESSED_DATA", f"1{'Q' if wide else 'P'}{element}")]
+    if quantize is not None:
+        columns += [("ZSCALE", "1D"), ("ZZERO", "1D"),
+                    ("GZIP_COMPRESSED_DATA", f"1{'Q' if wide else 'P'}B")]
+    cards: list[tuple] = [("ZIMAGE", True, "extension contains compressed image")]
+    for i, t in enumerate(reversed(tile), 1):
+        cards.append((f"ZTILE{i}", t, "size of tiles to be compressed"))
+    cards.append(("ZCMPTYPE", compression.zcmptype, "compression algorithm"))
+    for i, (name, value, comment) in enumerate(compression.cards(zbitpix), 1):
+        cards.append((f"ZNAME{i}", name, "compression parameter"))
+        cards.append((f"ZVAL{i}", value, comment))
+    cards += [("ZTENSION", "IMAGE", "Image extension"),
+              ("ZBITPIX", zbitpix, "data type of original image"),
+              ("ZNAXIS", len(shape), "dimension of original image")]
+    for i, n in enumerate(reversed(shape), 1):
+        cards.append((f"ZNAXIS{i}", n, "length of original image axis"))
+    cards += [("ZPCOUNT", 0, "size of special data area"),
+              ("ZGCOUNT", 1, "one data group")]
+    if quantize is not None:
+        cards += [("ZQUANTIZ", quantize.zquantiz, "Pixel Quantization Algorithm"),
+                  ("ZDITHER0", quantize.dither_seed(), "dithering offset when quantizing floats"),
+                  ("ZBLANK", -2147483647, "null value in the compressed integer array")]
+    return columns, cards
+
+
+def check_compression(stored: np.dtype, shape: tuple[int, ...], compression: Any,
+                      quantize: Any, where: str) -> tuple[Compression, Quantize | None]:
+    """Validate a ``compress=`` / ``quantize=`` pair for an image of ``stored`` values."""
+    if not isinstance(compression, Compression):
+        raise FITSValueError(f"{where}: compress= takes Gzip1, Gzip2, Rice1, Hcompress1 or "
+                             f"Plio1, not {compression!r}")
+    if quantize is not None and not isinstance(quantize, Quantize):
+        raise FITSValueError(f"{where}: quantize= takes a Quantize, not {quantize!r}")
+    floating = stored.kind == "f"
+    if quantize is not None and not floating:
+        raise FITSValueError(f"{where}: quantize= applies to floating-point images only; "
+                             f"this image stores {stored}")
+    if floating and quantize is None and compression.zcmptype not in ("GZIP_1", "GZIP_2"):
+        # Rice, HCOMPRESS and PLIO code integers: floats must be quantized (CFITSIO default)
+        quantize = Quantize()
+    if quantize is not None and quantize.level is None:
+        raise FITSValueError(f"{where}: a Quantize read back from a file has no level; "
+                             "give one")
+    tile = compression.tiles_for(shape)
+    if compression.zcmptype == "HCOMPRESS_1":
+        real = [t for t in tile if t > 1]
+        if len(real) > 2 or any(t < 4 for t in tile[-2:]) or len(tile) < 2:
+            raise FITSValueError(f"{where}: HCOMPRESS_1 needs 2-D tiles of at least 4 x 4 "
+                                 f"pixels, not {tile}")
+    bitpix = {np.dtype(np.uint8): 8, np.dtype(np.int16): 16, np.dtype(np.int32): 32,
+              np.dtype(np.int64): 64}.get(stored, 0)
+    if compression.zcmptype in ("RICE_1", "PLIO_1") and bitpix == 64:
+        raise FITSValueError(f"{where}: {compression.zcmptype} cannot code 64-bit integers; "
+                             "use Gzip1 or Gzip2")
+    if any(n == 0 for n in shape[1:]):
+        raise FITSValueError(f"{where}: only the slowest axis of a compressed image may be "
+                             f"empty, not shape {shape}")
+    return compression, quantize
+
+
+def offset_bzero(stored: np.dtype) -> tuple[int, np.dtype] | None:
+    """(BZERO, stored dtype) of the unsigned / int8 conventions, else None."""
+    for bitpix, (bzero, dtype) in OFFSET_TYPES.items():
+        if dtype == stored:
+            return bzero, STORED[bitpix]
+    return None

@@ -1,0 +1,275 @@
+"""Compression settings of tile-compressed images: what ``compress=`` and ``quantize=`` take.
+
+One class per algorithm of the FITS tile-compression convention (ZCMPTYPE): :class:`Gzip1`,
+:class:`Gzip2`, :class:`Rice1`, :class:`Hcompress1`, :class:`Plio1`; and :class:`Quantize`,
+how floating-point pixels become the integers those algorithms compress. A setting compares
+equal to another with the same fields. Settings that are not stored in the file (the gzip
+level) come back as None when an HDU is reopened.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, ClassVar
+
+from fitsbind.errors import FITSValueError
+
+__all__ = ["Compression", "Gzip1", "Gzip2", "Hcompress1", "Plio1", "Quantize", "Rice1"]
+
+
+def _tile(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    tile = (int(value),) if isinstance(value, int) else tuple(int(n) for n in value)
+    if not tile or any(n < 1 for n in tile):
+        raise FITSValueError(f"tile_shape {value!r} must be positive axis lengths")
+    return tile
+
+
+class Compression:
+    """Base of the algorithm settings. ``tile_shape`` is numpy order (slowest axis first);
+    None means the algorithm's default tiling for the image (see :meth:`tiles_for`).
+    Settings are immutable and compare equal field by field."""
+
+    zcmptype: ClassVar[str] = ""
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *, tile_shape: Any = None) -> None:
+        object.__setattr__(self, "tile_shape", _tile(tile_shape))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} settings are immutable")
+
+    def _set(self, **values: Any) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def _key(self) -> tuple:
+        return (type(self), self.tile_shape, *(getattr(self, f) for f in self._fields))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Compression) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        args = [f"{f}={getattr(self, f)!r}" for f in self._fields]
+        if self.tile_shape is not None:
+            args.append(f"tile_shape={self.tile_shape!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+    def tiles_for(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The tile shape used for an image of ``shape`` (numpy order): ``tile_shape`` clipped
+        to the image, or one image row per tile (CFITSIO's default)."""
+        if self.tile_shape is None:
+            return (1,) * (len(shape) - 1) + (max(shape[-1], 1),) if shape else ()
+        if len(self.tile_shape) != len(shape):
+            raise FITSValueError(f"tile_shape {self.tile_shape} has {len(self.tile_shape)} axes; "
+                                 f"the image has {len(shape)}")
+        return tuple(min(t, max(n, 1)) for t, n in zip(self.tile_shape, shape))
+
+    def cards(self, zbitpix: int) -> list[tuple[str, Any, str]]:
+        """(ZNAMEi value, ZVALi value, ZVALi comment) of the algorithm's parameters."""
+        return []
+
+    def codec_args(self, zbitpix: int) -> dict[str, Any]:
+        """Keyword arguments of ``fitsbind._tiles.Codec`` for this setting."""
+        return {}
+
+    @classmethod
+    def from_header(cls, header: Any, tile_shape: tuple[int, ...]) -> Compression:
+        """The setting a compressed-image header describes (``header``: anything with
+        ``get``; ``tile_shape`` from ZTILEn)."""
+        zcmptype = str(header.get("ZCMPTYPE", "")).strip().upper()
+        params = {}
+        for i in range(1, 10):
+            name = header.get(f"ZNAME{i}")
+            if name is None:
+                break
+            params[str(name).strip().upper()] = header.get(f"ZVAL{i}")
+        for sub in (Gzip1, Gzip2, Rice1, Hcompress1, Plio1):
+            if zcmptype in sub._names():
+                return sub._from_params(params, tile_shape)
+        raise FITSValueError(f"unknown compression algorithm ZCMPTYPE = {zcmptype!r}")
+
+    @classmethod
+    def _names(cls) -> tuple[str, ...]:
+        return (cls.zcmptype,)
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any], tile_shape: tuple[int, ...]) -> Compression:
+        return cls(tile_shape=tile_shape)
+
+
+class Gzip1(Compression):
+    """GZIP_1: gzip of the tile's big-endian bytes; lossless for every pixel type. ``level``
+    (1-9, None: zlib's default) is not stored in the file."""
+
+    zcmptype: ClassVar[str] = "GZIP_1"
+    _fields = ("level",)
+
+    def __init__(self, level: int | None = None, *, tile_shape: Any = None) -> None:
+        super().__init__(tile_shape=tile_shape)
+        if level is not None and not 1 <= int(level) <= 9:
+            raise FITSValueError(f"gzip level {level} must be 1..9")
+        self._set(level=None if level is None else int(level))
+
+    def codec_args(self, zbitpix: int) -> dict[str, Any]:
+        return {"gzip_level": self.level}
+
+
+class Gzip2(Gzip1):
+    """GZIP_2: as GZIP_1, with the bytes of each pixel shuffled (most significant first),
+    which often compresses floating-point and wide integers better."""
+
+    zcmptype: ClassVar[str] = "GZIP_2"
+
+
+class Rice1(Compression):
+    """RICE_1: Rice coding of integers (floats after quantization), in blocks of
+    ``blocksize`` pixels (16 or 32) of ``bytepix`` bytes (1, 2 or 4; None: the image's
+    integer size, 4 for quantized floats)."""
+
+    zcmptype: ClassVar[str] = "RICE_1"
+    _fields = ("blocksize", "bytepix")
+
+    def __init__(self, blocksize: int = 32, bytepix: int | None = None, *,
+                 tile_shape: Any = None) -> None:
+        super().__init__(tile_shape=tile_shape)
+        if int(blocksize) not in (16, 32):
+            raise FITSValueError(f"Rice blocksize {blocksize} must be 16 or 32")
+        if bytepix is not None and int(bytepix) not in (1, 2, 4):
+            raise FITSValueError(f"Rice bytepix {bytepix} must be 1, 2 or 4")
+        self._set(blocksize=int(blocksize), bytepix=None if bytepix is None else int(bytepix))
+
+    @classmethod
+    def _names(cls) -> tuple[str, ...]:
+        return ("RICE_1", "RICE_ONE")
+
+    def _bytepix(self, zbitpix: int) -> int:
+        if self.bytepix is not None:
+            return int(self.bytepix)
+        return abs(zbitpix) // 8 if zbitpix > 0 else 4
+
+    def cards(self, zbitpix: int) -> list[tuple[str, Any, str]]:
+        return [("BLOCKSIZE", self.blocksize, "pixels per block"),
+                ("BYTEPIX", self._bytepix(zbitpix), "bytes per pixel (1, 2, 4, or 8)")]
+
+    def codec_args(self, zbitpix: int) -> dict[str, Any]:
+        return {"blocksize": int(self.blocksize), "bytepix": self._bytepix(zbitpix)}
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any], tile_shape: tuple[int, ...]) -> Compression:
+        return cls(blocksize=int(params.get("BLOCKSIZE", 32)),
+                   bytepix=None if params.get("BYTEPIX") is None else int(params["BYTEPIX"]),
+                   tile_shape=tile_shape)
+
+
+class Hcompress1(Compression):
+    """HCOMPRESS_1: the H-transform coder of 2-D tiles (each side at least 4 pixels).
+    ``scale`` 0 is lossless; larger values discard noise (in units of the tile's RMS noise
+    when the image is quantized). ``smooth`` smooths lossy images when they are read."""
+
+    zcmptype: ClassVar[str] = "HCOMPRESS_1"
+    _fields = ("scale", "smooth")
+
+    def __init__(self, scale: float = 0, smooth: bool = False, *, tile_shape: Any = None) -> None:
+        super().__init__(tile_shape=tile_shape)
+        if not math.isfinite(float(scale)) or float(scale) < 0:
+            raise FITSValueError(f"HCOMPRESS scale {scale} must be 0 or more")
+        self._set(scale=scale, smooth=bool(smooth))
+
+    def tiles_for(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        if self.tile_shape is not None or len(shape) < 2:
+            return super().tiles_for(shape)
+        # as CFITSIO: 16 image rows per tile, unless that leaves a last tile under 4 rows
+        rows = shape[-2]
+        height = min(rows, 16)
+        if rows > 16 and 0 < rows % 16 < 4:
+            height = next((h for h in range(17, 25) if rows % h == 0 or rows % h >= 4), 24)
+        return (1,) * (len(shape) - 2) + (max(height, 1), max(shape[-1], 1))
+
+    def cards(self, zbitpix: int) -> list[tuple[str, Any, str]]:
+        scale = float(self.scale)
+        return [("SCALE", int(scale) if scale.is_integer() else scale, "HCOMPRESS scale factor"),
+                ("SMOOTH", int(bool(self.smooth)), "HCOMPRESS smooth option")]
+
+    def codec_args(self, zbitpix: int) -> dict[str, Any]:
+        return {"hcomp_scale": float(self.scale), "hcomp_smooth": bool(self.smooth)}
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any], tile_shape: tuple[int, ...]) -> Compression:
+        return cls(scale=params.get("SCALE", 0) or 0, smooth=bool(params.get("SMOOTH", 0)),
+                   tile_shape=tile_shape)
+
+
+class Plio1(Compression):
+    """PLIO_1: IRAF's pixel-list coding, for masks: integers 0 .. 2**24 - 1."""
+
+    zcmptype: ClassVar[str] = "PLIO_1"
+
+
+#: ZQUANTIZ values, by the names :class:`Quantize` takes
+_METHODS = {"no_dither": "NO_DITHER", "subtractive_dither_1": "SUBTRACTIVE_DITHER_1",
+            "subtractive_dither_2": "SUBTRACTIVE_DITHER_2"}
+
+
+class Quantize:
+    """How floating-point pixels are turned into integers before compression (lossy).
+
+    ``level``: positive, the quantization step as a fraction of each tile's noise (larger
+    keeps more precision; 4 is CFITSIO's default); negative, the absolute step. ``method``:
+    "subtractive_dither_1" (default), "subtractive_dither_2" (as 1, but exact zeros stay
+    zero) or "no_dither". ``seed``: ZDITHER0, 1..10000, or None for one taken from the clock
+    (as CFITSIO does), fixed when the image is created. Compares equal field by field.
+    """
+
+    def __init__(self, level: float = 4.0, method: str = "subtractive_dither_1",
+                 seed: int | None = None) -> None:
+        if level is not None and (float(level) == 0 or not math.isfinite(float(level))):
+            raise FITSValueError(f"quantize level {level} must be a non-zero number")
+        name = str(method).lower()
+        if name not in _METHODS:
+            raise FITSValueError(f"quantize method {method!r} must be one of "
+                                 + ", ".join(map(repr, _METHODS)))
+        if seed is not None and not 1 <= int(seed) <= 10000:
+            raise FITSValueError(f"dither seed {seed} must be 1..10000")
+        self.level = None if level is None else float(level)
+        self.method = name
+        self.seed = None if seed is None else int(seed)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Quantize) and (self.level, self.method, self.seed) == (
+            other.level, other.method, other.seed)
+
+    def __hash__(self) -> int:
+        return hash((self.level, self.method, self.seed))
+
+    def __repr__(self) -> str:
+        return f"Quantize(level={self.level!r}, method={self.method!r}, seed={self.seed!r})"
+
+    @property
+    def zquantiz(self) -> str:
+        """The ZQUANTIZ keyword value."""
+        return _METHODS[self.method]
+
+    def dither_seed(self) -> int:
+        """ZDITHER0 for a new image: ``seed``, or one from the clock."""
+        if self.seed is not None:
+            return int(self.seed)
+        return int(time.time() * 1000) % 10000 + 1
+
+    @classmethod
+    def from_header(cls, header: Any) -> Quantize | None:
+        """The quantization a compressed-image header records (None: not quantized). The
+        level is not stored; it comes back as None."""
+        zquantiz = header.get("ZQUANTIZ")
+        if zquantiz is None:
+            return None
+        method = {v: k for k, v in _METHODS.items()}.get(str(zquantiz).strip().upper())
+        if method is None:
+            raise FITSValueError(f"unknown quantization ZQUANTIZ = {zquantiz!r}")
+        seed = header.get("ZDITHER0")
+        return cls(None, method, None if seed is None else int(seed))
