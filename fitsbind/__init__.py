@@ -54,6 +54,14 @@ from fitsbind.hdu import (
     register_hdu,
     unregister_hdu,
 )
+from fitsbind.hdu.compressed import (
+    DITHER_SEED_CHECKSUM,
+    DITHER_SEED_CLOCK,
+    NO_DITHER,
+    SUBTRACTIVE_DITHER_1,
+    SUBTRACTIVE_DITHER_2,
+    CompImageSection,
+)
 from fitsbind.hdu.hdulist import fitsopen as open
 from fitsbind.hdu.image import BITPIX2DTYPE, DTYPE2BITPIX
 from fitsbind.header import Header
@@ -61,7 +69,9 @@ from fitsbind.verify import VerifyError, VerifyWarning
 
 __all__ = [
     *errors.__all__, "BITPIX2DTYPE", "DELAYED", "DTYPE2BITPIX", "FITS", "BinTableHDU", "Card",
-    "ColDefs", "Column", "ColumnSpec", "CompImageHDU", "Delayed", "FITSDiff", "FITSHeader",
+    "ColDefs", "Column", "ColumnSpec", "CompImageHDU", "CompImageSection", "DITHER_SEED_CHECKSUM",
+    "DITHER_SEED_CLOCK", "Delayed", "FITSDiff", "FITSHeader", "NO_DITHER", "SUBTRACTIVE_DITHER_1",
+    "SUBTRACTIVE_DITHER_2",
     "FITS_rec", "FITS_record", "Group", "GroupData", "GroupsHDU", "Gzip1", "Gzip2", "HDUDiff",
     "HDUList", "Hcompress1", "Header", "HeaderDiff", "ImageDataDiff", "ImageHDU", "Plio1",
     "PrimaryHDU", "Quantize", "Rice1", "RawDataDiff", "Section", "TableDataDiff", "TableHDU", "Undefined",

@@ -16,9 +16,9 @@ Conventions
   clipped shape.
 * Compressed sizes and heap offsets are bytes (PLIO's 16-bit element counts are the caller's
   to convert). Integer tiles hold the stored values; BSCALE/BZERO/BLANK are the caller's.
-* Floating-point tiles: quantized, a pixel that is not finite is a null (CFITSIO reads
-  images for fpack that way) and decodes to a NaN with every bit set (the NaN CFITSIO
-  writes); without quantization the float bytes round-trip unchanged.
+* Floating-point tiles: quantized, a pixel that is not finite is a null and a subnormal one
+  is 0 (CFITSIO reads images for fpack that way); nulls decode to a NaN with every bit set
+  (the NaN CFITSIO writes). Without quantization the float bytes round-trip unchanged.
 
 Threads: the tile list is split into contiguous chunks, one per worker; each worker runs a
 ``nogil`` loop over its chunk with scratch buffers of its own, so any number of Python
@@ -76,8 +76,8 @@ cdef enum:
     NULL_VALUE = -2147483647    # quantized null pixel (quantize.c)
     ZERO_VALUE = -2147483646    # quantized exact zero, SUBTRACTIVE_DITHER_2 (quantize.c)
     PLIO_MAX = 16777215         # PLIO codes 24-bit non-negative integers
-    # CFITSIO passes pixel counts as C ints; HCOMPRESS and PLIO index with them
-    MAX_TILE_PIXELS = 2147483647 - 65536
+    # CFITSIO's codecs and zlib take sizes as C ints: 8 bytes a pixel must fit in 32 bits
+    MAX_TILE_PIXELS = (1 << 29) - 65536
 
 cdef enum Algo:
     ALG_RICE
@@ -631,6 +631,17 @@ cdef int _stored_kind(const Params *p, int column, Py_ssize_t nbytes, Py_ssize_t
     return 0
 
 
+cdef inline Py_ssize_t _scratch_unit(const Params *p) noexcept nogil:
+    """Bytes per pixel of the widest values a tile of this image may decode to: 8 for
+    floats (a tile may hold doubles), 64-bit integers and 64-bit HCOMPRESS, else 4 (CFITSIO
+    takes 1, 2 or 4-byte values for any integer image)."""
+    if p.kind >= K_F32 or p.kind == K_I64:
+        return 8
+    if p.algo == ALG_HCOMPRESS and not (p.zbitpix == 8 or p.zbitpix == 16):
+        return 8
+    return 4
+
+
 cdef int _gunzip(DecodeScratch *s, const uint8_t *src, Py_ssize_t n, uint8_t *dst,
                  Py_ssize_t cap, Py_ssize_t *produced) noexcept nogil:
     """Inflate one gzip member into dst; -1 if it is corrupt, truncated or larger than cap."""
@@ -653,13 +664,14 @@ cdef int _gunzip(DecodeScratch *s, const uint8_t *src, Py_ssize_t n, uint8_t *ds
     return 0
 
 
-# HCOMPRESS streams are walked here before CFITSIO decodes them. fits_hdecompress takes no
-# length, and while it holds CFITSIO's global mutex it reports a bad stream with ffpmsg,
-# which takes that mutex again: a corrupt stream deadlocks a reentrant CFITSIO, and a
-# truncated one is read past its end. The walk reads the stream as the decoder does (header,
-# then per quadrant and bit plane a format nybble and either direct 4-pixel nybbles or a
-# quadtree of Huffman codes, then an end nybble and one sign bit per non-zero pixel), so
-# only streams the decoder will accept, entirely inside their bytes, reach it.
+# HCOMPRESS streams are walked here before CFITSIO decodes them: fits_hdecompress takes no
+# length, so it reads a truncated or corrupt stream past its end, and it trusts the image
+# size the stream declares. The walk reads the stream as the decoder does (header, then per
+# quadrant and bit plane a format nybble and either direct 4-pixel nybbles or a quadtree of
+# Huffman codes, then an end nybble and one sign bit per non-zero pixel), so only streams
+# the decoder accepts, of the tile's shape and entirely inside their bytes, reach it. (That
+# also keeps the decoder from reporting errors through ffpmsg while it holds CFITSIO's
+# mutex, which deadlocks unless the mutex was made recursive: see _cfitsio_lock.pxd.)
 
 cdef struct BitReader:
     const uint8_t *data
@@ -1006,7 +1018,7 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
             return _fail(f, FAIL_DATA, t, "the uncompressed tile has the wrong size")
         _swap_items(j.heap + off, cur, npix, _KIND_SIZE[skind])
     elif column == COL_GZIP or p.algo == ALG_GZIP1 or p.algo == ALG_GZIP2:
-        rc = _gunzip(s, j.heap + off, n, spare, npix * 8, &produced)
+        rc = _gunzip(s, j.heap + off, n, spare, npix * _scratch_unit(p), &produced)
         if rc == -2:
             return _fail(f, FAIL_MEMORY, t, "zlib could not start")
         if rc < 0:
@@ -1022,6 +1034,8 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
         # runs of zero bytes unchecked: pad the copy with 0xFF so a block that starts inside
         # the stream stays inside the buffer
         pad = 8 * <Py_ssize_t>p.blocksize + 64
+        if n > INT32_MAX - pad:
+            return _fail(f, FAIL_DATA, t, "the Rice stream is larger than CFITSIO can read")
         if _ensure(&s.cbuf, &s.ccap, n + pad) < 0:
             return _fail(f, FAIL_MEMORY, t, "no memory for the compressed bytes")
         memcpy(s.cbuf, j.heap + off, n)
@@ -1046,8 +1060,8 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
         if _scan_hcompress(j.heap + off, n, rowlen, nrows, 64 if wide else 32, s.hbuf) < 0:
             return _fail(f, FAIL_DATA, t, "the HCOMPRESS stream is corrupt, truncated or "
                          "not of the tile's shape")
-        # a few zero bytes after the copy, in case the walk above is ever stricter than
-        # the decoder about where the stream ends
+        # the walk proved the decoder stays inside n bytes; the zeroed margin is defence in
+        # depth against a CFITSIO release that reads its input differently
         memcpy(s.cbuf, j.heap + off, n)
         memset(s.cbuf + n, 0, 64)
         _hlock()
@@ -1118,6 +1132,7 @@ cdef class _Decoder:
 
     cdef DecodeJob job
     cdef Py_ssize_t maxpix
+    cdef Py_ssize_t unit        # scratch bytes per pixel: the widest value a tile may hold
     cdef list keep
 
     def run(self, Py_ssize_t lo, Py_ssize_t hi):
@@ -1129,8 +1144,8 @@ cdef class _Decoder:
         f.kind = FAIL_NONE
         memset(&s, 0, sizeof(s))
         with nogil:
-            s.a = <uint8_t *>malloc(self.maxpix * 8 + 16)
-            s.b = <uint8_t *>malloc(self.maxpix * 8 + 16)
+            s.a = <uint8_t *>malloc(self.maxpix * self.unit + 16)
+            s.b = <uint8_t *>malloc(self.maxpix * self.unit + 16)
             if s.a == NULL or s.b == NULL:
                 _fail(&f, FAIL_MEMORY, self.job.tiles[lo], "no memory for tile buffers")
             else:
@@ -1229,6 +1244,8 @@ cdef int _encode_ints(EncodeJob *j, EncodeScratch *s, const uint8_t *src, int ki
             return _fail(f, FAIL_VALUE, t, "CFITSIO's Rice coder writes the pixels' own "
                          "width only; bytepix must match ZBITPIX")
         cap = npix * width + npix // p.blocksize + 64
+        if cap > INT32_MAX:
+            cap = INT32_MAX
         if _reserve(s, cap) < 0:
             return _fail(f, FAIL_MEMORY, t, "no memory for the compressed bytes")
         if kind == K_U8:
@@ -1433,6 +1450,8 @@ cdef class _Encoder:
 
     cdef EncodeJob job
     cdef Py_ssize_t maxpix
+    cdef Py_ssize_t itemsize
+    cdef Py_ssize_t tmp_unit
     cdef list keep
     cdef list chunks            # (lo, hi, address of the worker's bytes, their length)
 
@@ -1450,11 +1469,12 @@ cdef class _Encoder:
         f.kind = FAIL_NONE
         memset(&s, 0, sizeof(s))
         with nogil:
-            s.pix = <uint8_t *>malloc(self.maxpix * 8 + 16)
-            s.work = <uint8_t *>malloc(self.maxpix * 8 + 16)
-            s.tmp = <uint8_t *>malloc(self.maxpix * 8 + 16)
-            if s.pix == NULL or s.work == NULL or s.tmp == NULL \
-                    or _reserve(&s, (hi - lo) * 1024) < 0:
+            # pixels; 32-bit integers for the codecs; big-endian bytes, or the 64-bit
+            # integers HCOMPRESS of 32-bit values takes
+            s.pix = <uint8_t *>malloc(self.maxpix * self.itemsize + 16)
+            s.work = <uint8_t *>malloc(self.maxpix * 4 + 16)
+            s.tmp = <uint8_t *>malloc(self.maxpix * self.tmp_unit + 16)
+            if s.pix == NULL or s.work == NULL or s.tmp == NULL or _reserve(&s, 1 << 20) < 0:
                 _fail(&f, FAIL_MEMORY, self.job.tiles[lo], "no memory for tile buffers")
             else:
                 for i in range(lo, hi):
@@ -1687,6 +1707,7 @@ def decode_tiles(Codec codec not None, shape, tile, tiles, heap, nbytes, offsets
     dec.maxpix = 1
     for k in range(j.g.ndim):
         dec.maxpix *= j.g.tile[k]
+    dec.unit = _scratch_unit(&j.p)
     if n:
         _run(dec, n, threads)
 
@@ -1762,6 +1783,9 @@ def encode_tiles(Codec codec not None, cnp.ndarray image not None, tile, tiles, 
     enc.maxpix = 1
     for k in range(j.g.ndim):
         enc.maxpix *= j.g.tile[k]
+    enc.itemsize = image.itemsize
+    wide_hcompress = codec.p.algo == ALG_HCOMPRESS and codec.zbitpix not in (8, 16)
+    enc.tmp_unit = 8 if wide_hcompress else image.itemsize
     if n:
         _run(enc, n, threads)
 

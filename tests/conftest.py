@@ -36,21 +36,3 @@ def fitsverify():
         assert "0 warning(s) and 0 error(s)" in report, report
 
     return check
-
-
-def pending_dropin_tests() -> set[str]:
-    """Node ids listed in tests/dropin_pending.txt: drop-in tests that still fail on fitsbind."""
-    path = Path(__file__).resolve().parent / "dropin_pending.txt"
-    lines = path.read_text().splitlines()
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the pending drop-in tests as non-strict xfails, so a fix shows up as an XPASS.
-
-    This hook sees the whole session's items, the docs pages included."""
-    pending = pending_dropin_tests()
-    for item in items:
-        if item.nodeid in pending or f"tests/{item.nodeid}" in pending:
-            item.add_marker(pytest.mark.xfail(reason="drop-in behaviour pending (issue 5)",
-                                              strict=False))

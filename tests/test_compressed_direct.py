@@ -138,6 +138,21 @@ def test_quantized_floats_read_as_astropy_and_funpack(tmp_path, method):
     np.testing.assert_array_equal(astropy_data(out), mine)
 
 
+def test_quantize_level_is_used_and_read_back(tmp_path):
+    data = smooth_floats((64, 64))
+    errors = {}
+    for level in (1.0, 64.0):
+        path = tmp_path / f"q{level}.fits"
+        with FITS(path, "w+") as f:
+            f.write_image(data, compress=Rice1(), quantize=Quantize(level, seed=5))
+        with FITS(path) as f:
+            assert f[1].quantize == Quantize(level, "subtractive_dither_1", 5)
+            errors[level] = float(np.abs(f[1].read() - data).max())
+            f_level = f[1].quantize.level
+        assert f_level == level
+    assert errors[64.0] < errors[1.0] / 10
+
+
 FPACK_CASES = {
     "rice-int16": (["-r"], "int16"),
     "gzip1-int32": (["-g1"], "int32"),
@@ -266,6 +281,29 @@ def test_streaming_extend(tmp_path, compress, fitsverify):
         np.testing.assert_array_equal(hdu.read(), np.concatenate(chunks))
     np.testing.assert_array_equal(astropy_data(path), np.concatenate(chunks))
     fitsverify(path)
+
+
+def test_extending_encodes_whole_tile_rows_as_it_goes(tmp_path, monkeypatch):
+    from fitsbind.direct import compressed
+
+    monkeypatch.setattr(compressed, "_EXTEND_BATCH", 600)    # bytes: every few batches
+    path = tmp_path / "batches.fits"
+    batch = np.empty((3, 30), np.int16)
+    expected = []
+    with FITS(path, "w+") as f:
+        hdu = f.create_image_hdu("int16", (0, 30), compress=Rice1(tile_shape=(4, 30)))
+        with hdu.extending():
+            for i in range(10):
+                batch[...] = i          # one buffer, reused: fitsbind must copy it
+                hdu.extend(batch)
+                expected.append(batch.copy())
+            # encoded so far: whole rows of tiles only, never a partial tile
+            assert 0 < hdu.shape[0] < 30 and hdu.shape[0] % 4 == 0
+        np.testing.assert_array_equal(hdu.read(), np.concatenate(expected))
+        before = path.stat().st_size
+        hdu.repack()             # no tile was encoded twice: nothing to reclaim
+    assert path.stat().st_size == before
+    np.testing.assert_array_equal(astropy_data(path), np.concatenate(expected))
 
 
 def test_extend_float_quantized(tmp_path):

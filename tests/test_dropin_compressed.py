@@ -1,13 +1,20 @@
-"""Reading tile-compressed images through the drop-in CompImageHDU: one test body run against
+"""Tile-compressed images through the drop-in CompImageHDU: one test body run against
 astropy.io.fits (the oracle) and fitsbind (the ``fits`` fixture).
 
-Files are compressed by astropy; the edge cases of the table-header -> image-header mapping are
-made by rewriting the compressed table's header card by card around the same tile bytes.
+Reading: files are compressed by astropy; the edge cases of the table-header -> image-header
+mapping are made by rewriting the compressed table's header card by card around the same tile
+bytes. Writing: what the library under test writes is read back by astropy and fitsbind,
+unpacked by CFITSIO's funpack and checked by fitsverify, and compared with the file astropy
+writes from the same arguments (table header card for card, pixel values).
 """
 
 from __future__ import annotations
 
 import importlib
+import io
+import shutil
+import subprocess
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Callable
@@ -15,6 +22,9 @@ from typing import Callable
 import numpy as np
 import pytest
 from astropy.io import fits as afits
+from astropy.io.fits.hdu import compressed as acompressed
+
+import fitsbind
 
 # cards of a compressed table header written by astropy for an int16 image of numpy shape
 # (6, 8) in 2 x 4 tiles (see ``table_file``), up to the last card it writes (EXTNAME)
@@ -330,3 +340,476 @@ def test_bad_key_in_table_header(fits, tmp_path, table_file):
     with pytest.raises(KeyError):
         with fits.open(path) as hdul:
             hdul[1].header  # noqa: B018 - reading the HDU is the test
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------------------------
+
+SHAPE = (20, 30)
+
+
+def sample(dtype: str, seed: int = 7) -> np.ndarray:
+    """Pixels of ``SHAPE``: integers PLIO can code too (0 .. 2**24), uint16 beyond 32767, or
+    noisy floats (mean 100, sigma 3)."""
+    rng = np.random.default_rng(seed)
+    if dtype == "float32":
+        return rng.normal(100.0, 3.0, SHAPE).astype(np.float32)
+    high = {"int16": 3000, "int32": 1 << 24, "uint16": 65536}[dtype]
+    return rng.integers(0, high, SHAPE).astype(dtype)
+
+
+def write(lib: ModuleType, path: Path, data: np.ndarray | None, header=None, **options) -> Path:
+    """``path``: an empty primary HDU and ``data`` compressed by ``lib`` with ``options``."""
+    lib.HDUList([lib.PrimaryHDU(), lib.CompImageHDU(data, header=header, **options)]).writeto(path)
+    return path
+
+
+def table_cards(path: Path, index: int = 1, sizes: bool = True) -> list[str]:
+    """Card images of compressed table ``index`` as stored, without checksums and blank cards;
+    ``sizes=False`` also leaves out the cards that depend on the compressed size (PCOUNT,
+    TFORMn)."""
+    skip = {"CHECKSUM", "DATASUM"} | (set() if sizes else {"PCOUNT", "TFORM1", "TFORM2"})
+    with afits.open(path, disable_image_compression=True) as hdul:
+        return [str(card) for card in hdul[index].header.cards
+                if card.keyword not in skip and not card.is_blank]
+
+
+def unpacked(path: Path, index: int = 1) -> np.ndarray:
+    """HDU ``index`` of ``path`` as CFITSIO's funpack decompresses it."""
+    if shutil.which("funpack") is None:
+        pytest.skip("funpack is not installed (Debian package 'libcfitsio-bin')")
+    result = subprocess.run(["funpack", "-S", str(path)], capture_output=True, check=True)
+    return afits.getdata(io.BytesIO(result.stdout), index)
+
+
+def check_written(path: Path, fitsverify: Callable[[Path], None], index: int = 1,
+                  unpacked_index: int | None = None) -> np.ndarray:
+    """The pixels of HDU ``index``, after checking that astropy, fitsbind and funpack read the
+    same values and that fitsverify accepts the file. funpack's HDU is ``unpacked_index``
+    (default ``index``; a compressed primary image unpacks into HDU 0)."""
+    ours = fitsbind.getdata(path, index)
+    theirs = afits.getdata(path, index)
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(unpacked(path, index if unpacked_index is None else unpacked_index),
+                                  theirs)
+    fitsverify(path)
+    return theirs
+
+
+ROUND_TRIPS = [pytest.param(kind, dtype, id=f"{kind}-{dtype}")
+               for kind in ("RICE_1", "GZIP_1", "GZIP_2", "PLIO_1", "HCOMPRESS_1")
+               for dtype in ("int16", "int32", "uint16", "float32")
+               if not (kind == "PLIO_1" and dtype in ("uint16", "float32"))]
+
+
+@pytest.mark.parametrize("tile_shape", [None, (5, 12)], ids=["rows", "tiles"])
+@pytest.mark.parametrize(("compression_type", "dtype"), ROUND_TRIPS)
+def test_write_round_trip(fits, tmp_path, fitsverify, compression_type, dtype, tile_shape):
+    """Every algorithm and pixel type: integers come back exactly, floats within the
+    quantization step; the table header is astropy's card for card; quantized floats in row
+    tiles have astropy's pixel values for the same dither seed (multi-row tiles do not: there
+    CFITSIO, whose codec fitsbind uses, estimates the noise per row and astropy per tile)."""
+    data = sample(dtype)
+    if compression_type == "PLIO_1":
+        # astropy's PLIO encoder corrupts its heap on values beyond a few 10**4
+        data %= 3000
+    options = {"compression_type": compression_type, "tile_shape": tile_shape,
+               "quantize_method": acompressed.SUBTRACTIVE_DITHER_1, "dither_seed": 77}
+    path = write(fits, tmp_path / "ours.fits", data, **options)
+    oracle = write(afits, tmp_path / "oracle.fits", data, **options)
+    pixels = check_written(path, fitsverify)
+    assert pixels.dtype == data.dtype
+    if dtype == "float32":
+        np.testing.assert_allclose(pixels, data, atol=0.5)
+        if tile_shape is None and compression_type != "HCOMPRESS_1":
+            np.testing.assert_array_equal(pixels, afits.getdata(oracle, 1))
+    else:
+        np.testing.assert_array_equal(pixels, data)
+    assert table_cards(path, sizes=False) == table_cards(oracle, sizes=False)
+    with fits.open(path) as hdul:
+        hdu = hdul[1]
+        assert (hdu.compression_type, hdu.name) == (compression_type, "COMPRESSED_IMAGE")
+        assert tuple(hdu.tile_shape) == tuple(afits.open(oracle)[1].tile_shape)
+
+
+def test_astropy_writers_match_when_lossless(fits, tmp_path):
+    """Lossless integer and float images: the file is astropy's byte for byte (Rice and PLIO
+    are deterministic; CFITSIO's gzip level differs from astropy's, so GZIP is not)."""
+    for i, (data, options) in enumerate([
+        (sample("int16"), {"tile_shape": (4, 10)}),
+        (sample("uint16"), {}),
+        (sample("int32") % 3000, {"compression_type": "PLIO_1"}),
+        (np.arange(-60, 60, dtype=np.int8).reshape(10, 12), {}),
+        (sample("float32"), {"quantize_method": 2, "dither_seed": 5}),
+    ]):
+        path = write(fits, tmp_path / f"ours{i}.fits", data, **options)
+        oracle = write(afits, tmp_path / f"oracle{i}.fits", data, **options)
+        assert path.read_bytes() == oracle.read_bytes()
+
+
+QUANTIZE = [
+    (16.0, -1, 0),           # astropy's defaults: no dithering, no ZQUANTIZ / ZDITHER0
+    (4, 1, 1234),
+    (8.0, 2, 10000),
+    (-0.05, 1, 17),          # negative: the absolute step
+    (16.0, 1, -1),           # DITHER_SEED_CHECKSUM
+]
+
+
+@pytest.mark.parametrize(("level", "method", "seed"), QUANTIZE)
+def test_quantize_settings(fits, tmp_path, fitsverify, level, method, seed):
+    data = sample("float32")
+    data[0, :6] = 0.0
+    path = write(fits, tmp_path / "ours.fits", data, quantize_level=level, quantize_method=method,
+                 dither_seed=seed)
+    oracle = write(afits, tmp_path / "oracle.fits", data, quantize_level=level,
+                   quantize_method=method, dither_seed=seed)
+    pixels = check_written(path, fitsverify)
+    np.testing.assert_array_equal(pixels, afits.getdata(oracle, 1))
+    assert table_cards(path) == table_cards(oracle)
+    with afits.open(path, disable_image_compression=True) as hdul:
+        table = hdul[1].header
+        assert (table["ZNAME1"], table["ZNAME3"], table["ZVAL3"]) == ("BLOCKSIZE", "NOISEBIT", level)
+        assert table.get("ZQUANTIZ") == {-1: None, 1: "SUBTRACTIVE_DITHER_1",
+                                         2: "SUBTRACTIVE_DITHER_2"}[method]
+        if seed == -1:
+            # the byte sum of the first tile (one image row), as CFITSIO computes it
+            assert table["ZDITHER0"] == int(data[:1].view(np.uint8).sum()) % 10000 + 1
+        elif method != -1:
+            assert table["ZDITHER0"] == seed
+    if method == 2:
+        assert (pixels[0, :6] == 0).all()
+    with fits.open(path) as hdul:
+        hdu = hdul[1]
+        assert (hdu.quantize_level, hdu.quantize_method) == (level, method)
+        assert hdu.dither_seed == (0 if method == -1 else table["ZDITHER0"])
+
+
+def test_clock_dither_seed(fits, tmp_path, fitsverify):
+    data = sample("float32")
+    path = write(fits, tmp_path / "clock.fits", data,
+                 quantize_method=acompressed.SUBTRACTIVE_DITHER_1, dither_seed=acompressed.DITHER_SEED_CLOCK)
+    np.testing.assert_allclose(check_written(path, fitsverify), data, atol=0.5)
+    assert 1 <= afits.getval(path, "ZDITHER0", 1, disable_image_compression=True) <= 10000
+
+
+def test_nan_in_floats(fits, tmp_path, fitsverify):
+    """NaN pixels (scattered, and a whole row) come back as NaN, with ZBLANK in the table;
+    the other pixels within the quantization step. (The values need not be astropy's: CFITSIO
+    leaves nulls out of the noise estimate, astropy counts them as the tile's minimum.)"""
+    data = sample("float32")
+    data[2, 3] = data[11, 29] = np.nan
+    data[7] = np.nan
+    path = write(fits, tmp_path / "nan.fits", data, quantize_method=1, dither_seed=5,
+                 tile_shape=(1, 15))
+    pixels = check_written(path, fitsverify)
+    np.testing.assert_array_equal(np.isnan(pixels), np.isnan(data))
+    np.testing.assert_allclose(pixels, data, atol=0.5)
+    assert afits.getval(path, "ZBLANK", 1, disable_image_compression=True) < 0
+
+
+@pytest.mark.parametrize("compression_type", ["GZIP_1", "GZIP_2"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lossless_floats(fits, tmp_path, fitsverify, compression_type, dtype):
+    data = sample("float32").astype(dtype)
+    data[4, 4] = np.nan
+    path = write(fits, tmp_path / "exact.fits", data, compression_type=compression_type,
+                 quantize_level=0)
+    np.testing.assert_array_equal(check_written(path, fitsverify), data)
+    with afits.open(path, disable_image_compression=True) as hdul:
+        assert hdul[1].columns.names == ["COMPRESSED_DATA"]
+
+
+def test_hcompress_scale(fits, tmp_path, fitsverify):
+    """A lossy HCOMPRESS scale is applied as astropy applies it (the integer part, as an
+    absolute step): same pixels as astropy's file; ZVAL1 keeps the value given."""
+    data = np.random.default_rng(3).normal(1000, 30, (40, 30)).astype(np.int32)
+    options = {"compression_type": "HCOMPRESS_1", "hcomp_scale": 2.5, "hcomp_smooth": 0,
+               "tile_shape": (10, 30)}
+    path = write(fits, tmp_path / "hcomp.fits", data, **options)
+    oracle = write(afits, tmp_path / "oracle.fits", data, **options)
+    pixels = check_written(path, fitsverify)
+    np.testing.assert_array_equal(pixels, afits.getdata(oracle, 1))
+    assert not np.array_equal(pixels, data)
+    np.testing.assert_allclose(pixels, data, atol=8)
+    assert table_cards(path) == table_cards(oracle)
+    with fits.open(path) as hdul:
+        assert (hdul[1].hcomp_scale, hdul[1].hcomp_smooth) == (2, 0)
+
+
+def header_with_cards(fits: ModuleType):
+    header = fits.Header([("OBJECT", "M31", "target"), ("EXPTIME", 1.5, "seconds"),
+                          ("DATE-OBS", "2020-01-01T00:00:00"), ("LONGSTRN", "OGIP 1.0"),
+                          ("LONGSTR", "word " * 30),
+                          ("HIERARCH ESO DET CHIP NAME", "ccd7"), ("EXTVER", 2),
+                          ("BSCALE", 1), ("CHECKSUM", "kA3ZmA3YkA3YkA3Y", "image sum")])
+    header["HISTORY"] = "written by a test"
+    header["COMMENT"] = "a note"
+    return header
+
+
+def test_header_cards_round_trip(fits, tmp_path, fitsverify):
+    """The image header's cards go to the table after the Z cards (CHECKSUM as ZHECKSUM) and
+    come back as astropy reads astropy's file; reserved keywords are dropped with a warning."""
+    data = sample("uint16")
+    header = header_with_cards(fits)
+    header["ZTILE1"] = 5
+    header["TFORM1"] = "1J"
+    with pytest.warns(UserWarning, match="is reserved for use by the FITS Tiled Image") as record:
+        path = write(fits, tmp_path / "cards.fits", data, header=header, name="sci")
+    # reported when the HDU is made and again when it is written
+    assert sorted(str(w.message).split("'")[1] for w in record) == ["TFORM1", "TFORM1", "ZTILE1",
+                                                                   "ZTILE1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        oracle = write(afits, tmp_path / "oracle.fits", data, header=header_with_cards(afits) +
+                       afits.Header([("ZTILE1", 5), ("TFORM1", "1J")]), name="sci")
+    check_written(path, fitsverify)
+    assert table_cards(path) == table_cards(oracle)
+    with fits.open(path) as ours, afits.open(oracle) as theirs:
+        assert [str(c) for c in ours[1].header.cards] == [str(c) for c in theirs[1].header.cards]
+        assert (ours[1].name, ours[1].ver) == ("SCI", 2)
+        assert ours[1].header["CHECKSUM"] == "kA3ZmA3YkA3YkA3Y"
+
+
+def test_write_primary_style_header(fits, tmp_path, fitsverify):
+    """A header with SIMPLE keeps it (as ZSIMPLE): the image reads back with a primary-style
+    header, and funpack makes it the primary HDU."""
+    header = fits.Header([("SIMPLE", True), ("BITPIX", 16), ("NAXIS", 0), ("OBSERVER", "Edwin")])
+    data = sample("int16")
+    path = write(fits, tmp_path / "primary.fits", data, header=header)
+    oracle = write(afits, tmp_path / "oracle.fits", data,
+                   header=afits.Header([("SIMPLE", True), ("BITPIX", 16), ("NAXIS", 0),
+                                        ("OBSERVER", "Edwin")]))
+    check_written(path, fitsverify, unpacked_index=0)
+    assert table_cards(path) == table_cards(oracle)
+    with fits.open(path) as hdul:
+        assert [c.keyword for c in hdul[1].header.cards][:2] == ["SIMPLE", "BITPIX"]
+
+
+def test_edited_header_and_new_data(fits, tmp_path, fitsverify):
+    """A compressed HDU read from a file, its header edited (COMMENT in the middle) and its
+    data replaced: compressed again with the file's settings, cards placed as astropy does."""
+    source = write(afits, tmp_path / "source.fits", sample("int16"), header=afits.Header(
+        [("OBJECT", "M31"), ("FILTER", "r")]), tile_shape=(4, 10), compression_type="GZIP_2")
+
+    def edit(lib: ModuleType, target: Path) -> None:
+        with lib.open(source) as hdul:
+            hdu = hdul[1]
+            hdu.header.add_comment("about the object", after="OBJECT")
+            hdu.header["AIRMASS"] = (1.2, "at start")
+            hdu.data = hdu.data[:, :20] * 2
+            hdul.writeto(target)
+
+    edit(fits, tmp_path / "ours.fits")
+    edit(afits, tmp_path / "oracle.fits")
+    pixels = check_written(tmp_path / "ours.fits", fitsverify)
+    np.testing.assert_array_equal(pixels, sample("int16")[:, :20] * 2)
+    assert table_cards(tmp_path / "ours.fits", sizes=False) == table_cards(tmp_path / "oracle.fits",
+                                                                          sizes=False)
+
+
+def test_writeto_checksum(fits, tmp_path, fitsverify):
+    """checksum=True puts CHECKSUM and DATASUM in the compressed table, valid for astropy,
+    for a new HDU and for one read from a file and changed."""
+    path = write(fits, tmp_path / "new.fits", sample("float32"), quantize_method=1, dither_seed=3)
+    path.unlink()
+    hdul = fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(sample("int32"), name="A"),
+                         fits.CompImageHDU(sample("float32"), quantize_method=1, dither_seed=3)])
+    hdul.writeto(path, checksum=True)
+    with fits.open(path) as source:
+        source[1].data = source[1].data + 1
+        source.writeto(tmp_path / "changed.fits", checksum=True)
+    for name in ("new.fits", "changed.fits"):
+        with afits.open(tmp_path / name, disable_image_compression=True, checksum=True) as check:
+            for hdu in check:
+                assert (hdu.verify_checksum(), hdu.verify_datasum()) == (1, 1)
+            assert "ZHECKSUM" not in check[1].header
+        fitsverify(tmp_path / name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with fits.open(tmp_path / name, checksum=True) as again:
+                again[2].data  # noqa: B018 - reading it is the test
+    np.testing.assert_array_equal(afits.getdata(tmp_path / "changed.fits", 1), sample("int32") + 1)
+
+
+def two_image_file(path: Path) -> Path:
+    """An int16 image (tiles 5 x 10, named SCI) and a dithered float image, written by astropy."""
+    afits.HDUList([afits.PrimaryHDU(),
+                   afits.CompImageHDU(sample("int16"), name="SCI", tile_shape=(5, 10)),
+                   afits.CompImageHDU(sample("float32"), quantize_method=1, dither_seed=9)]).writeto(path)
+    return path
+
+
+def test_update_mode_changed_data(fits, tmp_path, fitsverify):
+    """Pixels changed in place and a card added in update mode are in the file after close;
+    the compression settings are the file's; the other HDU reads as before."""
+    path = two_image_file(tmp_path / "update.fits")
+    floats = afits.getdata(path, 2)
+    with fits.open(path, mode="update") as hdul:
+        hdul[1].data[0, 0] = 2999
+        hdul[1].header["OBSERVER"] = "Edwin"
+    pixels = check_written(path, fitsverify)
+    expected = sample("int16")
+    expected[0, 0] = 2999
+    np.testing.assert_array_equal(pixels, expected)
+    np.testing.assert_array_equal(check_written(path, fitsverify, 2), floats)
+    with afits.open(path) as check:
+        assert check[1].header["OBSERVER"] == "Edwin"
+        assert tuple(check[1].tile_shape) == (5, 10)
+
+
+def test_update_mode_replaced_data_and_flush(fits, tmp_path, fitsverify):
+    """New data of another type and shape: the file is rewritten at flush, and a change after
+    it reaches the file at the next flush."""
+    path = two_image_file(tmp_path / "replace.fits")
+    new = np.arange(12, dtype=np.float32).reshape(3, 4) / 4
+    with fits.open(path, mode="update") as hdul:
+        hdul[1].data = new
+        hdul.flush()
+        hdul[1].data[2, 3] = -1
+        hdul.flush()
+    pixels = check_written(path, fitsverify)
+    assert pixels.dtype == np.float32 and pixels.shape == (3, 4)
+    np.testing.assert_allclose(pixels[:2], new[:2], atol=0.01)
+    assert abs(pixels[2, 3] + 1) < 0.01
+
+
+@pytest.mark.parametrize("mode", ["append", "update"])
+def test_append_compressed_hdu(fits, tmp_path, fitsverify, mode):
+    path = two_image_file(tmp_path / "append.fits")
+    with fits.open(path, mode=mode) as hdul:
+        hdul.append(fits.CompImageHDU(sample("uint16"), compression_type="GZIP_2", name="NEW"))
+    np.testing.assert_array_equal(check_written(path, fitsverify, 3), sample("uint16"))
+    with fits.open(path) as hdul:
+        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI", "COMPRESSED_IMAGE", "NEW"]
+        assert type(hdul[3]).__name__ == "CompImageHDU"
+
+
+def test_hdu_writeto_and_info(fits, tmp_path, fitsverify):
+    hdu = fits.CompImageHDU(sample("int32"), name="SOLO", compression_type="GZIP_1")
+    assert tuple(hdu.tile_shape) == (1, 30)
+    hdu.writeto(tmp_path / "solo.fits")
+    check_written(tmp_path / "solo.fits", fitsverify)
+    with fits.open(tmp_path / "solo.fits") as hdul:
+        assert hdul.info(output=False)[1][:6] == (1, "SOLO", 1, "CompImageHDU", 8, (30, 20))
+
+
+def test_64_bit_integers(fits, tmp_path, fitsverify):
+    """Rice cannot code 64-bit integers: values that fit are stored as 32-bit (with a
+    warning), others raise; GZIP keeps 64 bits."""
+    small = np.arange(600, dtype=np.int64).reshape(SHAPE)
+    with pytest.warns(UserWarning, match="converted to 32 bits"):
+        path = write(fits, tmp_path / "narrow.fits", small)
+    np.testing.assert_array_equal(check_written(path, fitsverify), small)
+    assert afits.getval(path, "ZBITPIX", 1, disable_image_compression=True) == 32
+    with pytest.raises(ValueError, match="cannot be converted to 32 bits"):
+        write(fits, tmp_path / "wide.fits", small << 40)
+    # CFITSIO's funpack cannot decompress 64-bit tiles: only the two readers are compared
+    write(fits, tmp_path / "gzip.fits", small << 40, compression_type="GZIP_1")
+    fitsverify(tmp_path / "gzip.fits")
+    for reader in (afits, fitsbind):
+        np.testing.assert_array_equal(reader.getdata(tmp_path / "gzip.fits", 1), small << 40)
+    with fitsbind.open(tmp_path / "gzip.fits") as hdul:
+        np.testing.assert_array_equal(hdul[1].section[3:5, ::7], (small << 40)[3:5, ::7])
+
+
+def test_settings_checked_as_astropy(fits, tmp_path):
+    floats = sample("float32")
+    with pytest.raises(ValueError, match="Hcompress minimum tile dimension"):
+        fits.CompImageHDU(floats, compression_type="HCOMPRESS_1", tile_shape=(2, 30))
+    with pytest.raises(ValueError, match="Last tile along 1st dimension"):
+        fits.CompImageHDU(floats, compression_type="HCOMPRESS_1", tile_shape=(5, 28))
+    with pytest.raises(ValueError, match="Seed for random dithering"):
+        fits.CompImageHDU(floats, quantize_method=1, dither_seed=10001)
+    with pytest.raises(TypeError, match="Seed must be an integer"):
+        fits.CompImageHDU(floats, quantize_method=1, dither_seed=1.5)
+    with pytest.warns(UserWarning, match="Provided tile size not appropriate"):
+        hdu = fits.CompImageHDU(floats, tile_shape=(3,))
+    assert tuple(hdu.tile_shape) == (1, 30)
+    with pytest.warns(UserWarning, match="Unknown quantization method") as record:
+        write(fits, tmp_path / "method.fits", floats, quantize_method=7)
+    assert len(record) == 2
+    assert "ZQUANTIZ" not in afits.getheader(tmp_path / "method.fits", 1, disable_image_compression=True)
+    with pytest.raises(ValueError, match="PLIO_1 compression does not support unsigned"):
+        write(fits, tmp_path / "plio.fits", sample("uint16"), compression_type="PLIO_1")
+    with pytest.raises(ValueError):
+        # dithered quantization gives negative values, which PLIO cannot code
+        write(fits, tmp_path / "plio_float.fits", floats, compression_type="PLIO_1",
+              quantize_method=1, dither_seed=5)
+    # HCOMPRESS default tiles: whole rows, as many as the image is wide for small images
+    assert fits.CompImageHDU(floats, compression_type="HCOMPRESS_1").tile_shape == (30, 30)
+    tall = np.zeros((98, 8), dtype=np.int16)
+    assert fits.CompImageHDU(tall, compression_type="HCOMPRESS_1").tile_shape == (20, 8)
+
+
+def test_data_of_other_dimensions_resets_tiles(fits):
+    hdu = fits.CompImageHDU(np.zeros((4, 6), dtype=np.int16), tile_shape=(2, 3))
+    hdu.data = np.zeros((5, 6), dtype=np.int16)
+    assert tuple(hdu.tile_shape) == (2, 3)
+    hdu.data = np.zeros(10, dtype=np.int16)
+    assert tuple(hdu.tile_shape) == (10,)
+    assert hdu.header["NAXIS"] == 1
+
+
+def test_constants(fits):
+    assert fits.CompImageSection.__name__ == "CompImageSection"
+    for name in ("NO_DITHER", "SUBTRACTIVE_DITHER_1", "SUBTRACTIVE_DITHER_2", "DITHER_SEED_CLOCK",
+                 "DITHER_SEED_CHECKSUM"):
+        assert getattr(fitsbind, name) == getattr(acompressed, name)
+
+
+# -- fitsbind only: tiles kept, and what CFITSIO cannot read ----------------------------------
+
+
+def test_unchanged_tiles_keep_their_bytes(tmp_path):
+    """In update mode, reading the pixels leaves the file as it was, and a header edit keeps
+    every tile's bytes (astropy compresses again, re-quantizing floats)."""
+    path = two_image_file(tmp_path / "keep.fits")
+    before = path.read_bytes()
+    with fitsbind.open(path, mode="update") as hdul:
+        hdul[1].data  # noqa: B018 - loading is the test
+        hdul[2].section[3:5]
+        hdul[2].data  # noqa: B018
+    assert path.read_bytes() == before
+    with fitsbind.open(path, mode="update") as hdul:
+        hdul[2].header["OBSERVER"] = "Edwin"
+        hdul[2].data  # noqa: B018
+    with afits.open(path, disable_image_compression=True) as now, \
+            afits.open(io.BytesIO(before), disable_image_compression=True) as then:
+        assert now[2].header["OBSERVER"] == "Edwin"
+        assert bytes(now[2].data.view(np.uint8)) == bytes(then[2].data.view(np.uint8))
+        assert now[2].header["PCOUNT"] == then[2].header["PCOUNT"]
+        np.testing.assert_array_equal(np.concatenate(now[2].data["COMPRESSED_DATA"]),
+                                      np.concatenate(then[2].data["COMPRESSED_DATA"]))
+
+
+def test_hdu_follows_the_rewritten_file(tmp_path):
+    """After a flush rewrote the file, the HDU reads from the new file (astropy's section
+    fails there): sections, the stored rows, and no further writes while nothing changes."""
+    path = two_image_file(tmp_path / "rewritten.fits")
+    new = np.arange(12, dtype=np.float32).reshape(3, 4) / 4
+    with fitsbind.open(path, mode="update") as hdul:
+        hdul[1].data = new
+        hdul.flush()
+        np.testing.assert_allclose(hdul[1].section[1:, 2:], new[1:, 2:], atol=0.01)
+        assert len(hdul[1].compressed_data) == 1
+        after = path.read_bytes()
+        hdul.flush()
+    assert path.read_bytes() == after
+
+
+@pytest.mark.parametrize(("data", "options", "match"), [
+    (sample("int16"), {"compression_type": "NOCOMPRESS"}, "NOCOMPRESS"),
+    (sample("float32"), {"quantize_level": 0}, "losslessly"),
+    (sample("float32"), {"compression_type": "HCOMPRESS_1", "quantize_method": 2}, "DITHER_2"),
+    (None, {}, "without pixels"),
+], ids=["nocompress", "lossless-rice", "hcompress-dither-2", "empty"])
+def test_files_cfitsio_cannot_read_are_refused(tmp_path, data, options, match):
+    """astropy writes these, but CFITSIO (hence fitsbind's reader, funpack, fitsverify) cannot
+    read them back, or they hold other values than written: fitsbind raises instead."""
+    with pytest.raises(ValueError, match=match):
+        write(fitsbind, tmp_path / "refused.fits", data, **options)
+    assert not (tmp_path / "refused.fits").exists()

@@ -7,8 +7,10 @@ them, so fitsbind must locate their HDUs itself, by astropy's rules.
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import importlib
+import lzma
 import re
 import shutil
 import subprocess
@@ -114,6 +116,17 @@ def test_compressed_file_cfitsio_refuses(fits, tmp_path):
     with fits.open(path) as hdul:
         assert list(hdul[0].header) == ["SIMPLE", "NAXIS", "BITPIX"]
         assert hdul[0].data is None
+
+
+@pytest.mark.parametrize("suffix, opener", [(".bz2", bz2.open), (".xz", lzma.open)])
+def test_compressions_cfitsio_does_not_read(fits, tmp_path, suffix, opener):
+    # this CFITSIO is built without bzip2 and xz: their bytes are decompressed here
+    path = tmp_path / f"images.fits{suffix}"
+    with opener(path, "wb") as out:
+        afits.HDUList([afits.PrimaryHDU(), afits.ImageHDU(np.arange(6.0), name="SCI")]).writeto(out)
+    with fits.open(path) as hdul:
+        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI"]
+        np.testing.assert_array_equal(hdul["SCI"].data, np.arange(6.0))
 
 
 def test_update_mode_writes_fixed_file_back(fits, tmp_path, fitsverify):

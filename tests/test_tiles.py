@@ -648,33 +648,37 @@ def test_threads_give_the_same_result():
 
 
 def test_decoding_releases_the_gil():
-    data = noisy((1024, 1024), np.int32, 0, 1e6, seed=9)
+    """A second Python thread runs while one decode_tiles call is under way (holding the GIL
+    through the call would leave it no moment to run until the call returns)."""
+    data = noisy((256, 1024), np.int32, 0, 1e6, seed=9)
     codec = _tiles.Codec("GZIP_2", 32, gzip_level=6)
-    enc = _tiles.encode_tiles(codec, data, (16, 1024), np.arange(64))
+    enc = _tiles.encode_tiles(codec, data, (16, 1024), np.arange(16))
+    repeats = 40                        # one call decoding each tile many times: ~0.2 s
+    tiles = np.tile(np.arange(16), repeats)
     out = np.zeros_like(data)
-    progress = [0]
+    stamps = []
     stop = threading.Event()
 
-    def count():
+    def tick():
         while not stop.is_set():
-            progress[0] += 1
+            stamps.append(time.perf_counter())
 
-    counter = threading.Thread(target=count)
-    counter.start()
+    ticker = threading.Thread(target=tick)
+    ticker.start()
     try:
-        time.sleep(0.02)
-        rounds, before, started = 0, progress[0], time.perf_counter()
-        while time.perf_counter() - started < 0.3:
-            _tiles.decode_tiles(codec, data.shape, (16, 1024), np.arange(64), enc.data,
-                                enc.nbytes, enc.offsets, out, (0, 0), threads=1)
-            rounds += 1
-        during = progress[0] - before
+        time.sleep(0.01)
+        started = time.perf_counter()
+        _tiles.decode_tiles(codec, data.shape, (16, 1024), tiles, enc.data,
+                            np.tile(enc.nbytes, repeats), np.tile(enc.offsets, repeats), out,
+                            (0, 0), threads=1)
+        ended = time.perf_counter()
     finally:
         stop.set()
-        counter.join()
+        ticker.join()
     assert np.array_equal(out, data)
-    # holding the GIL through a decode would leave the counter a few steps per round
-    assert during > 1000 * rounds, (during, rounds)
+    margin = (ended - started) / 4
+    inside = [t for t in stamps if started + margin < t < ended - margin]
+    assert len(inside) > 100, (len(inside), ended - started)
 
 
 def test_many_callers_at_once():

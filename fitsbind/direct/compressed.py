@@ -42,9 +42,18 @@ _MOVE_CHUNK = 16 << 20
 
 # keywords that describe the compressed layout: maintained here, not settable by users
 _LAYOUT_KEYS = frozenset(["ZIMAGE", "ZCMPTYPE", "ZBITPIX", "ZNAXIS", "ZQUANTIZ", "ZDITHER0",
-                          "ZBLANK", "ZSIMPLE", "ZTENSION", "ZPCOUNT", "ZGCOUNT", "ZEXTEND",
-                          "BSCALE", "BZERO", "BLANK"])
+                          "ZBLANK", "ZSIMPLE", "ZTENSION", "ZPCOUNT", "ZGCOUNT",
+                          "ZEXTEND", "BSCALE", "BZERO", "BLANK"])
 _LAYOUT_INDEXED = re.compile(r"(ZNAXIS|ZTILE|ZNAME|ZVAL)\d+")
+
+# dtype of the per-tile scalar columns (ZSCALE, ZZERO, ZBLANK)
+_SCALAR = {"D": ">f8", "E": ">f4", "J": ">i4", "K": ">i8", "I": ">i2"}
+
+# tiles decoded in the calling thread: below this, handing work to the pool costs more
+_SERIAL_TILES = 16
+
+# bytes of extend() input collected inside extending() before whole tile rows are encoded
+_EXTEND_BATCH = 16 << 20
 
 # bytes per element of the heap arrays a descriptor column may point at
 _ELEMENT = {"B": 1, "I": 2, "J": 4, "K": 8, "E": 4, "D": 8}
@@ -81,10 +90,11 @@ class _Geometry:
         self.grid = tuple(-(-n // t) for n, t in zip(self.shape, self.tile))
         self.n_tiles = int(np.prod(self.grid, dtype=np.int64)) if self.shape else 0
         self.compression = Compression.from_header(h, self.tile)
-        self.quantize = Quantize.from_header(h) if self.zbitpix < 0 else None
-        if self.zbitpix > 0 and "ZQUANTIZ" in h and str(h["ZQUANTIZ"]).strip() != "NONE":
-            raise FITSError(f"{where}: ZQUANTIZ is set on an integer image", filename=hdu._fits.filename,
-                            hdu=hdu._index)
+        self.columns = _columns(h, where)
+        # astropy writes ZQUANTIZ also for lossless GZIP floats; quantized tiles come with
+        # ZSCALE / ZZERO (columns, or keywords for every tile)
+        scaled = "ZSCALE" in self.columns or "ZSCALE" in h
+        self.quantize = Quantize.from_header(h) if self.zbitpix < 0 and scaled else None
         blank = h.get("BLANK", h.get("ZBLANK")) if self.zbitpix > 0 else None
         self.layout = PixelLayout(self.zbitpix, float(h.get("BSCALE", 1.0)),
                                   _number(h.get("BZERO", 0)), None if blank is None else int(blank))
@@ -92,18 +102,28 @@ class _Geometry:
         self.nrows = int(h["NAXIS2"])
         self.theap = int(h.get("THEAP", self.rowsize * self.nrows))
         self.heap_size = self.rowsize * self.nrows + int(h.get("PCOUNT", 0)) - self.theap
-        self.columns = _columns(h, where)
         if self.nrows < self.n_tiles:
             raise FITSError(f"{where}: the table has {self.nrows} rows for {self.n_tiles} tiles",
                             filename=hdu._fits.filename, hdu=hdu._index)
         self.codec = _tiles.Codec(self.compression.zcmptype, self.zbitpix,
                                   **_codec_args(self.compression, self.quantize, h))
+        # ZSCALE / ZZERO given once in the header apply to every tile
+        self.zscale = h.get("ZSCALE") if self.quantize is not None else None
+        self.zzero = h.get("ZZERO") if self.quantize is not None else None
 
     def tile_box(self, number: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(origin, clipped shape) of tile ``number``."""
-        index = np.unravel_index(number, self.grid)
-        origin = tuple(int(i) * t for i, t in zip(index, self.tile))
-        return origin, tuple(min(t, n - o) for t, n, o in zip(self.tile, self.shape, origin))
+        origin = [0] * len(self.grid)
+        for axis in range(len(self.grid) - 1, -1, -1):
+            number, i = divmod(number, self.grid[axis])
+            origin[axis] = i * self.tile[axis]
+        return tuple(origin), tuple(min(t, n - o) for t, n, o in
+                                    zip(self.tile, self.shape, origin))
+
+    def tile_slices(self, number: int, origin: tuple[int, ...]) -> tuple[slice, ...]:
+        """Where tile ``number`` sits in an array whose first pixel is image pixel ``origin``."""
+        start, shape = self.tile_box(number)
+        return tuple(slice(a - o, a - o + n) for a, o, n in zip(start, origin, shape))
 
     def tiles_in(self, starts: tuple[int, ...], stops: tuple[int, ...]) -> np.ndarray:
         """Numbers of the tiles meeting the box ``starts``..``stops`` (inclusive), in order."""
@@ -193,6 +213,7 @@ class CompressedImageHDU(ImageHDU):
         super().__init__(fits, index)
         self._geometry: _Geometry | None = None
         self._rows: np.ndarray | None = None      # the table rows (uint8, nrows x rowsize)
+        self._columns: dict[str, Any] | None = None   # the rows parsed by column
         self._cache = _TileCache(DEFAULT_TILE_CACHE)
         self._session_compression: Compression | None = None
         self._pending: list[np.ndarray] | None = None   # extend() input inside extending()
@@ -211,6 +232,7 @@ class CompressedImageHDU(ImageHDU):
     def _invalidate(self) -> None:
         self._geometry = None
         self._rows = None
+        self._columns = None
         self.header._invalidate()
 
     def _before_header_change(self, name: str) -> None:
@@ -237,7 +259,8 @@ class CompressedImageHDU(ImageHDU):
 
     @property
     def quantize(self) -> Quantize | None:
-        """How float pixels were quantized (level None when reopened), or None."""
+        """How float pixels are quantized (the level from NOISEBIT; None for files written
+        without it), or None for integer and lossless images."""
         return self._geo().quantize
 
     @property
@@ -289,22 +312,36 @@ class CompressedImageHDU(ImageHDU):
             self._rows = rows
         return self._rows
 
+    def _parsed(self) -> dict[str, Any]:
+        """Every column of the table as arrays over all rows, parsed once: (nbytes, heap
+        offsets) for descriptor columns, int64 / float64 values for the others."""
+        if self._columns is None:
+            g = self._geo()
+            rows = self._table()
+            parsed: dict[str, Any] = {}
+            for name, (offset, code, element) in g.columns.items():
+                if code[0] in "PQ":
+                    width = 4 if code[0] == "P" else 8
+                    pair = np.ascontiguousarray(rows[:, offset:offset + 2 * width]).view(
+                        f">i{width}").astype(np.int64)
+                    parsed[name] = (pair[:, 0] * element, pair[:, 1])
+                elif code in _SCALAR:
+                    dtype = np.dtype(_SCALAR[code])
+                    parsed[name] = np.ascontiguousarray(
+                        rows[:, offset:offset + dtype.itemsize]).view(dtype)[:, 0].astype(
+                        np.float64 if dtype.kind == "f" else np.int64)
+            self._columns = parsed
+        return self._columns
+
     def _field(self, name: str, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray] | np.ndarray | None:
         """Column ``name`` for ``tiles``: (nbytes, heap offsets) for descriptors, values for
         scalar columns, None if the table has no such column."""
-        g = self._geo()
-        entry = g.columns.get(name)
-        if entry is None:
+        column = self._parsed().get(name)
+        if column is None:
             return None
-        offset, code, element = entry
-        rows = self._table()[tiles]
-        if code[0] in "PQ":
-            width = 4 if code[0] == "P" else 8
-            pair = rows[:, offset:offset + 2 * width].copy().view(f">i{width}").astype(np.int64)
-            return pair[:, 0] * element, pair[:, 1]
-        dtype = np.dtype({"D": ">f8", "E": ">f4", "J": ">i4", "K": ">i8", "I": ">i2"}[code])
-        return rows[:, offset:offset + dtype.itemsize].copy().view(dtype)[:, 0].astype(
-            np.float64 if dtype.kind == "f" else np.int64)
+        if isinstance(column, tuple):
+            return column[0][tiles], column[1][tiles]
+        return column[tiles]
 
     def _heap(self, spans: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list]:
         """Read the heap bytes the (nbytes, offsets) ``spans`` point at; returns the bytes and
@@ -327,7 +364,8 @@ class CompressedImageHDU(ImageHDU):
             if hi - lo <= 2 * total + (1 << 20):
                 heap = np.empty(hi - lo, np.uint8)
                 f.read_data_bytes(g.theap + lo, heap)
-                return heap, [(n, None if o is None else o - lo) for n, o in spans]
+                return heap, [(n, None if o is None else np.where(n > 0, o - lo, 0))
+                              for n, o in spans]
             # scattered tiles: gather them into one buffer
             heap = np.empty(total, np.uint8)
             at = 0
@@ -360,15 +398,16 @@ class CompressedImageHDU(ImageHDU):
         end = tuple(min((b // t + 1) * t, n) for b, t, n in zip(stops, g.tile, g.shape))
         out = np.empty(tuple(e - o for e, o in zip(end, origin)), dtype=g.layout.stored)
         tiles = g.tiles_in(starts, stops)
+        if not self._cache.used:
+            self._decode_tiles(tiles, out, origin)
+            return out, origin
         missing = []
         for number in tiles.tolist():
             cached = self._cache.get(number)
             if cached is None:
                 missing.append(number)
                 continue
-            tile_origin, tile_shape = g.tile_box(number)
-            out[tuple(slice(a - o, a - o + n) for a, o, n in
-                      zip(tile_origin, origin, tile_shape))] = cached
+            out[g.tile_slices(number, origin)] = cached
         if missing:
             self._decode_tiles(np.asarray(missing, np.int64), out, origin)
         return out, origin
@@ -381,20 +420,30 @@ class CompressedImageHDU(ImageHDU):
         heap, spans = self._heap(spans)
         zscale = self._field("ZSCALE", tiles)
         zzero = self._field("ZZERO", tiles)
+        if zscale is None and g.zscale is not None:
+            zscale = np.full(len(tiles), float(g.zscale))
+            zzero = np.full(len(tiles), float(g.zzero or 0.0))
         zblank = self._field("ZBLANK", tiles)
         try:
             _tiles.decode_tiles(g.codec, g.shape, g.tile, tiles, heap, spans[0][0], spans[0][1],
                                 out, origin, zscale=zscale, zzero=zzero, zblank=zblank,
                                 gzip_nbytes=spans[1][0], gzip_offsets=spans[1][1],
-                                raw_nbytes=spans[2][0], raw_offsets=spans[2][1])
+                                raw_nbytes=spans[2][0], raw_offsets=spans[2][1],
+                                threads=1 if len(tiles) < _SERIAL_TILES else 0)
         except FITSError as exc:
             raise FITSError(f"{self._where()}: {exc}", filename=self._fits.filename,
                             hdu=self._index) from None
-        if self._cache.capacity:
-            for number in tiles.tolist():
-                tile_origin, tile_shape = g.tile_box(number)
-                self._cache.put(number, out[tuple(slice(a - o, a - o + n) for a, o, n in zip(
-                    tile_origin, origin, tile_shape))].copy())
+        # an LRU cache would keep only the last tiles that fit: store just those, as views of
+        # one copy (one memcpy instead of one per tile; the copy lives until its last tile
+        # leaves the cache)
+        fit = self._cache.capacity // (int(np.prod(g.tile)) * out.itemsize)
+        if fit >= len(tiles):
+            kept, block, at = tiles, out.copy(), origin
+        else:
+            kept, block, at = tiles[len(tiles) - fit:], None, origin
+        for number in kept.tolist():
+            where = g.tile_slices(number, at)
+            self._cache.put(number, block[where] if block is not None else out[where].copy())
 
     def _read(self, sel: Selection, scale: bool, mask_blank: bool) -> np.ndarray:
         self._check_not_extending("reading")
@@ -448,9 +497,7 @@ class CompressedImageHDU(ImageHDU):
         # encoded on its own to keep its dither seed (its row number) right
         parts = []
         for number in tiles.tolist():
-            tile_origin, tile_shape = g.tile_box(number)
-            block = values[tuple(slice(a - o, a - o + n) for a, o, n in
-                                 zip(tile_origin, origin, tile_shape))]
+            block = values[g.tile_slices(number, origin)]
             parts.append(_tiles.encode_tiles(g.codec, np.ascontiguousarray(block), g.tile,
                                              np.zeros(1, np.int64), first_row=number))
         return tiles, _concat(parts)
@@ -600,10 +647,27 @@ class CompressedImageHDU(ImageHDU):
             raise FITSValueError(f"{self._where()}: data of shape {array.shape} cannot extend an "
                                  f"image of shape {g.shape}: the shapes must agree after axis 0")
         values = self._stored(array)
-        if self._pending is not None:
-            self._pending.append(values)
+        if self._pending is None:
+            self._extend(values)
             return
-        self._extend(values)
+        if np.may_share_memory(values, array):
+            values = values.copy()      # the caller may reuse its buffer for the next batch
+        self._pending.append(values)
+        if sum(v.nbytes for v in self._pending) >= _EXTEND_BATCH:
+            self._drain(whole_tile_rows=True)
+
+    def _drain(self, whole_tile_rows: bool) -> None:
+        """Encode the rows collected by ``extending()``: all of them, or only those that
+        complete rows of tiles (the rest stays collected), so no tile is encoded twice and
+        memory holds at most one batch."""
+        pending = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        count = len(pending)
+        if whole_tile_rows:
+            g = self._geo()
+            count -= (g.shape[0] + count) % g.tile[0]
+        self._pending = [pending[count:]] if count < len(pending) else []
+        if count > 0:
+            self._extend(pending[:count])
 
     def _extend(self, values: np.ndarray) -> None:
         g = self._geo()
@@ -628,18 +692,22 @@ class CompressedImageHDU(ImageHDU):
 
     @contextmanager
     def extending(self) -> Iterator[CompressedImageHDU]:
-        """Collect ``extend`` calls in memory and encode them once when the block ends
-        (normally or by an exception). Inside it, reads, writes, assignments, ``repack`` and
-        checksum calls raise ValueError, and ``FITS.close()`` refuses to close the file."""
+        """Collect ``extend`` calls and encode them in whole rows of tiles: every 16 MiB of
+        input, and the rest when the block ends (normally or by an exception), so a partial
+        last tile is encoded once rather than at every call and memory stays bounded. Inside
+        it, reads, writes, assignments, ``repack`` and checksum calls raise ValueError, and
+        ``FITS.close()`` refuses to close the file."""
         if self._pending is not None:
             raise ValueError(f"{self._where()}: extending() is already active")
         self._pending = []
         try:
             yield self
         finally:
-            pending, self._pending = self._pending, None
-            if pending:
-                self._extend(np.concatenate(pending) if len(pending) > 1 else pending[0])
+            try:
+                if self._pending:
+                    self._drain(whole_tile_rows=False)
+            finally:
+                self._pending = None
 
     @property
     def _extending_active(self) -> bool:
@@ -804,7 +872,11 @@ def new_table_layout(zbitpix: int, shape: tuple[int, ...], compression: Compress
     for i, t in enumerate(reversed(tile), 1):
         cards.append((f"ZTILE{i}", t, "size of tiles to be compressed"))
     cards.append(("ZCMPTYPE", compression.zcmptype, "compression algorithm"))
-    for i, (name, value, comment) in enumerate(compression.cards(zbitpix), 1):
+    parameters = compression.cards(zbitpix)
+    if quantize is not None:
+        # as astropy records it: the level as one more compression parameter
+        parameters.append(("NOISEBIT", quantize.level, "floating point quantization level"))
+    for i, (name, value, comment) in enumerate(parameters, 1):
         cards.append((f"ZNAME{i}", name, "compression parameter"))
         cards.append((f"ZVAL{i}", value, comment))
     cards += [("ZTENSION", "IMAGE", "Image extension"),

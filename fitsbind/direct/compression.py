@@ -83,12 +83,10 @@ class Compression:
         """The setting a compressed-image header describes (``header``: anything with
         ``get``; ``tile_shape`` from ZTILEn)."""
         zcmptype = str(header.get("ZCMPTYPE", "")).strip().upper()
-        params = {}
-        for i in range(1, 10):
-            name = header.get(f"ZNAME{i}")
-            if name is None:
-                break
-            params[str(name).strip().upper()] = header.get(f"ZVAL{i}")
+        # as CFITSIO reads them: parameters by position (ZVAL1, ZVAL2), names only to spot
+        # very old files
+        params = [(str(header.get(f"ZNAME{i}", "")).strip().upper(), header.get(f"ZVAL{i}"))
+                  for i in (1, 2)]
         for sub in (Gzip1, Gzip2, Rice1, Hcompress1, Plio1):
             if zcmptype in sub._names():
                 return sub._from_params(params, tile_shape)
@@ -99,7 +97,7 @@ class Compression:
         return (cls.zcmptype,)
 
     @classmethod
-    def _from_params(cls, params: dict[str, Any], tile_shape: tuple[int, ...]) -> Compression:
+    def _from_params(cls, params: list[tuple[str, Any]], tile_shape: tuple[int, ...]) -> Compression:
         return cls(tile_shape=tile_shape)
 
 
@@ -138,10 +136,10 @@ class Rice1(Compression):
     def __init__(self, blocksize: int = 32, bytepix: int | None = None, *,
                  tile_shape: Any = None) -> None:
         super().__init__(tile_shape=tile_shape)
-        if int(blocksize) not in (16, 32):
-            raise FITSValueError(f"Rice blocksize {blocksize} must be 16 or 32")
-        if bytepix is not None and int(bytepix) not in (1, 2, 4):
-            raise FITSValueError(f"Rice bytepix {bytepix} must be 1, 2 or 4")
+        if not 1 <= int(blocksize) <= 65536:
+            raise FITSValueError(f"Rice blocksize {blocksize} must be 1..65536 (16 or 32 usual)")
+        if bytepix is not None and int(bytepix) not in (1, 2, 4, 8):
+            raise FITSValueError(f"Rice bytepix {bytepix} must be 1, 2, 4 or 8")
         self._set(blocksize=int(blocksize), bytepix=None if bytepix is None else int(bytepix))
 
     @classmethod
@@ -161,10 +159,15 @@ class Rice1(Compression):
         return {"blocksize": int(self.blocksize), "bytepix": self._bytepix(zbitpix)}
 
     @classmethod
-    def _from_params(cls, params: dict[str, Any], tile_shape: tuple[int, ...]) -> Compression:
-        return cls(blocksize=int(params.get("BLOCKSIZE", 32)),
-                   bytepix=None if params.get("BYTEPIX") is None else int(params["BYTEPIX"]),
-                   tile_shape=tile_shape)
+    def _from_params(cls, params: list[tuple[str, Any]], tile_shape: tuple[int, ...]) -> Compression:
+        # CFITSIO's rules: ZVAL1 is the block size; ZVAL2 the bytes per pixel, 4 when absent
+        # or when ZNAME2 is NOISEBIT (very old files); the two swapped when that is evident
+        blocksize = int(params[0][1]) if isinstance(params[0][1], int) else 32
+        old = params[1][0] == "NOISEBIT" or not isinstance(params[1][1], int)
+        bytepix = 4 if old else int(params[1][1])
+        if blocksize < 16 and bytepix > 8:
+            blocksize, bytepix = bytepix, blocksize
+        return cls(blocksize=blocksize, bytepix=bytepix, tile_shape=tile_shape)
 
 
 class Hcompress1(Compression):
@@ -200,9 +203,10 @@ class Hcompress1(Compression):
         return {"hcomp_scale": float(self.scale), "hcomp_smooth": bool(self.smooth)}
 
     @classmethod
-    def _from_params(cls, params: dict[str, Any], tile_shape: tuple[int, ...]) -> Compression:
-        return cls(scale=params.get("SCALE", 0) or 0, smooth=bool(params.get("SMOOTH", 0)),
-                   tile_shape=tile_shape)
+    def _from_params(cls, params: list[tuple[str, Any]], tile_shape: tuple[int, ...]) -> Compression:
+        # as CFITSIO: ZVAL1 the scale, ZVAL2 the smoothing flag
+        scale = params[0][1] if isinstance(params[0][1], (int, float)) else 0
+        return cls(scale=max(scale, 0), smooth=bool(params[1][1]), tile_shape=tile_shape)
 
 
 class Plio1(Compression):
@@ -262,14 +266,16 @@ class Quantize:
         return int(time.time() * 1000) % 10000 + 1
 
     @classmethod
-    def from_header(cls, header: Any) -> Quantize | None:
-        """The quantization a compressed-image header records (None: not quantized). The
-        level is not stored; it comes back as None."""
-        zquantiz = header.get("ZQUANTIZ")
-        if zquantiz is None:
-            return None
-        method = {v: k for k, v in _METHODS.items()}.get(str(zquantiz).strip().upper())
+    def from_header(cls, header: Any) -> Quantize:
+        """The quantization of a compressed image whose tiles are quantized (it has ZSCALE).
+        ZQUANTIZ absent means NO_DITHER, as CFITSIO reads it. The level comes from the
+        NOISEBIT compression parameter (astropy and fitsbind write it), else None."""
+        zquantiz = str(header.get("ZQUANTIZ", "NO_DITHER")).strip().upper()
+        method = {v: k for k, v in _METHODS.items()}.get(zquantiz)
         if method is None:
             raise FITSValueError(f"unknown quantization ZQUANTIZ = {zquantiz!r}")
         seed = header.get("ZDITHER0")
-        return cls(None, method, None if seed is None else int(seed))
+        level = next((header.get(f"ZVAL{i}") for i in range(1, 10)
+                      if str(header.get(f"ZNAME{i}", "")).strip().upper() == "NOISEBIT"), None)
+        level = float(level) if isinstance(level, (int, float)) and level else None
+        return cls(level, method, None if seed is None else int(seed))

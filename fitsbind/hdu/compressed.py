@@ -300,20 +300,20 @@ def _comment_of(image: Header, keyword: str, default: str) -> str:
     return image.comments[keyword] if keyword in image else default
 
 
-def _table_layout(image: Header, encoding: _Encoding, columns: list[tuple[str, str, str, str]],
+def _table_layout(image: Header, encoding: _Encoding, columns: list[tuple[str, str]],
                   nrows: int, rowsize: int, heap: int) -> list[Card]:
     """The cards of a new compressed table up to its last Z keyword, in astropy's order: the
-    BINTABLE structure with ``columns`` (TTYPE, TFORM and their comments), ZIMAGE, ZSIMPLE or
-    ZTENSION, ZBITPIX, ZNAXIS and ZNAXISn, ZPCOUNT and ZGCOUNT (image comments carried over),
-    ZTILEn, ZCMPTYPE, the ZNAMEi/ZVALi settings, ZQUANTIZ and ZDITHER0."""
+    BINTABLE structure with ``columns`` (TTYPE, TFORM), ZIMAGE, ZSIMPLE or ZTENSION, ZBITPIX,
+    ZNAXIS and ZNAXISn, ZPCOUNT and ZGCOUNT (with the image's comments), ZTILEn, ZCMPTYPE, the
+    ZNAMEi/ZVALi settings, ZQUANTIZ and ZDITHER0."""
     cards = [Card("XTENSION", "BINTABLE", "binary table extension"),
              Card("BITPIX", 8, "array data type"), Card("NAXIS", 2, "number of array dimensions"),
              Card("NAXIS1", rowsize, "width of table in bytes"),
              Card("NAXIS2", nrows, "number of rows in table"),
              Card("PCOUNT", heap, "number of group parameters"), Card("GCOUNT", 1, "number of groups"),
              Card("TFIELDS", len(columns), "number of fields in each row")]
-    for i, (ttype, tform, ttype_comment, tform_comment) in enumerate(columns, 1):
-        cards += [Card(f"TTYPE{i}", ttype, ttype_comment), Card(f"TFORM{i}", tform, tform_comment)]
+    for i, (ttype, tform) in enumerate(columns, 1):
+        cards += [Card(f"TTYPE{i}", ttype), Card(f"TFORM{i}", tform)]
     cards.append(Card("ZIMAGE", True, "extension contains compressed image"))
     if "SIMPLE" in image:
         cards.append(Card("ZSIMPLE", image["SIMPLE"], image.comments["SIMPLE"]))
@@ -436,16 +436,18 @@ def _fingerprint(data: Any) -> tuple | None:
 class _TableOut(_ValidHDU):
     """A compressed image's table as it goes to a file: ``header`` and the data unit
     ``payload`` (rows then heap, uint8; None when empty). ``key`` and ``fingerprint`` are the
-    state of the image HDU it was made from; the base class keeps its checksum cards."""
+    state of the image HDU it was made from, ``layout`` the :func:`_pixel_layout` its tiles
+    hold (None: none an image header can state); the base class keeps its checksum cards."""
 
     _extension = "BINTABLE"
 
     def __init__(self, header: Header, payload: np.ndarray | None, key: tuple,
-                 fingerprint: tuple | None) -> None:
+                 fingerprint: tuple | None, layout: tuple | None) -> None:
         super().__init__(data=None, header=header)
         self.payload = payload
         self.key = key
         self.fingerprint = fingerprint
+        self.layout = layout
 
     def _payload(self) -> np.ndarray | None:
         return self.payload
@@ -457,7 +459,7 @@ class _TableOut(_ValidHDU):
 
 def _rows(encoded: Any, encoding: _Encoding, wide: bool) -> tuple[np.ndarray, list[tuple]]:
     """The table rows pointing at the encoded tiles (in tile order, heap offsets as encoded)
-    and the columns (TTYPE, TFORM with the longest cell, comments): COMPRESSED_DATA, and for
+    and the columns (TTYPE, TFORM with the longest cell): COMPRESSED_DATA, and for
     quantized floats GZIP_COMPRESSED_DATA (tiles that could not be quantized), ZSCALE, ZZERO.
     ``wide``: 64-bit descriptors (1Q), as astropy and CFITSIO use for images over 4 GiB."""
     letter, descriptor = ("Q", ">i8") if wide else ("P", ">i4")
@@ -476,10 +478,10 @@ def _rows(encoded: Any, encoding: _Encoding, wide: bool) -> tuple[np.ndarray, li
         counts = np.where(chosen, encoded.nbytes // size, 0)
         rows[name][:, 0] = counts
         rows[name][:, 1] = np.where(chosen, encoded.offsets, 0)
-        columns.append((name, f"1{letter}{form}({counts.max(initial=0)})", "", ""))
+        columns.append((name, f"1{letter}{form}({counts.max(initial=0)})"))
     if encoding.quantized:
         rows["ZSCALE"], rows["ZZERO"] = encoded.zscale, encoded.zzero
-        columns += [("ZSCALE", "1D", "", ""), ("ZZERO", "1D", "", "")]
+        columns += [("ZSCALE", "1D"), ("ZZERO", "1D")]
     return rows, columns
 
 
@@ -636,8 +638,9 @@ class CompImageHDU(ImageHDU):
             self.quantize_level = quantize_level
             self.quantize_method = quantize_method
             self.dither_seed = dither_seed
-            # as astropy, the settings are checked (and a bad quantize method reported) now
+            # as astropy, the settings and cards are checked now too (warnings included)
             self._encoding(self._data)
+            table_header_for(self._header, self.name, [])
 
     def _read_compression_parameters(self, table: Header) -> None:
         self.compression_type = table.get("ZCMPTYPE", DEFAULT_COMPRESSION_TYPE)
@@ -722,17 +725,12 @@ class CompImageHDU(ImageHDU):
     # -- data ---------------------------------------------------------------------------------
 
     def _read_stored(self, key: Any) -> np.ndarray:
-        """Stored pixels ``key`` selects, native byte order: CFITSIO decompresses only the
-        tiles they touch. Quantized float pixels flagged null (ZBLANK) come back as NaN."""
-        f = self._file.handle()
-        sel = select(key, self.shape, f"{self._file.name}, HDU {self._index}")
-        stored = np.dtype(BITPIX2DTYPE[self._table_header["ZBITPIX"]])
-        box = np.empty(sel.box_shape, dtype=stored)
-        if not sel.empty:
-            with f.lock:
-                f.move_to(self._index)
-                f.read_pixels(box, *sel.fits_box(), nan_nulls=stored.kind == "f")
-        return sel.to_result(box)
+        """Stored pixels ``key`` selects, native byte order, decoding only the tiles they
+        touch (the direct tier's CompressedImageHDU). Quantized float pixels flagged null
+        (ZBLANK) come back as NaN."""
+        self._file.handle_for(self._index)      # OSError if CFITSIO misplaces this HDU
+        direct = self._file.fits[self._index]
+        return direct._read(select(key, self.shape, direct._where()), False, False)
 
     def _load_data(self) -> np.ndarray | None:
         data = self._decompressed()
@@ -806,8 +804,7 @@ class CompImageHDU(ImageHDU):
         """The file now holds ``out`` (a flush wrote it): its tiles become the stored ones."""
         self._table_header = out.header
         self._image_text, self._stored_params = out.key[0], out.key[1]
-        self._stored_layout = _pixel_layout(image_header_from_table(out.header))
-        self._stored_fingerprint = out.fingerprint
+        self._stored_layout, self._stored_fingerprint = out.layout, out.fingerprint
         self._data_replaced = False
         self._table = None
         self._out = None
@@ -835,7 +832,7 @@ class CompImageHDU(ImageHDU):
         fingerprint = _fingerprint(self._data) if self._data_loaded else None
         if out is not None and out.key == key and out.fingerprint == fingerprint:
             return out
-        out = self._stored_output(key, fingerprint) or self._compressed_output()
+        out = self._stored_output(key, fingerprint) or self._compressed_output(fingerprint)
         self._out = out
         return out
 
@@ -845,8 +842,8 @@ class CompImageHDU(ImageHDU):
         writable mode can tell), its pixel layout and compression settings are as stored.
         With only ordinary cards edited, the table header is rebuilt around the same tiles
         (astropy would compress again); otherwise None."""
-        table = self._bintable
-        if table is None or not key[3]:
+        table = self._bintable if key[3] else None
+        if table is None:
             return None
         if self._data_loaded and (self._data_replaced or fingerprint is None
                                   or fingerprint != self._stored_fingerprint):
@@ -859,11 +856,13 @@ class CompImageHDU(ImageHDU):
             kept = [copy.copy(card) for card in self._table_header.cards
                     if _table_owned(card.keyword)]
             header = table_header_for(self._header, self.name, kept)
-        return _TableOut(header, table._payload(), key, fingerprint)
+        return _TableOut(header, table._payload(), key, fingerprint, self._stored_layout)
 
-    def _compressed_output(self) -> _TableOut:
+    def _compressed_output(self, fingerprint: tuple | None) -> _TableOut:
         """The image compressed afresh: the table header astropy would write for it (see
-        :func:`table_header_for`), its rows and heap made by CFITSIO's codecs."""
+        :func:`table_header_for`), its rows and heap made by CFITSIO's codecs. ``fingerprint``
+        is that of the data when it was loaded already."""
+        loaded = self._data_loaded
         stored = ImageHDU._payload(self)   # also brings BITPIX / NAXISn in line with the data
         data, image = self._data, self._header
         encoding = self._encoding(data)
@@ -873,23 +872,24 @@ class CompImageHDU(ImageHDU):
             stored, wide_bzero = self._narrowed(data, encoding.zcmptype)
             encoding = encoding._replace(zbitpix=32)
         if stored is None or stored.size == 0:
-            columns = [("COMPRESSED_DATA", "1PB", "label for field 1",
-                        "data format of field: variable length array")]
-            layout = _table_layout(image, encoding, columns, 0, 8, 0)
-            header = table_header_for(image, self.name, layout)
-            payload = None
-        else:
-            encoded = self._encode(stored, encoding)
-            rows, columns = _rows(encoded, encoding, wide=stored.nbytes > 1 << 32)
-            payload = np.concatenate([rows.view(np.uint8), encoded.data])
-            layout = _table_layout(image, encoding, columns, len(rows), rows.dtype.itemsize,
-                                   encoded.data.size)
-            header = table_header_for(image, self.name, layout,
-                                      _NULL_ZBLANK if encoded.has_nulls else None)
+            # astropy writes a table without rows, which CFITSIO refuses to create or read
+            raise ValueError(f"{self.name}: a CompImageHDU without pixels cannot be written "
+                             "(CFITSIO, funpack and fitsverify reject compressed images without "
+                             "data); write an ImageHDU instead")
+        encoded = self._encode(stored, encoding)
+        rows, columns = _rows(encoded, encoding, wide=stored.nbytes > 1 << 32)
+        payload = np.concatenate([rows.view(np.uint8), encoded.data])
+        cards = _table_layout(image, encoding, columns, len(rows), rows.dtype.itemsize,
+                              encoded.data.size)
+        header = table_header_for(image, self.name, cards,
+                                  _NULL_ZBLANK if encoded.has_nulls else None)
+        # 64-bit integers narrowed for the codec: no image header describes those tiles
+        layout = _pixel_layout(image) if encoding.zbitpix == image["BITPIX"] else None
         if wide_bzero is not None:
             header["BZERO"] = wide_bzero
-        fingerprint = _fingerprint(self._data) if self._data_loaded else None
-        return _TableOut(header, payload, self._state_key(), fingerprint)
+        if not loaded:
+            fingerprint = _fingerprint(self._data)
+        return _TableOut(header, payload, self._state_key(), fingerprint, layout)
 
     def _narrowed(self, data: np.ndarray, zcmptype: str) -> tuple[np.ndarray, int | None]:
         """64-bit integers for a 32-bit codec, as astropy: converted (with a warning) when every
@@ -980,11 +980,6 @@ class CompImageHDU(ImageHDU):
         grid = [-(-n // min(t, n)) for n, t in zip(values.shape, encoding.tile)]
         tiles = np.arange(int(np.prod(grid, dtype=np.int64)), dtype=np.int64)
         return _tiles.encode_tiles(codec, values, encoding.tile, tiles)
-
-    def _close(self) -> None:
-        super()._close()
-        self._out = None
-        self._table = None
 
     # -- verification -------------------------------------------------------------------------
 

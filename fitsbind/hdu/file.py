@@ -4,22 +4,24 @@
 mapping is on, one ``numpy.memmap`` of the whole file from which every HDU's ``.data`` is a
 view. astropy's mode names map onto the handle and the mapping as follows:
 
-============  ===========  ================================================
-mode          handle       memory map
-============  ===========  ================================================
-readonly      read-only    copy-on-write (arrays writable, file untouched)
-denywrite     read-only    read-only (arrays not writable)
-update        read-write   shared (assignments reach the file)
-append        read-write   copy-on-write
-ostream       created on   none (the file is written by flush)
+============  ===============  ================================================
+mode          handle           memory map
+============  ===============  ================================================
+readonly      read-only        copy-on-write (arrays writable, file untouched)
+denywrite     read-only        read-only (arrays not writable)
+update        read-write from  shared (assignments reach the file)
+              the first write
+append        read-write from  copy-on-write
+              the first write
+ostream       created on       none (the file is written by flush)
               first flush
-============  ===========  ================================================
+============  ===============  ================================================
 
 Locating HDUs. CFITSIO finds each HDU of a valid file (:meth:`HDUFile.locate`). Files astropy
 opens are not all valid, and CFITSIO refuses some of them (a header without END, the second
 keyword not BITPIX, ...) or places an HDU's end elsewhere than astropy does (a heap after a
 THEAP gap). For those, the HDUs are located here by astropy's rules: a header is read block
-by block up to its END card (:meth:`Header.fromfile`), and the data unit's size follows from
+by block up to its END card (:meth:`HDUFile._scan`), and the data unit's size follows from
 the header (:func:`data_size`). Every HDU's extent is computed by that one function and an
 HDU stays *native* (CFITSIO's handle may work on it) only while CFITSIO places it exactly
 where it is found here. Data of other HDUs is read from the memory map or with plain reads.
@@ -38,8 +40,9 @@ import shutil
 import tempfile
 import threading
 import warnings
+import weakref
 import zipfile
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 
@@ -50,22 +53,11 @@ from fitsbind.header import Header
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
 MODES = ("readonly", "update", "append", "denywrite", "ostream", "copyonwrite")
-_HANDLE_MODE = {"readonly": "r", "copyonwrite": "r", "denywrite": "r", "update": "r+",
-                "append": "r+"}
 _MAP_MODE = {"readonly": "c", "copyonwrite": "c", "denywrite": "r", "update": "r+",
              "append": "c"}
 WRITABLE_MODES = ("update", "append", "ostream")
 BLOCK = _checksum.BLOCK
 
-# compressed files CFITSIO reads: (leading bytes, how Python decompresses them; None when it
-# cannot, so such a file is read through CFITSIO only)
-_COMPRESSIONS: tuple[tuple[bytes, Callable[[str], Any] | None], ...] = (
-    (b"\x1f\x8b", lambda path: gzip.open(path, "rb")),
-    (b"BZh", lambda path: bz2.open(path, "rb")),
-    (b"\xfd7zXZ\x00", lambda path: lzma.open(path, "rb")),
-    (b"PK\x03\x04", lambda path: _zip_member(path)),
-    (b"\x1f\x9d", None),
-)
 # the END card: "END" at the start of a record, then blanks up to the end of the record or
 # up to a character no keyword holds (astropy's rule, which accepts a damaged END card)
 _END_RECORD = re.compile(rb"END(?: {77}| {0,76}[^A-Z0-9_\-])")
@@ -82,23 +74,41 @@ class TruncatedDataError(TypeError, ValueError):
     class is both."""
 
 
-def _zip_member(path: str) -> Any:
-    archive = zipfile.ZipFile(path)
-    names = archive.namelist()
-    if len(names) != 1:
-        archive.close()
-        raise OSError(f"{path}: a zipped FITS file must hold exactly one file, not {len(names)}")
-    return archive.open(names[0])
+def _unpacker(opener: Callable[..., Any]) -> Callable[[str, BinaryIO], None]:
+    def unpack(path: str, out: BinaryIO) -> None:
+        with opener(path, "rb") as source:
+            shutil.copyfileobj(source, out, 1 << 24)
+    return unpack
+
+
+def _unpack_zip(path: str, out: BinaryIO) -> None:
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if len(names) != 1:
+            raise OSError(f"{path}: a zipped FITS file must hold one file, not {len(names)}")
+        with archive.open(names[0]) as member:
+            shutil.copyfileobj(member, out, 1 << 24)
+
+
+# compressed files CFITSIO reads: (leading bytes, how Python decompresses them into a binary
+# file; None when it cannot, so such a file is read through CFITSIO only)
+_COMPRESSIONS: tuple[tuple[bytes, Callable[[str, BinaryIO], None] | None], ...] = (
+    (b"\x1f\x8b", _unpacker(gzip.open)),
+    (b"BZh", _unpacker(bz2.open)),
+    (b"\xfd7zXZ\x00", _unpacker(lzma.open)),
+    (b"PK\x03\x04", _unpack_zip),
+    (b"\x1f\x9d", None),
+)
 
 
 def _integer(header: Header, keyword: str, default: int | None = None) -> int:
     """The integer value of a structural keyword; KeyError when it is missing and has no
     default, TypeError when its value is not an integer."""
-    if keyword not in header:
+    value = header.get(keyword)
+    if value is None and keyword not in header:
         if default is None:
             raise KeyError(f"Keyword {keyword!r} not found: the data size is undefined.")
         return default
-    value = header[keyword]
     if not isinstance(value, (int, np.integer)):
         raise TypeError(f"Keyword {keyword!r} has the value {value!r}, not an integer: the data "
                         "size is undefined.")
@@ -144,6 +154,13 @@ def _end_offset(raw: bytes) -> int | None:
     return None
 
 
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
 def _exact_end(block: bytes) -> int | None:
     """Byte offset of an exact END card (END and 77 blanks) at a record start of ``block``."""
     at = block.find(_CLEAN_END)
@@ -179,8 +196,7 @@ class HDUFile:
         self._native_limit: int | None = None   # HDUs from this index on are not native
         self._why_not_native = ""
         self._lock = threading.RLock()
-        self._reader: io.BufferedReader | None = None   # plain bytes of the file, for scanning
-        self._unpacked: str | None = None               # decompressed copy of a compressed file
+        self._unpacked: str | None = None       # decompressed copy of a compressed file
         self._compression: bytes | None = None          # leading bytes of a compressed file
         self._closed = False
         self.name = self._resolve(target)
@@ -304,7 +320,7 @@ class HDUFile:
         direct tier): the old handle, map and extents go, and every HDU is located anew."""
         with self._lock:
             self.forget_map()
-            self._close_readers()
+            self._drop_unpacked()
             if self.fits is not None:
                 self.fits.close()
             self.fits = FITS(self.name, "r")
@@ -399,9 +415,7 @@ class HDUFile:
                 return None
         raw = raw.tobytes()
         stop = _end_offset(raw)
-        if stop is None:
-            return None
-        if raw[stop:stop + 80] != _CLEAN_END or raw[stop + 80:].strip(b" ") or \
+        if stop is None or raw[stop:stop + 80] != _CLEAN_END or raw[stop + 80:].strip(b" ") or \
                 raw[:stop].translate(None, _PRINTABLE):
             return None, (head, data, end)
         return raw[:stop].decode("ascii"), (head, data, end)
@@ -416,59 +430,60 @@ class HDUFile:
         finds."""
         if start >= self._length():
             return None
-        reader = self._scan_reader()
-        reader.seek(start)
-        blocks = []
-        while True:
-            block = reader.read(BLOCK)
-            if len(block) < BLOCK or not block.isascii():
-                break
-            blocks.append(block)
-            stop = _exact_end(block)
-            if stop is not None:
-                if block.endswith(b"\0"):
-                    warnings.warn("Header block contains null bytes instead of spaces for "
-                                  "padding, and is not FITS-compliant. Nulls may be replaced "
-                                  "with spaces upon writing.", FITSUserWarning, stacklevel=5)
-                text = b"".join(blocks)[:BLOCK * (len(blocks) - 1) + stop].decode("ascii")
-                return text, Header.fromstring(text), start, start + BLOCK * len(blocks)
-        reader.seek(start)
-        try:
-            header = Header.fromfile(reader, endcard=not ignore_missing_end, padding=True)
-        except EOFError:
-            return None
-        data = reader.tell()
-        reader.seek(start)
-        raw = reader.read(data - start)
+        with open(self._plain_path(), "rb") as reader:
+            reader.seek(start)
+            blocks = []
+            while True:
+                block = reader.read(BLOCK)
+                if len(block) < BLOCK or not block.isascii():
+                    break
+                blocks.append(block)
+                stop = _exact_end(block)
+                if stop is not None:
+                    if block.endswith(b"\0"):
+                        warnings.warn("Header block contains null bytes instead of spaces for "
+                                      "padding, and is not FITS-compliant. Nulls may be "
+                                      "replaced with spaces upon writing.", FITSUserWarning,
+                                      stacklevel=5)
+                    text = b"".join(blocks)[:BLOCK * (len(blocks) - 1) + stop].decode("ascii")
+                    return text, Header.fromstring(text), start, start + BLOCK * len(blocks)
+            reader.seek(start)
+            try:
+                header = Header.fromfile(reader, endcard=not ignore_missing_end, padding=True)
+            except EOFError:
+                return None
+            data = reader.tell()
+            reader.seek(start)
+            raw = reader.read(data - start)
         stop = _end_offset(raw)
         if stop is not None:
             raw = raw[:stop]
         return raw.decode("latin1"), header, start, data
 
-    def _scan_reader(self) -> io.BufferedReader:
-        """A binary reader on the file's plain bytes (those of a compressed file are
-        decompressed to a temporary file first)."""
-        if self._reader is None:
-            self._reader = open(self._plain_path(), "rb")
-        return self._reader
-
     def _plain_path(self) -> str:
+        """Path of the file's plain bytes: the file, or for a compressed file a temporary
+        decompressed copy (made on first use, removed on close)."""
         if self._compression is None:
             return self.name
-        if self._unpacked is None:
-            opener = dict(_COMPRESSIONS)[self._compression]
-            if opener is None:
-                raise OSError(f"{self.name}: this compressed file can be read only when CFITSIO "
-                              f"accepts it ({self._why_not_native})")
-            fd, path = tempfile.mkstemp(suffix=".fits", prefix="fitsbind-unpacked-")
-            try:
-                with os.fdopen(fd, "wb") as out, opener(self.name) as source:
-                    shutil.copyfileobj(source, out, 1 << 24)
-            except BaseException:
-                os.remove(path)
-                raise
-            self._unpacked = path
+        with self._lock:
+            if self._unpacked is None:
+                self._unpack()
         return self._unpacked
+
+    def _unpack(self) -> None:
+        unpack = dict(_COMPRESSIONS)[self._compression]
+        if unpack is None:
+            raise OSError(f"{self.name}: this compressed file can be read only when CFITSIO "
+                          f"accepts it ({self._why_not_native})")
+        fd, path = tempfile.mkstemp(suffix=".fits", prefix="fitsbind-unpacked-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                unpack(self.name, out)
+        except BaseException:
+            os.remove(path)
+            raise
+        self._unpacked = path
+        self._forget_unpacked = weakref.finalize(self, _remove, path)
 
     def _length(self) -> int:
         """Length of the file's plain bytes."""
@@ -545,8 +560,7 @@ class HDUFile:
                 f.move_to(index)
                 f.read_data_bytes(start - f.hdu_offsets()[1], out)
             return
-        with self._lock:
-            reader = self._scan_reader()
+        with open(self._plain_path(), "rb") as reader:
             reader.seek(start)
             got = reader.readinto(memoryview(out))
         if got != len(out):
@@ -586,15 +600,9 @@ class HDUFile:
             self._map.flush()
         self._map = None
 
-    def _close_readers(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+    def _drop_unpacked(self) -> None:
         if self._unpacked is not None:
-            try:
-                os.remove(self._unpacked)
-            except OSError:
-                pass
+            self._forget_unpacked()
             self._unpacked = None
 
     def close(self) -> None:
@@ -602,7 +610,7 @@ class HDUFile:
         self.flush_map()
         self._map = None
         self._closed = True
-        self._close_readers()
+        self._drop_unpacked()
         if self.fits is not None:
             self.fits.close()
         if self._temp is not None:

@@ -104,8 +104,8 @@ class _ImageBaseHDU(_ValidHDU):
         if header is not None:
             # the structural cards of a given header are rebuilt, in standard order and with
             # standard comments, from the data (update_header)
-            new.extend(card for card in header.cards if card.keyword not in _STRUCTURAL
-                       and not _NAXIS_N.fullmatch(card.keyword))
+            new.extend((card for card in header.cards if card.keyword not in _STRUCTURAL
+                        and not _NAXIS_N.fullmatch(card.keyword)), end=True)
         return new
 
     def _remember_scaling(self) -> None:
@@ -156,9 +156,12 @@ class _ImageBaseHDU(_ValidHDU):
 
     def _load_data(self) -> np.ndarray | None:
         shape = self.shape
-        if not shape or 0 in shape:
+        if not shape:
             return None
         stored = np.dtype(BITPIX2DTYPE[self._orig_bitpix]).newbyteorder(">")
+        if 0 in shape:
+            # as astropy: an axis of length 0 gives an empty array of that shape
+            return np.empty(shape, stored)
         scaled = self._scaled
         if scaled and self._file.strict_memmap:
             raise ValueError("Cannot load a memory-mapped image: BZERO/BSCALE/BLANK header "
@@ -354,6 +357,10 @@ class _ImageBaseHDU(_ValidHDU):
     def _read_stored(self, key: Any) -> np.ndarray:
         """Stored (unscaled) pixels ``key`` selects, read from the file through the direct
         tier without loading the rest."""
+        if not self._file.native(self._index):
+            # a file CFITSIO misreads: select from the file's bytes (a memory-map view)
+            stored = np.dtype(BITPIX2DTYPE[self._orig_bitpix]).newbyteorder(">")
+            return np.array(self._file_array(0, stored, self.shape)[key])
         direct = self._file.fits[self._index]
         return direct._read(select(key, self.shape, direct._where()), False, False)
 
