@@ -27,7 +27,7 @@ from fitsbind import _tiles
 from fitsbind import checksum as _checksum
 from fitsbind.direct.columns import parse_tform
 from fitsbind.direct.compression import Compression, Quantize
-from fitsbind.direct.image import ImageHDU
+from fitsbind.direct.image import ImageHDU, broadcast_block
 from fitsbind.direct.pixels import OFFSET_TYPES, STORED, PixelLayout, prepare, unscale
 from fitsbind.direct.sections import Selection, select
 from fitsbind.errors import FITSError, FITSValueError
@@ -616,16 +616,7 @@ class CompressedImageHDU(ImageHDU):
         self._check_not_extending("assignment")
         g = self._geo()
         sel = select(key, g.shape, self._where())
-        array = value if isinstance(value, np.ma.MaskedArray) else np.asarray(value)
-        try:
-            block = np.broadcast_to(array, sel.shape)
-            if isinstance(array, np.ma.MaskedArray):
-                block = np.ma.MaskedArray(block, mask=np.broadcast_to(
-                    np.ma.getmaskarray(array), sel.shape))
-        except ValueError:
-            raise FITSValueError(f"{self._where()}: cannot put a block of shape {array.shape} "
-                                 f"into a selection of shape {sel.shape}") from None
-        stored = self._stored(block)
+        stored = self._stored(broadcast_block(value, sel.shape, self._where()))
         if sel.empty:
             return
         region, origin = self._decode(sel.starts, sel.stops)

@@ -103,7 +103,7 @@ class Compression:
 
 class Gzip1(Compression):
     """GZIP_1: gzip of the tile's big-endian bytes; lossless for every pixel type. ``level``
-    (1-9, None: zlib's default) is not stored in the file."""
+    (1-9; None: 1, as CFITSIO and fpack compress) is not stored in the file."""
 
     zcmptype: ClassVar[str] = "GZIP_1"
     _fields = ("level",)
@@ -170,6 +170,10 @@ class Rice1(Compression):
         return cls(blocksize=blocksize, bytepix=bytepix, tile_shape=tile_shape)
 
 
+# tile heights CFITSIO tries, in order, for HCOMPRESS images of more than 30 rows
+_HCOMPRESS_HEIGHTS = (16, 24, 20, 30, 28, 26, 22, 18, 14, 17)
+
+
 class Hcompress1(Compression):
     """HCOMPRESS_1: the H-transform coder of 2-D tiles (each side at least 4 pixels).
     ``scale`` 0 is lossless; larger values discard noise (in units of the tile's RMS noise
@@ -187,11 +191,12 @@ class Hcompress1(Compression):
     def tiles_for(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         if self.tile_shape is not None or len(shape) < 2:
             return super().tiles_for(shape)
-        # as CFITSIO: 16 image rows per tile, unless that leaves a last tile under 4 rows
+        # as CFITSIO: the whole image up to 30 rows, else 16 rows per tile, or the first of
+        # its other heights that leaves no last tile under 4 rows
         rows = shape[-2]
-        height = min(rows, 16)
-        if rows > 16 and 0 < rows % 16 < 4:
-            height = next((h for h in range(17, 25) if rows % h == 0 or rows % h >= 4), 24)
+        height = rows
+        if rows > 30:
+            height = next((h for h in _HCOMPRESS_HEIGHTS if rows % h == 0 or rows % h >= 4), 17)
         return (1,) * (len(shape) - 2) + (max(height, 1), max(shape[-1], 1))
 
     def cards(self, zbitpix: int) -> list[tuple[str, Any, str]]:

@@ -186,15 +186,7 @@ class ImageHDU(HDU):
         selects. Strided selections read and rewrite their bounding box."""
         layout, shape = self._info()
         sel = select(key, shape, self._where())
-        array = value if isinstance(value, np.ma.MaskedArray) else np.asarray(value)
-        try:
-            block = np.broadcast_to(array, sel.shape)
-            if isinstance(array, np.ma.MaskedArray):
-                block = np.ma.MaskedArray(block, mask=np.broadcast_to(
-                    np.ma.getmaskarray(array), sel.shape))
-        except ValueError:
-            raise FITSValueError(f"{self._where()}: cannot put a block of shape {array.shape} "
-                             f"into a selection of shape {sel.shape}") from None
+        block = broadcast_block(value, sel.shape, self._where())
         buffer, bscale, bzero = prepare(block, layout, self._where())
         if sel.empty:
             return
@@ -263,6 +255,21 @@ class ImageHDU(HDU):
             blc = [c + 1 for c in reversed(corner)]
             trc = [c + n for c, n in zip(reversed(corner), reversed(buffer.shape))]
             f.write_pixels(buffer, blc, trc, bscale, bzero)
+
+
+def broadcast_block(value: Any, shape: tuple[int, ...], where: str) -> Any:
+    """``value`` (an array, masked array or scalar) broadcast to the selection ``shape``,
+    its mask too; FITSValueError naming ``where`` if it does not fit."""
+    array = value if isinstance(value, np.ma.MaskedArray) else np.asarray(value)
+    try:
+        block = np.broadcast_to(array, shape)
+        if isinstance(array, np.ma.MaskedArray):
+            block = np.ma.MaskedArray(block, mask=np.broadcast_to(np.ma.getmaskarray(array),
+                                                                  shape))
+    except ValueError:
+        raise FITSValueError(f"{where}: cannot put a block of shape {array.shape} into a "
+                             f"selection of shape {shape}") from None
+    return block
 
 
 def _corner(start: Any, ndim: int, where: str) -> tuple[int, ...]:
