@@ -594,20 +594,18 @@ class CompressedImageHDU(ImageHDU):
         clipped = np.stack([np.minimum(t, n - i * t) for i, t, n in
                             zip(index, g.tile, g.shape)], axis=1)
         shapes, which = np.unique(clipped, axis=0, return_inverse=True)
+        which = which.reshape(-1)
         parts = []
         for k, shape in enumerate(shapes):
-            first = int(numbers[which.reshape(-1) == k][0])
+            first = int(numbers[which == k][0])
             parts.append(_tiles.encode_tiles(g.codec, np.zeros(tuple(shape), g.layout.stored),
                                              g.tile, np.zeros(1, np.int64), first_row=first))
         distinct = _concat(parts)
-        which = which.reshape(-1)
-        shared = _concat(parts)
-        shared.offsets = distinct.offsets[which]
-        shared.nbytes = distinct.nbytes[which]
-        shared.column = distinct.column[which]
-        if distinct.zscale is not None:
-            shared.zscale = distinct.zscale[which]
-            shared.zzero = distinct.zzero[which]
+        quantized = distinct.zscale is not None
+        shared = _tiles.Encoded(distinct.data, distinct.offsets[which], distinct.nbytes[which],
+                                distinct.column[which],
+                                distinct.zscale[which] if quantized else None,
+                                distinct.zzero[which] if quantized else None, distinct.has_nulls)
         self._store(numbers, shared, fresh_heap=True)
 
     def __setitem__(self, key: Any, value: Any) -> None:
@@ -817,19 +815,17 @@ class CompressedImageHDU(ImageHDU):
 
 
 def _concat(parts: list[Any]) -> Any:
-    """One encoded-tiles record from several, in order."""
+    """One ``_tiles.Encoded`` from several, tiles in order."""
     data = np.concatenate([p.data for p in parts]) if parts else np.zeros(0, np.uint8)
     sizes = np.cumsum([0] + [p.data.size for p in parts[:-1]])
-    offsets = np.concatenate([p.offsets + s for p, s in zip(parts, sizes)])
-    merged = type("Encoded", (), {})()
-    merged.data = data
-    merged.offsets = offsets.astype(np.int64)
-    merged.nbytes = np.concatenate([p.nbytes for p in parts]).astype(np.int64)
-    merged.column = np.concatenate([p.column for p in parts])
-    merged.zscale = None if parts[0].zscale is None else np.concatenate([p.zscale for p in parts])
-    merged.zzero = None if parts[0].zzero is None else np.concatenate([p.zzero for p in parts])
-    merged.has_nulls = any(p.has_nulls for p in parts)
-    return merged
+    quantized = bool(parts) and parts[0].zscale is not None
+    return _tiles.Encoded(
+        data, np.concatenate([p.offsets + s for p, s in zip(parts, sizes)]).astype(np.int64),
+        np.concatenate([p.nbytes for p in parts]).astype(np.int64),
+        np.concatenate([p.column for p in parts]),
+        np.concatenate([p.zscale for p in parts]) if quantized else None,
+        np.concatenate([p.zzero for p in parts]) if quantized else None,
+        any(p.has_nulls for p in parts))
 
 
 def _move_bytes(f: Any, source: int, target: int, nbytes: int) -> None:

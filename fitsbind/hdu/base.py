@@ -22,6 +22,7 @@ Subclass contract:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 from collections.abc import Iterator
@@ -76,8 +77,15 @@ def class_for(header: Header) -> type:
 
 
 def _accepted(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
-    params = inspect.signature(cls.__init__).parameters
+    """The ``open()`` keyword arguments that ``cls``'s constructor takes."""
+    params = _parameters(cls.__init__)
     return {k: v for k, v in kwargs.items() if k in params}
+
+
+@functools.cache
+def _parameters(function: Any) -> frozenset[str]:
+    # inspecting a signature costs more than reading a small header: once per class
+    return frozenset(inspect.signature(function).parameters)
 
 
 class _BaseHDU:
