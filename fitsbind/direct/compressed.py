@@ -28,7 +28,7 @@ from fitsbind import checksum as _checksum
 from fitsbind.direct.columns import parse_tform
 from fitsbind.direct.compression import Compression, Quantize
 from fitsbind.direct.image import ImageHDU, broadcast_block
-from fitsbind.direct.pixels import OFFSET_TYPES, STORED, PixelLayout, prepare, unscale
+from fitsbind.direct.pixels import OFFSET_TYPES, STORED, PixelLayout, blank_mask, prepare, unscale
 from fitsbind.direct.sections import Selection, select
 from fitsbind.errors import FITSError, FITSValueError
 
@@ -461,11 +461,7 @@ class CompressedImageHDU(ImageHDU):
         values = unscale(data, layout) if scale else data
         if not mask_blank:
             return values
-        if layout.integer:
-            mask = (data == layout.blank) if layout.blank is not None else False
-        else:
-            mask = np.isnan(data)
-        return np.ma.MaskedArray(values, mask=mask)
+        return np.ma.MaskedArray(values, mask=blank_mask(data, layout))
 
     # -- encoding and storing -----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from fitsbind.direct import rawio
 from fitsbind.direct.hdu import HDU
-from fitsbind.direct.pixels import PixelLayout, prepare, unscale
+from fitsbind.direct.pixels import PixelLayout, blank_mask, prepare, unscale
 from fitsbind.direct.sections import Selection, select
 from fitsbind.direct.storage import check_can_grow, check_free_space
 from fitsbind.errors import FITSError, FITSIndexError, FITSValueError
@@ -135,10 +135,7 @@ class ImageHDU(HDU):
         data = sel.to_result(box)
         if not mask_blank:
             return data
-        if layout.integer:
-            mask = (data == layout.blank) if layout.blank is not None else False
-        else:
-            mask = np.isnan(data)
+        mask = blank_mask(data, layout)
         if scale and raw:
             data = unscale(data, layout)
         return np.ma.MaskedArray(data, mask=mask)

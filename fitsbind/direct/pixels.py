@@ -207,6 +207,14 @@ def unscale(raw: np.ndarray, layout: PixelLayout) -> np.ndarray:
     return result
 
 
+def blank_mask(stored: np.ndarray, layout: PixelLayout) -> np.ndarray | bool:
+    """Which pixels are undefined, from their stored values: BLANK in integer images,
+    NaN in float images (False when an integer image has no BLANK)."""
+    if layout.integer:
+        return (stored == layout.blank) if layout.blank is not None else False
+    return np.isnan(stored)
+
+
 def supported_dtype(dtype: Any) -> np.dtype:
     """``dtype`` as a native dtype fitsbind can store in an image, else TypeError."""
     native = np.dtype(dtype).newbyteorder("=")
