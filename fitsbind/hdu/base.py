@@ -76,6 +76,15 @@ def class_for(header: Header) -> type:
     return NonstandardExtHDU if "XTENSION" in header else _CorruptedHDU
 
 
+def xtension(header: Header) -> str | None:
+    """The XTENSION value (trailing blanks dropped) when it is the header's first card, as
+    an extension's must be; None otherwise. What ``match_header`` methods compare."""
+    cards = header.cards
+    if not cards or cards[0].keyword != "XTENSION" or not isinstance(cards[0].value, str):
+        return None
+    return cards[0].value.rstrip()
+
+
 def _accepted(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The ``open()`` keyword arguments that ``cls``'s constructor takes."""
     params = _parameters(cls.__init__)

@@ -35,7 +35,7 @@ from fitsbind.checksum import padded_length
 from fitsbind.column import KEYWORD_NAMES, TDEF_RE
 from fitsbind.direct.compression import Quantize
 from fitsbind.direct.sections import select
-from fitsbind.hdu.base import DELAYED, _register_builtin, _ValidHDU
+from fitsbind.hdu.base import DELAYED, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.image import BITPIX2DTYPE, ImageHDU, Section, to_stored
 from fitsbind.header import Header
 from fitsbind.verify import FITSUserWarning, VerifyWarning
@@ -667,11 +667,7 @@ class CompImageHDU(ImageHDU):
 
     @classmethod
     def match_header(cls, header: Header) -> bool:
-        cards = header.cards
-        if not cards or cards[0].keyword != "XTENSION":
-            return False
-        xtension = cards[0].value
-        return (isinstance(xtension, str) and xtension.rstrip() in ("BINTABLE", "A3DTABLE")
+        return (xtension(header) in ("BINTABLE", "A3DTABLE")
                 and bool(header.get("ZIMAGE", False)))
 
     # -- properties ---------------------------------------------------------------------------

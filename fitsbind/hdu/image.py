@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from fitsbind.direct.sections import select
-from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU
+from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
 from fitsbind.header import Header
 from fitsbind.verify import _ErrList
 
@@ -459,9 +459,5 @@ class ImageHDU(_ImageBaseHDU, ExtensionHDU):
 
     @classmethod
     def match_header(cls, header: Header) -> bool:
-        cards = header.cards
-        if not cards or cards[0].keyword != "XTENSION":
-            return False
-        value = cards[0].value
-        return isinstance(value, str) and value.rstrip() in ("IMAGE", "IUEIMAGE")
+        return xtension(header) in ("IMAGE", "IUEIMAGE")
 

@@ -39,7 +39,7 @@ from fitsbind.column import (
     python_to_tdisp,
 )
 from fitsbind.fitsrec import FITS_rec
-from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU
+from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
 from fitsbind.header import Header
 from fitsbind.verify import FITSUserWarning, _ErrList
 
@@ -441,9 +441,7 @@ class TableHDU(_TableBaseHDU):
 
     @classmethod
     def match_header(cls, header: Header) -> bool:
-        card = header.cards[0]
-        value = card.value.rstrip() if isinstance(card.value, str) else card.value
-        return card.keyword == "XTENSION" and value == cls._extension
+        return xtension(header) == cls._extension
 
     def _row_dtype(self, columns: ColDefs) -> np.dtype:
         names = columns.names
@@ -491,9 +489,7 @@ class BinTableHDU(_TableBaseHDU):
 
     @classmethod
     def match_header(cls, header: Header) -> bool:
-        card = header.cards[0]
-        value = card.value.rstrip() if isinstance(card.value, str) else card.value
-        return card.keyword == "XTENSION" and value in (cls._extension, "A3DTABLE")
+        return xtension(header) in (cls._extension, "A3DTABLE")
 
     # -- text dumps --------------------------------------------------------------------------
 
