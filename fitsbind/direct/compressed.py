@@ -25,7 +25,7 @@ import numpy as np
 
 from fitsbind import _tiles
 from fitsbind import checksum as _checksum
-from fitsbind.direct.columns import parse_tform
+from fitsbind.direct.columns import table_columns
 from fitsbind.direct.compression import Compression, Quantize
 from fitsbind.direct.image import ImageHDU, broadcast_block
 from fitsbind.direct.pixels import OFFSET_TYPES, STORED, PixelLayout, blank_mask, prepare, unscale
@@ -137,15 +137,12 @@ def _number(value: Any) -> float | int:
 
 
 def _columns(h: Any, where: str) -> dict[str, tuple[int, str, int]]:
-    """name -> (byte offset in the row, TFORM code or 'P'/'Q' + element code, element size)."""
+    """name -> (byte offset in the row, TFORM code or 'P'/'Q' + element code, element size),
+    from the table's column layout as the table tier reads it."""
     columns = {}
-    offset = 0
-    for i in range(1, int(h.get("TFIELDS", 0)) + 1):
-        form = parse_tform(str(h[f"TFORM{i}"]))
-        name = str(h.get(f"TTYPE{i}", "")).strip().upper()
-        code = (form.vla + form.code) if form.vla else form.code
-        columns[name] = (offset, code, _ELEMENT.get(form.code, 1))
-        offset += form.nbytes
+    for c in table_columns(h, False, where):
+        code = (c.form.vla + c.form.code) if c.form.vla else c.form.code
+        columns[c.name.upper()] = (c.offset, code, _ELEMENT.get(c.form.code, 1))
     if "COMPRESSED_DATA" not in columns:
         raise FITSError(f"{where}: compressed image without a COMPRESSED_DATA column")
     return columns
