@@ -28,7 +28,15 @@ from fitsbind import checksum as _checksum
 from fitsbind.direct.columns import table_columns
 from fitsbind.direct.compression import Compression, Quantize
 from fitsbind.direct.image import ImageHDU, broadcast_block
-from fitsbind.direct.pixels import OFFSET_TYPES, STORED, PixelLayout, blank_mask, prepare, unscale
+from fitsbind.direct.pixels import (
+    OFFSET_TYPES,
+    STORED,
+    PixelLayout,
+    blank_mask,
+    prepare,
+    stored_chunks,
+    unscale,
+)
 from fitsbind.direct.sections import Selection, select
 from fitsbind.errors import FITSError, FITSValueError
 
@@ -739,8 +747,6 @@ class CompressedImageHDU(ImageHDU):
 
     def _image_sum(self) -> int:
         """Checksum of the uncompressed image's data unit (big-endian stored values)."""
-        from fitsbind.hdu.base import stored_chunks
-
         g = self._geo()
         if not g.shape or not self.size:
             return 0

@@ -25,12 +25,12 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from fitsbind import checksum as _checksum
+from fitsbind.direct.pixels import stored_chunks
 from fitsbind.header import Header
 from fitsbind.verify import _ErrList, _Verify
 
@@ -410,30 +410,6 @@ def _pad_bytes(start: int, count: int, fill: bytes) -> bytes:
     works on 4-byte words from the start of the data unit."""
     lead = start % 4
     return b"\0" * lead + fill * count
-
-
-# elements converted per step when a payload is not yet in FITS byte order: a reused buffer
-# of a few MiB is faster than one big-endian copy of the whole array (no page faults)
-_SWAP_CHUNK = 1 << 20
-
-
-def stored_chunks(payload: np.ndarray) -> Iterator[memoryview]:
-    """The bytes of the data unit ``payload`` holds, in order, as memoryviews.
-
-    A plain numeric payload in little-endian order is converted to big-endian chunk by chunk
-    through one reused buffer (each chunk a multiple of 4 bytes, so checksums can be summed
-    per chunk); any other payload's raw bytes are the data unit as they are."""
-    flat = np.ascontiguousarray(payload).reshape(-1)
-    dtype = flat.dtype
-    if dtype.names is not None or dtype.itemsize == 1 or not dtype.isnative or \
-            np.little_endian is False:
-        yield memoryview(flat.view(np.uint8))
-        return
-    buffer = np.empty(min(_SWAP_CHUNK, flat.size), dtype.newbyteorder(">"))
-    for i in range(0, flat.size, _SWAP_CHUNK):
-        n = min(_SWAP_CHUNK, flat.size - i)
-        buffer[:n] = flat[i:i + n]
-        yield memoryview(buffer[:n].view(np.uint8))
 
 
 def write_payload(f: Any, payload: np.ndarray) -> None:

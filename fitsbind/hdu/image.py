@@ -47,7 +47,7 @@ def _stored_dtype(dtype: np.dtype) -> np.dtype:
 
 def to_stored(data: np.ndarray) -> np.ndarray:
     """``data`` with the values stored on disk: pseudo-integers offset by BZERO, in any byte
-    order (the writer makes it big-endian, see ``fitsbind.hdu.base.stored_chunks``)."""
+    order (the writer makes it big-endian, see ``fitsbind.direct.pixels.stored_chunks``)."""
     dtype = data.dtype
     stored = _stored_dtype(dtype)
     if _is_pseudo_integer(dtype):
