@@ -513,9 +513,11 @@ class CompressedImageHDU(ImageHDU):
         nrows = g.nrows if nrows is None else nrows
         heap_start = 0 if fresh_heap else g.heap_size
         new_heap = heap_start + int(encoded.data.size)
+        # a new array either way: the cached rows stay as the file has them until it changes
         if nrows > len(rows):
             rows = np.concatenate([rows, np.zeros((nrows - len(rows), g.rowsize), np.uint8)])
-        rows = rows.copy()
+        else:
+            rows = rows.copy()
         column = np.asarray(encoded.column)
         for name, code in (("COMPRESSED_DATA", 0), ("GZIP_COMPRESSED_DATA", 1)):
             entry = g.columns.get(name)
