@@ -178,6 +178,8 @@ cdef extern from "fitsio.h" nogil:
     int ffdrec(fitsfile *fptr, int keypos, int *status)
     int ffhdr2str(fitsfile *fptr, int exclude_comm, char **exclist, int nexc,
                   char **header, int *nkeys, int *status)
+    int ffcnvthdr2str(fitsfile *fptr, int exclude_comm, char **exclist, int nexc,
+                      char **header, int *nkeys, int *status)
     int ffgrec(fitsfile *fptr, int nrec, char *card, int *status)
     int ffgcrd(fitsfile *fptr, const char *keyname, char *card, int *status)
     int ffgkey(fitsfile *fptr, const char *keyname, char *keyval, char *comm, int *status)

@@ -1163,13 +1163,18 @@ cdef class FitsFile:
                 raise self._fail(status, "counting header cards")
             return nexist
 
-    def header_string(self, bint nocomments=False) -> str:
-        """The current header as one string of 80-character cards, END excluded."""
+    def header_string(self, bint nocomments=False, *, bint uncompressed=False) -> str:
+        """The current header as one string of 80-character cards, END excluded.
+        ``uncompressed``: for a tile-compressed image, the header of the image it holds as
+        CFITSIO (funpack) writes it when decompressing."""
         cdef int status = 0, nkeys = 0
         cdef char *text = NULL
         with self._lock:
             self._require_open()
-            ffhdr2str(self._ptr, nocomments, NULL, 0, &text, &nkeys, &status)
+            if uncompressed:
+                ffcnvthdr2str(self._ptr, nocomments, NULL, 0, &text, &nkeys, &status)
+            else:
+                ffhdr2str(self._ptr, nocomments, NULL, 0, &text, &nkeys, &status)
             if status:
                 if text != NULL:
                     fffree(text, &status)

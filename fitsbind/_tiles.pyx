@@ -544,6 +544,12 @@ cdef inline int _fail(Failure *f, int kind, int64_t tile, const char *message) n
     return -1
 
 
+cdef inline uint8_t *_failed(Failure *f, int kind, int64_t tile,
+                             const char *message) noexcept nogil:
+    _fail(f, kind, tile, message)
+    return NULL
+
+
 cdef object _raise_failure(Failure *f, str what):
     """The exception for a failed tile (None when nothing failed)."""
     if f.kind == FAIL_NONE:
@@ -975,13 +981,12 @@ cdef void _dequantize(const Params *p, const int32_t *q, Py_ssize_t n, bint is_d
                 nextrand = _RAND_START[iseed]
 
 
-cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
-                     Failure *f) noexcept nogil:
+cdef uint8_t *_decode_pixels(DecodeJob *j, DecodeScratch *s, Py_ssize_t i, Failure *f,
+                            Py_ssize_t *start, Py_ssize_t *size) noexcept nogil:
+    """Decode entry i: its clipped pixels in C order and the image's type, in one of the
+    scratch buffers; start and size receive the tile's box. NULL on failure (f says why)."""
     cdef const Params *p = &j.p
     cdef int64_t t = j.tiles[i]
-    cdef Py_ssize_t start[MAXDIM]
-    cdef Py_ssize_t size[MAXDIM]
-    cdef Py_ssize_t corner[MAXDIM]
     cdef Py_ssize_t npix, n, off, m, pad = 0, produced = 0
     cdef long rowlen, nrows
     cdef int column, skind, okind = p.kind, rc, k, hx, hy, hscale, status = 0
@@ -993,8 +998,6 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
     cdef bint nullcheck
 
     npix = _tile_box(&j.g, t, start, size)
-    for k in range(j.g.ndim):
-        corner[k] = start[k] - j.corner_shift[k]
 
     # which column holds the tile: COMPRESSED_DATA, else the GZIP / uncompressed fallbacks
     n = j.nbytes[i]
@@ -1009,23 +1012,23 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
         n = j.raw_nbytes[i]
         off = j.raw_offsets[i]
     elif n == 0:
-        return _fail(f, FAIL_DATA, t, "the tile has no compressed data")
+        return _failed(f, FAIL_DATA, t, "the tile has no compressed data")
 
     cur = s.a
     spare = s.b
     if column == COL_RAW or (column == COL_COMPRESSED and p.algo == ALG_NOCOMPRESS):
         if _stored_kind(p, COL_RAW, n, npix, &skind) < 0:
-            return _fail(f, FAIL_DATA, t, "the uncompressed tile has the wrong size")
+            return _failed(f, FAIL_DATA, t, "the uncompressed tile has the wrong size")
         _swap_items(j.heap + off, cur, npix, _KIND_SIZE[skind])
     elif column == COL_GZIP or p.algo == ALG_GZIP1 or p.algo == ALG_GZIP2:
         rc = _gunzip(s, j.heap + off, n, spare, npix * _scratch_unit(p), &produced)
         if rc == -2:
-            return _fail(f, FAIL_MEMORY, t, "zlib could not start")
+            return _failed(f, FAIL_MEMORY, t, "zlib could not start")
         if rc < 0:
-            return _fail(f, FAIL_DATA, t, "the gzip stream is corrupt or truncated, or "
+            return _failed(f, FAIL_DATA, t, "the gzip stream is corrupt or truncated, or "
                          "holds more bytes than the tile")
         if _stored_kind(p, column, produced, npix, &skind) < 0:
-            return _fail(f, FAIL_DATA, t, "the gzip stream decompresses to the wrong size "
+            return _failed(f, FAIL_DATA, t, "the gzip stream decompresses to the wrong size "
                          "for the tile")
         _from_stored(spare, cur, npix, _KIND_SIZE[skind],
                      column == COL_COMPRESSED and p.algo == ALG_GZIP2)
@@ -1035,9 +1038,9 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
         # the stream stays inside the buffer
         pad = 8 * <Py_ssize_t>p.blocksize + 64
         if n > INT32_MAX - pad:
-            return _fail(f, FAIL_DATA, t, "the Rice stream is larger than CFITSIO can read")
+            return _failed(f, FAIL_DATA, t, "the Rice stream is larger than CFITSIO can read")
         if _ensure(&s.cbuf, &s.ccap, n + pad) < 0:
-            return _fail(f, FAIL_MEMORY, t, "no memory for the compressed bytes")
+            return _failed(f, FAIL_MEMORY, t, "no memory for the compressed bytes")
         memcpy(s.cbuf, j.heap + off, n)
         memset(s.cbuf + n, 0xFF, pad)
         if p.bytepix == 1:
@@ -1050,15 +1053,15 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
             rc = fits_rdecomp(s.cbuf, <int>n, <uint32_t *>cur, <int>npix, p.blocksize)
             skind = K_I32
         if rc != 0:
-            return _fail(f, FAIL_DATA, t, "the Rice stream is corrupt or truncated")
+            return _failed(f, FAIL_DATA, t, "the Rice stream is corrupt or truncated")
     elif p.algo == ALG_HCOMPRESS:
         _tile_rows(size, j.g.ndim, &rowlen, &nrows)
         wide = not (p.zbitpix == 8 or p.zbitpix == 16)
         if _ensure(&s.hbuf, &s.hcap, npix + (nrows + 3) * (rowlen + 3) // 4) < 0 \
                 or _ensure(&s.cbuf, &s.ccap, n + 64) < 0:
-            return _fail(f, FAIL_MEMORY, t, "no memory for the compressed bytes")
+            return _failed(f, FAIL_MEMORY, t, "no memory for the compressed bytes")
         if _scan_hcompress(j.heap + off, n, rowlen, nrows, 64 if wide else 32, s.hbuf) < 0:
-            return _fail(f, FAIL_DATA, t, "the HCOMPRESS stream is corrupt, truncated or "
+            return _failed(f, FAIL_DATA, t, "the HCOMPRESS stream is corrupt, truncated or "
                          "not of the tile's shape")
         # the walk proved the decoder stays inside n bytes; the zeroed margin is defence in
         # depth against a CFITSIO release that reads its input differently
@@ -1072,20 +1075,20 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
             rc = fits_hdecompress(s.cbuf, p.smooth, <int *>cur, &hx, &hy, &hscale, &status)
         _hunlock()
         if rc != 0:
-            return _fail(f, FAIL_DATA, t, "the HCOMPRESS stream is corrupt")
+            return _failed(f, FAIL_DATA, t, "the HCOMPRESS stream is corrupt")
         skind = K_I32
     else:
         # PLIO: 16-bit big-endian words, plus a zero word pl_l2pi may read past the list end
         if n % 2 != 0:
-            return _fail(f, FAIL_DATA, t, "a PLIO line list has an odd number of bytes")
+            return _failed(f, FAIL_DATA, t, "a PLIO line list has an odd number of bytes")
         if _ensure(&s.cbuf, &s.ccap, n + 2) < 0:
-            return _fail(f, FAIL_MEMORY, t, "no memory for the compressed bytes")
+            return _failed(f, FAIL_MEMORY, t, "no memory for the compressed bytes")
         _swap_items(j.heap + off, s.cbuf, n // 2, 2)
         s.cbuf[n] = 0
         s.cbuf[n + 1] = 0
         if _plio_check(<int16_t *>s.cbuf, n // 2) < 0 \
                 or pl_l2pi(<short *>s.cbuf, 1, <int *>cur, <int>npix) != npix:
-            return _fail(f, FAIL_DATA, t, "the PLIO line list is corrupt")
+            return _failed(f, FAIL_DATA, t, "the PLIO line list is corrupt")
         skind = K_I32
 
     # stored values (in cur) to the image's type
@@ -1121,9 +1124,24 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
     elif skind != okind or p.plio_offset != 0:
         if _convert_ints(cur, skind, spare, okind, npix, p.plio_offset,
                          p.algo == ALG_HCOMPRESS) < 0:
-            return _fail(f, FAIL_DATA, t, "decoded values do not fit the image's type")
+            return _failed(f, FAIL_DATA, t, "decoded values do not fit the image's type")
         cur = spare
-    _copy_box(j.out, j.ostride, corner, size, j.g.ndim, <char *>cur, _KIND_SIZE[okind], True)
+    return cur
+
+
+cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
+                     Failure *f) noexcept nogil:
+    """Decode entry i into j.out."""
+    cdef Py_ssize_t start[MAXDIM]
+    cdef Py_ssize_t size[MAXDIM]
+    cdef Py_ssize_t corner[MAXDIM]
+    cdef int k
+    cdef uint8_t *cur = _decode_pixels(j, s, i, f, start, size)
+    if cur == NULL:
+        return -1
+    for k in range(j.g.ndim):
+        corner[k] = start[k] - j.corner_shift[k]
+    _copy_box(j.out, j.ostride, corner, size, j.g.ndim, <char *>cur, _KIND_SIZE[j.p.kind], True)
     return 0
 
 

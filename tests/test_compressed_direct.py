@@ -336,6 +336,28 @@ def test_checksums(tmp_path):
         assert f[1].verify_datasum() is False
 
 
+def test_zhecksum_is_the_checksum_of_the_funpacked_hdu(tmp_path):
+    """funpack restores ZHECKSUM as the image's CHECKSUM (and then refreshes it with a new
+    timestamp): with fitsbind's ZHECKSUM card put back in its place, astropy must find the
+    uncompressed HDU's checksum right."""
+    needs("funpack")
+    path, unpacked = tmp_path / "z.fits", tmp_path / "u.fits"
+    with FITS(path, "w+") as f:
+        hdu = f.write_image(ints((40, 30), "int32"), compress=Rice1(), extname="SCI")
+        hdu.header["OBJECT"] = ("M31", "target")
+        hdu.add_checksum()
+        card = next(c.image for c in hdu.header.cards if c.keyword == "ZHECKSUM")
+    subprocess.run(["funpack", "-O", str(unpacked), str(path)], check=True)
+    raw = bytearray(unpacked.read_bytes())
+    with afits.open(unpacked) as hdul:
+        start = hdul[1].fileinfo()["hdrLoc"]
+    at = raw.index(b"CHECKSUM=", start)
+    raw[at:at + 80] = ("CHECKSUM" + card[8:]).encode("ascii")
+    unpacked.write_bytes(bytes(raw))
+    with afits.open(unpacked, checksum=True) as hdul:
+        assert hdul[1].verify_checksum() == 1 and hdul[1].verify_datasum() == 1
+
+
 def test_create_image_hdu_reads_zeros(tmp_path):
     with FITS(tmp_path / "zero.fits", "w+") as f:
         hdu = f.create_image_hdu("uint16", (33, 17), compress=Rice1(tile_shape=(8, 8)))

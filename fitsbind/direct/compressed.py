@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -113,8 +113,7 @@ class _Geometry:
         if self.nrows < self.n_tiles:
             raise FITSError(f"{where}: the table has {self.nrows} rows for {self.n_tiles} tiles",
                             filename=hdu._fits.filename, hdu=hdu._index)
-        self.codec = _tiles.Codec(self.compression.zcmptype, self.zbitpix,
-                                  **_codec_args(self.compression, self.quantize, h))
+        self.codec = make_codec(self.compression, self.quantize, self.zbitpix, h.get("ZBLANK"))
         # ZSCALE / ZZERO given once in the header apply to every tile
         self.zscale = h.get("ZSCALE") if self.quantize is not None else None
         self.zzero = h.get("ZZERO") if self.quantize is not None else None
@@ -156,15 +155,17 @@ def _columns(h: Any, where: str) -> dict[str, tuple[int, str, int]]:
     return columns
 
 
-def _codec_args(compression: Compression, quantize: Quantize | None, h: Any) -> dict[str, Any]:
-    zbitpix = int(h["ZBITPIX"]) if "ZBITPIX" in h else 0
+def make_codec(compression: Compression, quantize: Quantize | None, zbitpix: int,
+               zblank: int | None = None) -> _tiles.Codec:
+    """The tile codec of images stored as ``zbitpix`` with these settings (``zblank``: the
+    header's ZBLANK, for decoding)."""
     args = compression.codec_args(zbitpix)
     if quantize is not None:
         args.update(quantize_level=quantize.level if quantize.level is not None else 4.0,
                     quantize_method=quantize.zquantiz, zdither0=int(quantize.seed or 1))
-    if h.get("ZBLANK") is not None:
-        args["zblank"] = int(h["ZBLANK"])
-    return args
+    if zblank is not None:
+        args["zblank"] = int(zblank)
+    return _tiles.Codec(compression.zcmptype, zbitpix, **args)
 
 
 class _TileCache:
@@ -518,31 +519,11 @@ class CompressedImageHDU(ImageHDU):
             rows = np.concatenate([rows, np.zeros((nrows - len(rows), g.rowsize), np.uint8)])
         else:
             rows = rows.copy()
-        column = np.asarray(encoded.column)
-        for name, code in (("COMPRESSED_DATA", 0), ("GZIP_COMPRESSED_DATA", 1)):
-            entry = g.columns.get(name)
-            chosen = column == code
-            if entry is None:
-                if chosen.any():
-                    raise FITSError(f"{self._where()}: a tile needs the {name} column, which "
-                                    "this table lacks", filename=self._fits.filename,
-                                    hdu=self._index)
-                continue
-            offset, form, element = entry
-            width = 4 if form[0] == "P" else 8
-            count = np.where(chosen, encoded.nbytes // element, 0)
-            where = np.where(chosen, encoded.offsets + heap_start, 0)
-            if width == 4 and (where + encoded.nbytes).max(initial=0) >= 1 << 31:
-                raise FITSError(f"{self._where()}: the heap outgrows the 32-bit descriptors of "
-                                "a 1P column (2 GiB); create the image as a larger one (1Q)",
-                                filename=self._fits.filename, hdu=self._index)
-            pair = np.stack([count, where], axis=1).astype(f">i{width}")
-            rows[tiles, offset:offset + 2 * width] = pair.view(np.uint8).reshape(len(tiles), -1)
-        for name, values in (("ZSCALE", encoded.zscale), ("ZZERO", encoded.zzero)):
-            entry = g.columns.get(name)
-            if entry is not None and values is not None:
-                rows[tiles, entry[0]:entry[0] + 8] = np.asarray(values, ">f8").view(
-                    np.uint8).reshape(len(tiles), 8)
+        try:
+            pack_tiles(rows, tiles, encoded, g.columns, heap_start)
+        except ValueError as exc:
+            raise FITSError(f"{self._where()}: {exc}", filename=self._fits.filename,
+                            hdu=self._index) from None
         theap = max(g.theap, nrows * g.rowsize)
         if theap > g.theap and g.heap_size and not fresh_heap:
             # rows need the space the heap starts at: move it, leaving room to grow
@@ -778,28 +759,20 @@ class CompressedImageHDU(ImageHDU):
         return value
 
     def add_checksum(self) -> None:
-        """Write ZDATASUM and ZHECKSUM (the uncompressed image HDU's checksums), then the
-        table's own DATASUM and CHECKSUM."""
+        """Write ZDATASUM and ZHECKSUM (the checksums of the image HDU the table holds, its
+        header as CFITSIO and funpack rebuild it), then the table's own DATASUM and CHECKSUM."""
         self._check_not_extending("add_checksum()")
         datasum = self._write_zdatasum()
-        header = self._image_header_bytes(zhecksum="0" * 16)
-        total = _checksum.ones_complement_sum(header, datasum)
+        comment = _checksum.timestamp_comment("HDU checksum")
         with self._selected(writing=True) as f:
-            f.write_key("ZHECKSUM", _checksum.encode(total),
-                        _checksum.timestamp_comment("HDU checksum"))
+            # the convention: the sum is taken with the card's value all zeros
+            f.write_key("ZHECKSUM", "0" * 16, comment)
+            header = f.header_string(uncompressed=True) + "END".ljust(80)
+            header = header.ljust(_checksum.padded_length(len(header)))
+            total = _checksum.ones_complement_sum(header.encode("latin-1"), datasum)
+            f.write_key("ZHECKSUM", _checksum.encode(total), comment)
         self._invalidate()
         super().add_checksum()
-
-    def _image_header_bytes(self, zhecksum: str | None = None) -> bytes:
-        """The uncompressed image's header as FITS bytes (for ZHECKSUM), with ZHECKSUM
-        replaced by ``zhecksum`` when given."""
-        from fitsbind.hdu.compressed import image_header_from_table
-        from fitsbind.header import Header
-
-        table = Header.fromstring(self.header.tostring())
-        if zhecksum is not None:
-            table["ZHECKSUM"] = zhecksum
-        return image_header_from_table(table).tostring().encode("ascii")
 
     def verify_datasum(self) -> bool | None:
         """Check ZDATASUM against the image: True, False, or None without the card."""
@@ -842,6 +815,86 @@ def _move_bytes(f: Any, source: int, target: int, nbytes: int) -> None:
         end = start
 
 
+def tile_columns(zcmptype: str, quantized: bool, wide: bool,
+                 longest: Mapping[str, int] | None = None) -> list[tuple[str, str]]:
+    """The columns (TTYPE, TFORM) of a new compressed-image table, in astropy's order:
+    COMPRESSED_DATA, and for quantized floats GZIP_COMPRESSED_DATA (tiles that could not be
+    quantized), ZSCALE, ZZERO. ``wide``: 64-bit descriptors (1Q). ``longest``: the longest
+    cell of each descriptor column, written into its TFORM as astropy does."""
+    letter = "Q" if wide else "P"
+    # PLIO cells are arrays of 16-bit integers, all others bytes
+    cells = [("COMPRESSED_DATA", "I" if zcmptype == "PLIO_1" else "B")]
+    if quantized:
+        cells.append(("GZIP_COMPRESSED_DATA", "B"))
+    columns = [(name, f"1{letter}{element}" + (f"({longest[name]})" if longest else ""))
+               for name, element in cells]
+    if quantized:
+        columns += [("ZSCALE", "1D"), ("ZZERO", "1D")]
+    return columns
+
+
+def pack_tiles(rows: np.ndarray, tiles: np.ndarray, encoded: _tiles.Encoded,
+               columns: Mapping[str, tuple[int, str, int]], heap_start: int = 0) -> None:
+    """Point table rows ``tiles`` (``rows``: uint8, shape (nrows, rowsize), changed in place)
+    at the ``encoded`` tiles, whose bytes start at heap offset ``heap_start``: heap
+    descriptors in COMPRESSED_DATA / GZIP_COMPRESSED_DATA, the quantization in ZSCALE /
+    ZZERO. ``columns``: name -> (byte offset in the row, TFORM code ('P'/'Q' + element code
+    for descriptors), element size in bytes). ValueError when a tile needs a column the
+    table lacks or the heap outgrows 32-bit descriptors."""
+    column = np.asarray(encoded.column)
+    for name, code in (("COMPRESSED_DATA", 0), ("GZIP_COMPRESSED_DATA", 1)):
+        entry = columns.get(name)
+        chosen = column == code
+        if entry is None:
+            if chosen.any():
+                raise ValueError(f"a tile needs the {name} column, which this table lacks")
+            continue
+        offset, form, element = entry
+        width = 4 if form[0] == "P" else 8
+        count = np.where(chosen, encoded.nbytes // element, 0)
+        where = np.where(chosen, encoded.offsets + heap_start, 0)
+        if width == 4 and (where + encoded.nbytes).max(initial=0) >= 1 << 31:
+            raise ValueError("the heap outgrows the 32-bit descriptors of a 1P column (2 GiB); "
+                             "create the image as a larger one (1Q)")
+        pair = np.stack([count, where], axis=1).astype(f">i{width}")
+        rows[tiles, offset:offset + 2 * width] = pair.view(np.uint8).reshape(len(tiles), -1)
+    for name, values in (("ZSCALE", encoded.zscale), ("ZZERO", encoded.zzero)):
+        entry = columns.get(name)
+        if entry is not None and values is not None:
+            rows[tiles, entry[0]:entry[0] + 8] = np.asarray(values, ">f8").view(
+                np.uint8).reshape(len(tiles), 8)
+
+
+def encode_table(values: np.ndarray, zbitpix: int, compression: Compression,
+                 quantize: Quantize | None, *, wide: bool
+                 ) -> tuple[list[tuple[str, str]], np.ndarray, _tiles.Encoded]:
+    """A whole image compressed into a new table: (columns (TTYPE, TFORM) as
+    :func:`tile_columns` gives them with the longest cells, rows (uint8, shape (ntiles,
+    rowsize)), the encoded tiles, whose ``data`` is the heap). ``values``: the stored
+    values (``zbitpix``'s type, native order, numpy shape); ``compression.tile_shape``
+    clipped to the image is the tiling."""
+    codec = make_codec(compression, quantize, zbitpix)
+    values = np.ascontiguousarray(values, dtype=codec.dtype)
+    tile = compression.tiles_for(values.shape)
+    grid = [-(-n // t) for n, t in zip(values.shape, tile)]
+    tiles = np.arange(int(np.prod(grid, dtype=np.int64)), dtype=np.int64)
+    encoded = _tiles.encode_tiles(codec, values, tile, tiles)
+    element = 2 if compression.zcmptype == "PLIO_1" else 1
+    longest = {name: int(np.where(encoded.column == code, encoded.nbytes, 0).max(initial=0))
+               // (element if code == 0 else 1)
+               for name, code in (("COMPRESSED_DATA", 0), ("GZIP_COMPRESSED_DATA", 1))}
+    columns = tile_columns(compression.zcmptype, quantize is not None, wide, longest)
+    layout, offset = {}, 0
+    for name, form in columns:
+        descriptor = form[1] in "PQ"
+        layout[name] = (offset, form[1:3] if descriptor else form[1],
+                        element if name == "COMPRESSED_DATA" else 1)
+        offset += {"P": 8, "Q": 16, "D": 8}[form[1]]
+    rows = np.zeros((len(tiles), offset), np.uint8)
+    pack_tiles(rows, tiles, encoded, layout)
+    return columns, rows, encoded
+
+
 def new_table_layout(zbitpix: int, shape: tuple[int, ...], compression: Compression,
                      quantize: Quantize | None) -> tuple[list[tuple[str, str]], list[tuple]]:
     """(columns, cards) of a new compressed image: the BINTABLE columns as (TTYPE, TFORM)
@@ -851,11 +904,7 @@ def new_table_layout(zbitpix: int, shape: tuple[int, ...], compression: Compress
     # 64-bit descriptors when the heap may pass 2 GiB (also for streamed images, whose
     # final size is not known)
     wide = not shape or shape[0] == 0 or nbytes >= (1 << 31) - (1 << 20)
-    element = "I" if compression.zcmptype == "PLIO_1" else "B"
-    columns = [("COMPRESSED_DATA", f"1{'Q' if wide else 'P'}{element}")]
-    if quantize is not None:
-        columns += [("ZSCALE", "1D"), ("ZZERO", "1D"),
-                    ("GZIP_COMPRESSED_DATA", f"1{'Q' if wide else 'P'}B")]
+    columns = tile_columns(compression.zcmptype, quantize is not None, wide)
     cards: list[tuple] = [("ZIMAGE", True, "extension contains compressed image")]
     for i, t in enumerate(reversed(tile), 1):
         cards.append((f"ZTILE{i}", t, "size of tiles to be compressed"))

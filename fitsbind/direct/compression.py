@@ -176,16 +176,17 @@ _HCOMPRESS_HEIGHTS = (16, 24, 20, 30, 28, 26, 22, 18, 14, 17)
 
 class Hcompress1(Compression):
     """HCOMPRESS_1: the H-transform coder of 2-D tiles (each side at least 4 pixels).
-    ``scale`` 0 is lossless; larger values discard noise (in units of the tile's RMS noise
-    when the image is quantized). ``smooth`` smooths lossy images when they are read."""
+    ``scale`` 0 is lossless; larger values discard noise, in units of each tile's RMS noise;
+    a negative value is the absolute scale (CFITSIO's convention). ``smooth`` smooths lossy
+    images when they are read."""
 
     zcmptype: ClassVar[str] = "HCOMPRESS_1"
     _fields = ("scale", "smooth")
 
     def __init__(self, scale: float = 0, smooth: bool = False, *, tile_shape: Any = None) -> None:
         super().__init__(tile_shape=tile_shape)
-        if not math.isfinite(float(scale)) or float(scale) < 0:
-            raise FITSValueError(f"HCOMPRESS scale {scale} must be 0 or more")
+        if not math.isfinite(float(scale)):
+            raise FITSValueError(f"HCOMPRESS scale {scale} must be a finite number")
         self._set(scale=scale, smooth=bool(smooth))
 
     def tiles_for(self, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -211,7 +212,7 @@ class Hcompress1(Compression):
     def _from_params(cls, params: list[tuple[str, Any]], tile_shape: tuple[int, ...]) -> Compression:
         # as CFITSIO: ZVAL1 the scale, ZVAL2 the smoothing flag
         scale = params[0][1] if isinstance(params[0][1], (int, float)) else 0
-        return cls(scale=max(scale, 0), smooth=bool(params[1][1]), tile_shape=tile_shape)
+        return cls(scale=scale, smooth=bool(params[1][1]), tile_shape=tile_shape)
 
 
 class Plio1(Compression):

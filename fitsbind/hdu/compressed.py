@@ -29,11 +29,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from fitsbind import _tiles
 from fitsbind.card import Card
 from fitsbind.checksum import padded_length
 from fitsbind.column import KEYWORD_NAMES, TDEF_RE
-from fitsbind.direct.compression import Quantize
+from fitsbind.direct.compressed import encode_table
+from fitsbind.direct.compression import (
+    Compression,
+    Gzip1,
+    Gzip2,
+    Hcompress1,
+    Plio1,
+    Quantize,
+    Rice1,
+)
 from fitsbind.direct.sections import select
 from fitsbind.hdu.base import DELAYED, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.image import BITPIX2DTYPE, ImageHDU, Section, to_stored
@@ -457,34 +465,6 @@ class _TableOut(_ValidHDU):
         return self._header.tostring(endcard=False, padding=False)
 
 
-def _rows(encoded: Any, encoding: _Encoding, wide: bool) -> tuple[np.ndarray, list[tuple]]:
-    """The table rows pointing at the encoded tiles (in tile order, heap offsets as encoded)
-    and the columns (TTYPE, TFORM with the longest cell): COMPRESSED_DATA, and for
-    quantized floats GZIP_COMPRESSED_DATA (tiles that could not be quantized), ZSCALE, ZZERO.
-    ``wide``: 64-bit descriptors (1Q), as astropy and CFITSIO use for images over 4 GiB."""
-    letter, descriptor = ("Q", ">i8") if wide else ("P", ">i4")
-    fields = [("COMPRESSED_DATA", descriptor, (2,))]
-    if encoding.quantized:
-        fields += [("GZIP_COMPRESSED_DATA", descriptor, (2,)), ("ZSCALE", ">f8"), ("ZZERO", ">f8")]
-    rows = np.zeros(len(encoded.nbytes), dtype=fields)
-    # PLIO cells count 16-bit elements
-    element, code = (2, "I") if encoding.zcmptype == "PLIO_1" else (1, "B")
-    columns = []
-    for name, column, size, form in (("COMPRESSED_DATA", 0, element, code),
-                                     ("GZIP_COMPRESSED_DATA", 1, 1, "B")):
-        if name not in rows.dtype.names:
-            continue
-        chosen = encoded.column == column
-        counts = np.where(chosen, encoded.nbytes // size, 0)
-        rows[name][:, 0] = counts
-        rows[name][:, 1] = np.where(chosen, encoded.offsets, 0)
-        columns.append((name, f"1{letter}{form}({counts.max(initial=0)})"))
-    if encoding.quantized:
-        rows["ZSCALE"], rows["ZZERO"] = encoded.zscale, encoded.zzero
-        columns += [("ZSCALE", "1D"), ("ZZERO", "1D")]
-    return rows, columns
-
-
 # -- the HDU ------------------------------------------------------------------------------------
 
 
@@ -872,10 +852,9 @@ class CompImageHDU(ImageHDU):
             raise ValueError(f"{self.name}: a CompImageHDU without pixels cannot be written "
                              "(CFITSIO, funpack and fitsverify reject compressed images without "
                              "data); write an ImageHDU instead")
-        encoded = self._encode(stored, encoding)
-        rows, columns = _rows(encoded, encoding, wide=stored.nbytes > 1 << 32)
-        payload = np.concatenate([rows.view(np.uint8), encoded.data])
-        cards = _table_layout(image, encoding, columns, len(rows), rows.dtype.itemsize,
+        columns, rows, encoded = self._encode(stored, encoding)
+        payload = np.concatenate([rows.reshape(-1), encoded.data])
+        cards = _table_layout(image, encoding, columns, rows.shape[0], rows.shape[1],
                               encoded.data.size)
         header = table_header_for(image, self.name, cards,
                                   _NULL_ZBLANK if encoded.has_nulls else None)
@@ -949,33 +928,36 @@ class CompImageHDU(ImageHDU):
             return Quantize().dither_seed()
         return int(seed)
 
-    def _encode(self, stored: np.ndarray, encoding: _Encoding) -> Any:
-        """Every tile of the stored pixels ``stored``, encoded by CFITSIO's codecs."""
-        if encoding.zcmptype == "NOCOMPRESS":
+    def _encode(self, stored: np.ndarray, encoding: _Encoding
+                ) -> tuple[list[tuple[str, str]], np.ndarray, Any]:
+        """Every tile of the stored pixels ``stored`` encoded into a new table by the direct
+        tier (:func:`fitsbind.direct.compressed.encode_table`): (columns, rows, encoded)."""
+        zcmptype = encoding.zcmptype
+        if zcmptype == "NOCOMPRESS":
             raise ValueError("NOCOMPRESS tiles cannot be read by CFITSIO (fitsbind, funpack); "
                              "use GZIP_1 for lossless compression of any image")
-        if encoding.zcmptype == "PLIO_1" and self._data.dtype.kind == "u" \
-                and self._data.dtype.itemsize >= 2:
+        if zcmptype == "PLIO_1" and self._data.dtype.kind == "u" and self._data.dtype.itemsize >= 2:
             raise ValueError("PLIO_1 compression does not support unsigned integers larger than "
                              "8 bits")
-        options: dict[str, Any] = {}
-        if encoding.zcmptype == "RICE_1":
-            options.update(blocksize=DEFAULT_BLOCK_SIZE, bytepix=encoding.settings[1][1])
-        elif encoding.zcmptype == "HCOMPRESS_1":
-            # astropy hands HCOMPRESS the scale truncated to an integer as the absolute step;
-            # CFITSIO takes a negative scale as that
+        tile = encoding.tile
+        if zcmptype == "RICE_1":
+            compression: Compression = Rice1(DEFAULT_BLOCK_SIZE, encoding.settings[1][1],
+                                             tile_shape=tile)
+        elif zcmptype == "HCOMPRESS_1":
+            # astropy hands HCOMPRESS the scale truncated to an integer as the absolute step
+            # (a negative scale in CFITSIO's terms)
             step = int(self.hcomp_scale)
-            options.update(hcomp_scale=-float(step) if step > 0 else 0.0,
-                           hcomp_smooth=bool(self.hcomp_smooth))
+            compression = Hcompress1(-float(step) if step > 0 else 0,
+                                     bool(self.hcomp_smooth), tile_shape=tile)
+        else:
+            compression = {"GZIP_1": Gzip1, "GZIP_2": Gzip2, "PLIO_1": Plio1}[zcmptype](
+                tile_shape=tile)
+        quantize = None
         if encoding.quantized:
-            options.update(quantize_level=float(self.quantize_level),
-                           quantize_method=encoding.zquantiz or "NO_DITHER",
-                           zdither0=encoding.zdither0 or 1)
-        codec = _tiles.Codec(encoding.zcmptype, encoding.zbitpix, **options)
-        values = np.ascontiguousarray(stored, dtype=codec.dtype)
-        grid = [-(-n // min(t, n)) for n, t in zip(values.shape, encoding.tile)]
-        tiles = np.arange(int(np.prod(grid, dtype=np.int64)), dtype=np.int64)
-        return _tiles.encode_tiles(codec, values, encoding.tile, tiles)
+            quantize = Quantize(float(self.quantize_level),
+                                (encoding.zquantiz or "NO_DITHER").lower(), encoding.zdither0 or 1)
+        return encode_table(stored, encoding.zbitpix, compression, quantize,
+                            wide=stored.nbytes > 1 << 32)
 
     # -- verification -------------------------------------------------------------------------
 
