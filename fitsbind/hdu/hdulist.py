@@ -298,7 +298,9 @@ class HDUList(list, _Verify):
             return
         primary = super().__getitem__(0)
         hdr = primary.header
-        if len(self) > 1 and hdr.get("EXTEND") is not True and not isinstance(primary, ExtensionHDU):
+        # a second HDU is enough to know; len() would read every header of the file
+        extended = super().__len__() > 1 or self._read_next()
+        if extended and hdr.get("EXTEND") is not True and not isinstance(primary, ExtensionHDU):
             if "EXTEND" in hdr:
                 hdr["EXTEND"] = True
             else:
