@@ -895,38 +895,66 @@ def encode_table(values: np.ndarray, zbitpix: int, compression: Compression,
     return columns, rows, encoded
 
 
+def z_cards(zbitpix: int, shape: tuple[int, ...], tile: tuple[int, ...], zcmptype: str,
+            parameters: list[tuple[str, Any, str, str]], quantizing: tuple[str, int] | None,
+            image: Mapping[str, tuple[Any, str]] | None = None) -> list[tuple[str, Any, str]]:
+    """The Z cards of a compressed-image table as (keyword, value, comment), in astropy's
+    order: ZIMAGE, ZSIMPLE or ZTENSION, ZBITPIX, ZNAXIS, ZNAXISn, ZPCOUNT, ZGCOUNT, ZTILEn,
+    ZCMPTYPE, ZNAMEi / ZVALi from ``parameters`` (name, value, ZNAMEi comment, ZVALi
+    comment), then ZQUANTIZ and ZDITHER0 from ``quantizing`` (None: not written). ``shape``
+    and ``tile`` are numpy order. ``image``: the cards of the image header being compressed
+    (keyword -> (value, comment)), whose comments the Z cards keep and which decides between
+    ZSIMPLE and ZTENSION and whether ZPCOUNT / ZGCOUNT are written; None for a new image
+    extension."""
+    image = image if image is not None else {"XTENSION": ("IMAGE", "Image extension"),
+                                             "PCOUNT": (0, "size of special data area"),
+                                             "GCOUNT": (1, "one data group")}
+
+    def comment(keyword: str, default: str) -> str:
+        return image[keyword][1] if keyword in image else default
+
+    cards: list[tuple[str, Any, str]] = [("ZIMAGE", True, "extension contains compressed image")]
+    if "SIMPLE" in image:
+        cards.append(("ZSIMPLE", image["SIMPLE"][0], image["SIMPLE"][1]))
+    elif "XTENSION" in image:
+        # only images are compressed, whatever the header said
+        cards.append(("ZTENSION", "IMAGE", image["XTENSION"][1]))
+    cards += [("ZBITPIX", zbitpix, comment("BITPIX", "data type of original image")),
+              ("ZNAXIS", len(shape), comment("NAXIS", "dimension of original image"))]
+    cards += [(f"ZNAXIS{i}", n, comment(f"NAXIS{i}", "length of original image axis"))
+              for i, n in enumerate(reversed(shape), 1)]
+    cards += [(f"Z{keyword}", *image[keyword]) for keyword in ("PCOUNT", "GCOUNT")
+              if keyword in image]
+    cards += [(f"ZTILE{i}", n, "size of tiles to be compressed")
+              for i, n in enumerate(reversed(tile), 1)]
+    cards.append(("ZCMPTYPE", zcmptype, "compression algorithm"))
+    for i, (name, value, name_comment, value_comment) in enumerate(parameters, 1):
+        cards += [(f"ZNAME{i}", name, name_comment), (f"ZVAL{i}", value, value_comment)]
+    if quantizing is not None:
+        cards += [("ZQUANTIZ", quantizing[0], "Pixel Quantization Algorithm"),
+                  ("ZDITHER0", quantizing[1], "dithering offset when quantizing floats")]
+    return cards
+
+
 def new_table_layout(zbitpix: int, shape: tuple[int, ...], compression: Compression,
                      quantize: Quantize | None) -> tuple[list[tuple[str, str]], list[tuple]]:
-    """(columns, cards) of a new compressed image: the BINTABLE columns as (TTYPE, TFORM)
-    and the Z cards as (keyword, value, comment), following CFITSIO's layout."""
-    tile = compression.tiles_for(shape)
+    """(columns, cards) of a new compressed image extension: the BINTABLE columns as (TTYPE,
+    TFORM) and the Z cards as (keyword, value, comment)."""
     nbytes = int(np.prod(shape, dtype=np.int64)) * abs(zbitpix) // 8 if shape else 0
     # 64-bit descriptors when the heap may pass 2 GiB (also for streamed images, whose
     # final size is not known)
     wide = not shape or shape[0] == 0 or nbytes >= (1 << 31) - (1 << 20)
     columns = tile_columns(compression.zcmptype, quantize is not None, wide)
-    cards: list[tuple] = [("ZIMAGE", True, "extension contains compressed image")]
-    for i, t in enumerate(reversed(tile), 1):
-        cards.append((f"ZTILE{i}", t, "size of tiles to be compressed"))
-    cards.append(("ZCMPTYPE", compression.zcmptype, "compression algorithm"))
     parameters = compression.cards(zbitpix)
+    quantizing = None
     if quantize is not None:
         # as astropy records it: the level as one more compression parameter
-        parameters.append(("NOISEBIT", quantize.level, "floating point quantization level"))
-    for i, (name, value, comment) in enumerate(parameters, 1):
-        cards.append((f"ZNAME{i}", name, "compression parameter"))
-        cards.append((f"ZVAL{i}", value, comment))
-    cards += [("ZTENSION", "IMAGE", "Image extension"),
-              ("ZBITPIX", zbitpix, "data type of original image"),
-              ("ZNAXIS", len(shape), "dimension of original image")]
-    for i, n in enumerate(reversed(shape), 1):
-        cards.append((f"ZNAXIS{i}", n, "length of original image axis"))
-    cards += [("ZPCOUNT", 0, "size of special data area"),
-              ("ZGCOUNT", 1, "one data group")]
+        parameters.append(("NOISEBIT", quantize.level, *["floating point quantization level"] * 2))
+        quantizing = (quantize.zquantiz, quantize.dither_seed())
+    cards = z_cards(zbitpix, shape, compression.tiles_for(shape), compression.zcmptype,
+                    parameters, quantizing)
     if quantize is not None:
-        cards += [("ZQUANTIZ", quantize.zquantiz, "Pixel Quantization Algorithm"),
-                  ("ZDITHER0", quantize.dither_seed(), "dithering offset when quantizing floats"),
-                  ("ZBLANK", -2147483647, "null value in the compressed integer array")]
+        cards.append(("ZBLANK", -2147483647, "null value in the compressed integer array"))
     return columns, cards
 
 

@@ -70,8 +70,9 @@ class Compression:
                                  f"the image has {len(shape)}")
         return tuple(min(t, max(n, 1)) for t, n in zip(self.tile_shape, shape))
 
-    def cards(self, zbitpix: int) -> list[tuple[str, Any, str]]:
-        """(ZNAMEi value, ZVALi value, ZVALi comment) of the algorithm's parameters."""
+    def cards(self, zbitpix: int) -> list[tuple[str, Any, str, str]]:
+        """(ZNAMEi value, ZVALi value, ZNAMEi comment, ZVALi comment) of the algorithm's
+        parameters, with astropy's comments."""
         return []
 
     def codec_args(self, zbitpix: int) -> dict[str, Any]:
@@ -151,9 +152,9 @@ class Rice1(Compression):
             return int(self.bytepix)
         return abs(zbitpix) // 8 if zbitpix > 0 else 4
 
-    def cards(self, zbitpix: int) -> list[tuple[str, Any, str]]:
-        return [("BLOCKSIZE", self.blocksize, "pixels per block"),
-                ("BYTEPIX", self._bytepix(zbitpix), "bytes per pixel (1, 2, 4, or 8)")]
+    def cards(self, zbitpix: int) -> list[tuple[str, Any, str, str]]:
+        return [("BLOCKSIZE", self.blocksize, "compression block size", "pixels per block"),
+                ("BYTEPIX", self._bytepix(zbitpix), *["bytes per pixel (1, 2, 4, or 8)"] * 2)]
 
     def codec_args(self, zbitpix: int) -> dict[str, Any]:
         return {"blocksize": int(self.blocksize), "bytepix": self._bytepix(zbitpix)}
@@ -200,10 +201,11 @@ class Hcompress1(Compression):
             height = next((h for h in _HCOMPRESS_HEIGHTS if rows % h == 0 or rows % h >= 4), 17)
         return (1,) * (len(shape) - 2) + (max(height, 1), max(shape[-1], 1))
 
-    def cards(self, zbitpix: int) -> list[tuple[str, Any, str]]:
+    def cards(self, zbitpix: int) -> list[tuple[str, Any, str, str]]:
         scale = float(self.scale)
-        return [("SCALE", int(scale) if scale.is_integer() else scale, "HCOMPRESS scale factor"),
-                ("SMOOTH", int(bool(self.smooth)), "HCOMPRESS smooth option")]
+        return [("SCALE", int(scale) if scale.is_integer() else scale,
+                 *["HCOMPRESS scale factor"] * 2),
+                ("SMOOTH", int(bool(self.smooth)), *["HCOMPRESS smooth option"] * 2)]
 
     def codec_args(self, zbitpix: int) -> dict[str, Any]:
         return {"hcomp_scale": float(self.scale), "hcomp_smooth": bool(self.smooth)}

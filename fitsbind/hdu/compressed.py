@@ -32,7 +32,7 @@ import numpy as np
 from fitsbind.card import Card
 from fitsbind.checksum import padded_length
 from fitsbind.column import KEYWORD_NAMES, TDEF_RE
-from fitsbind.direct.compressed import encode_table
+from fitsbind.direct.compressed import encode_table, z_cards
 from fitsbind.direct.compression import (
     Compression,
     Gzip1,
@@ -295,17 +295,12 @@ def validate_tile_shape(tile_shape: Any, compression_type: str, header: Header) 
 class _Encoding(NamedTuple):
     """How an image is compressed: the Z keywords' values and what the codec needs."""
 
-    zcmptype: str
+    compression: Compression                # the codec's settings; tile_shape is the tiling
     zbitpix: int
-    tile: tuple[int, ...]                   # numpy order
     settings: list[tuple[str, Any, str, str]]  # ZNAMEi value, ZVALi value, their comments
-    quantized: bool                         # floats quantized (ZSCALE/ZZERO columns)
+    quantize: Quantize | None               # floats quantized (ZSCALE/ZZERO columns)
     zquantiz: str | None                    # None: NO_DITHER, the keyword is left out
     zdither0: int | None
-
-
-def _comment_of(image: Header, keyword: str, default: str) -> str:
-    return image.comments[keyword] if keyword in image else default
 
 
 def _table_layout(image: Header, encoding: _Encoding, columns: list[tuple[str, str]],
@@ -322,28 +317,16 @@ def _table_layout(image: Header, encoding: _Encoding, columns: list[tuple[str, s
              Card("TFIELDS", len(columns), "number of fields in each row")]
     for i, (ttype, tform) in enumerate(columns, 1):
         cards += [Card(f"TTYPE{i}", ttype), Card(f"TFORM{i}", tform)]
-    cards.append(Card("ZIMAGE", True, "extension contains compressed image"))
-    if "SIMPLE" in image:
-        cards.append(Card("ZSIMPLE", image["SIMPLE"], image.comments["SIMPLE"]))
-    elif "XTENSION" in image:
-        # only images are compressed, whatever the header said
-        cards.append(Card("ZTENSION", "IMAGE", image.comments["XTENSION"]))
     naxis = image["NAXIS"]
-    cards += [Card("ZBITPIX", encoding.zbitpix, _comment_of(image, "BITPIX", "data type of original image")),
-              Card("ZNAXIS", naxis, _comment_of(image, "NAXIS", "dimension of original image"))]
-    cards += [Card(f"ZNAXIS{i}", image[f"NAXIS{i}"],
-                   _comment_of(image, f"NAXIS{i}", "length of original image axis"))
-              for i in range(1, naxis + 1)]
-    cards += [Card(f"Z{keyword}", image[keyword], image.comments[keyword])
-              for keyword in _MOVED_AFTER_AXES if keyword in image]
-    cards += [Card(f"ZTILE{i}", n, "size of tiles to be compressed")
-              for i, n in enumerate(reversed(encoding.tile), 1)]
-    cards.append(Card("ZCMPTYPE", encoding.zcmptype, "compression algorithm"))
-    for i, (name, value, name_comment, value_comment) in enumerate(encoding.settings, 1):
-        cards += [Card(f"ZNAME{i}", name, name_comment), Card(f"ZVAL{i}", value, value_comment)]
-    if encoding.zquantiz is not None:
-        cards += [Card("ZQUANTIZ", encoding.zquantiz, "Pixel Quantization Algorithm"),
-                  Card("ZDITHER0", encoding.zdither0, "dithering offset when quantizing floats")]
+    shape = tuple(image[f"NAXIS{i}"] for i in range(naxis, 0, -1))
+    carried = {keyword: (image[keyword], image.comments[keyword]) for keyword in
+               ("SIMPLE", "XTENSION", "BITPIX", "NAXIS", *(f"NAXIS{i}" for i in range(1, naxis + 1)),
+                *_MOVED_AFTER_AXES) if keyword in image}
+    quantizing = None if encoding.zquantiz is None else (encoding.zquantiz, encoding.zdither0)
+    compression = encoding.compression
+    cards += [Card(*card) for card in z_cards(encoding.zbitpix, shape, compression.tile_shape,
+                                                compression.zcmptype, encoding.settings,
+                                                quantizing, carried)]
     return cards
 
 
@@ -841,18 +824,25 @@ class CompImageHDU(ImageHDU):
         loaded = self._data_loaded
         stored = ImageHDU._payload(self)   # also brings BITPIX / NAXISn in line with the data
         data, image = self._data, self._header
-        encoding = self._encoding(data)
-        wide_bzero = None
-        if data is not None and data.dtype.kind in "iu" and data.dtype.itemsize == 8 \
-                and encoding.zcmptype in ("RICE_1", "PLIO_1", "HCOMPRESS_1"):
-            stored, wide_bzero = self._narrowed(data, encoding.zcmptype)
-            encoding = encoding._replace(zbitpix=32)
         if stored is None or stored.size == 0:
             # astropy writes a table without rows, which CFITSIO refuses to create or read
             raise ValueError(f"{self.name}: a CompImageHDU without pixels cannot be written "
                              "(CFITSIO, funpack and fitsverify reject compressed images without "
                              "data); write an ImageHDU instead")
-        columns, rows, encoded = self._encode(stored, encoding)
+        if self.compression_type == "NOCOMPRESS":
+            raise ValueError("NOCOMPRESS tiles cannot be read by CFITSIO (fitsbind, funpack); "
+                             "use GZIP_1 for lossless compression of any image")
+        if self.compression_type == "PLIO_1" and data.dtype.kind == "u" and data.dtype.itemsize >= 2:
+            raise ValueError("PLIO_1 compression does not support unsigned integers larger than "
+                             "8 bits")
+        encoding = self._encoding(data)
+        wide_bzero = None
+        if data.dtype.kind in "iu" and data.dtype.itemsize == 8 \
+                and encoding.compression.zcmptype in ("RICE_1", "PLIO_1", "HCOMPRESS_1"):
+            stored, wide_bzero = self._narrowed(data, encoding.compression.zcmptype)
+            encoding = encoding._replace(zbitpix=32)
+        columns, rows, encoded = encode_table(stored, encoding.zbitpix, encoding.compression,
+                                              encoding.quantize, wide=stored.nbytes > 1 << 32)
         payload = np.concatenate([rows.reshape(-1), encoded.data])
         cards = _table_layout(image, encoding, columns, rows.shape[0], rows.shape[1],
                               encoded.data.size)
@@ -881,20 +871,31 @@ class CompImageHDU(ImageHDU):
     def _encoding(self, data: np.ndarray | None) -> _Encoding:
         """The compression of this HDU's image as it stands, checked as astropy checks it when
         the HDU is made and when it is written: tiles (:func:`validate_tile_shape`), an
-        unknown quantize method (warning; NO_DITHER is used), the dither seed."""
+        unknown quantize method (warning; NO_DITHER is used), the dither seed. NOCOMPRESS
+        has no codec settings: it is refused when the image is written."""
         image = self._header
         zcmptype = self.compression_type
-        tile = validate_tile_shape(self.tile_shape, zcmptype, image)
+        # no axes (no data yet): the default tiling, decided when there are pixels
+        tile = validate_tile_shape(self.tile_shape, zcmptype, image) or None
         bitpix = image["BITPIX"]
-        settings: list[tuple[str, Any, str, str]] = []
+        compression: Compression
         if zcmptype == "RICE_1":
-            bytepix = {8: 1, 16: 2}.get(bitpix, 4)
-            settings += [("BLOCKSIZE", DEFAULT_BLOCK_SIZE, "compression block size", "pixels per block"),
-                         ("BYTEPIX", bytepix, *["bytes per pixel (1, 2, 4, or 8)"] * 2)]
+            compression = Rice1(DEFAULT_BLOCK_SIZE, {8: 1, 16: 2}.get(bitpix, 4), tile_shape=tile)
+            settings = compression.cards(bitpix)
         elif zcmptype == "HCOMPRESS_1":
-            settings += [("SCALE", self.hcomp_scale, *["HCOMPRESS scale factor"] * 2),
-                         ("SMOOTH", self.hcomp_smooth, *["HCOMPRESS smooth option"] * 2)]
-        zquantiz = zdither0 = None
+            # astropy hands HCOMPRESS the scale truncated to an integer as the absolute step
+            # (a negative scale in CFITSIO's terms), and writes the scale as given
+            step = int(self.hcomp_scale)
+            compression = Hcompress1(-float(step) if step > 0 else 0, bool(self.hcomp_smooth),
+                                     tile_shape=tile)
+            settings = [("SCALE", self.hcomp_scale, *["HCOMPRESS scale factor"] * 2),
+                        ("SMOOTH", self.hcomp_smooth, *["HCOMPRESS smooth option"] * 2)]
+        else:
+            # NOCOMPRESS has no codec of its own; writing refuses it before encoding
+            compression = {"GZIP_1": Gzip1, "GZIP_2": Gzip2, "PLIO_1": Plio1}.get(
+                zcmptype, Gzip1)(tile_shape=tile)
+            settings = []
+        zquantiz = zdither0 = quantize = None
         if bitpix < 0:
             settings.append(("NOISEBIT", self.quantize_level,
                              *["floating point quantization level"] * 2))
@@ -907,8 +908,10 @@ class CompImageHDU(ImageHDU):
             if method and method != NO_DITHER:
                 zquantiz = QUANTIZE_METHOD_NAMES[method]
                 zdither0 = self._dither_seed(data, tile)
-        return _Encoding(zcmptype, bitpix, tile, settings,
-                         bitpix < 0 and self.quantize_level != 0, zquantiz, zdither0)
+            if self.quantize_level != 0:
+                quantize = Quantize(float(self.quantize_level),
+                                    (zquantiz or "NO_DITHER").lower(), zdither0 or 1)
+        return _Encoding(compression, bitpix, settings, quantize, zquantiz, zdither0)
 
     def _dither_seed(self, data: np.ndarray | None, tile: tuple[int, ...]) -> int:
         """ZDITHER0 for ``dither_seed``: itself (1..10000), one from the clock (0), or one
@@ -927,37 +930,6 @@ class CompImageHDU(ImageHDU):
         if seed in (DITHER_SEED_CLOCK, DITHER_SEED_CHECKSUM):
             return Quantize().dither_seed()
         return int(seed)
-
-    def _encode(self, stored: np.ndarray, encoding: _Encoding
-                ) -> tuple[list[tuple[str, str]], np.ndarray, Any]:
-        """Every tile of the stored pixels ``stored`` encoded into a new table by the direct
-        tier (:func:`fitsbind.direct.compressed.encode_table`): (columns, rows, encoded)."""
-        zcmptype = encoding.zcmptype
-        if zcmptype == "NOCOMPRESS":
-            raise ValueError("NOCOMPRESS tiles cannot be read by CFITSIO (fitsbind, funpack); "
-                             "use GZIP_1 for lossless compression of any image")
-        if zcmptype == "PLIO_1" and self._data.dtype.kind == "u" and self._data.dtype.itemsize >= 2:
-            raise ValueError("PLIO_1 compression does not support unsigned integers larger than "
-                             "8 bits")
-        tile = encoding.tile
-        if zcmptype == "RICE_1":
-            compression: Compression = Rice1(DEFAULT_BLOCK_SIZE, encoding.settings[1][1],
-                                             tile_shape=tile)
-        elif zcmptype == "HCOMPRESS_1":
-            # astropy hands HCOMPRESS the scale truncated to an integer as the absolute step
-            # (a negative scale in CFITSIO's terms)
-            step = int(self.hcomp_scale)
-            compression = Hcompress1(-float(step) if step > 0 else 0,
-                                     bool(self.hcomp_smooth), tile_shape=tile)
-        else:
-            compression = {"GZIP_1": Gzip1, "GZIP_2": Gzip2, "PLIO_1": Plio1}[zcmptype](
-                tile_shape=tile)
-        quantize = None
-        if encoding.quantized:
-            quantize = Quantize(float(self.quantize_level),
-                                (encoding.zquantiz or "NO_DITHER").lower(), encoding.zdither0 or 1)
-        return encode_table(stored, encoding.zbitpix, compression, quantize,
-                            wide=stored.nbytes > 1 << 32)
 
     # -- verification -------------------------------------------------------------------------
 
