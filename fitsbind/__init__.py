@@ -18,8 +18,9 @@ from fitsbind import (
 )
 from fitsbind._fitsfile import cfitsio_source, cfitsio_version
 from fitsbind._version import __version__
-from fitsbind.card import Card, Undefined, conf
+from fitsbind.card import Card, Undefined
 from fitsbind.column import ColDefs, Column, Delayed
+from fitsbind.config import Conf, conf
 from fitsbind.convenience import (
     append,
     delval,
@@ -69,7 +70,7 @@ from fitsbind.verify import VerifyError, VerifyWarning
 
 __all__ = [
     *errors.__all__, "BITPIX2DTYPE", "DELAYED", "DTYPE2BITPIX", "FITS", "BinTableHDU", "Card",
-    "ColDefs", "Column", "ColumnSpec", "CompImageHDU", "CompImageSection", "DITHER_SEED_CHECKSUM",
+    "ColDefs", "Column", "ColumnSpec", "Conf", "CompImageHDU", "CompImageSection", "DITHER_SEED_CHECKSUM",
     "DITHER_SEED_CLOCK", "Delayed", "FITSDiff", "FITSHeader", "NO_DITHER", "SUBTRACTIVE_DITHER_1",
     "SUBTRACTIVE_DITHER_2",
     "FITS_rec", "FITS_record", "Group", "GroupData", "GroupsHDU", "Gzip1", "Gzip2", "HDUDiff",

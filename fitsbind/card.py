@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from fitsbind.config import conf
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning, _ErrList, _Verify
 
 __all__ = ["UNDEFINED", "Card", "Undefined", "conf"]
@@ -36,22 +37,6 @@ HIERARCH_VALUE_INDICATOR = "="
 
 _COMMENTARY = frozenset(("", "COMMENT", "HISTORY", "END"))
 _SPECIAL = _COMMENTARY | {"CONTINUE"}
-
-
-class _Settings:
-    """Run-time switches of the header layer (the header items of ``astropy.io.fits.conf``).
-
-    ``enable_record_valued_keyword_cards``: recognise ``DP1.AXIS.1``-style cards (default True).
-    ``strip_header_whitespace``: string values and comments are returned without trailing
-    blanks (default True).
-    """
-
-    def __init__(self) -> None:
-        self.enable_record_valued_keyword_cards = True
-        self.strip_header_whitespace = True
-
-
-conf = _Settings()
 
 
 class Undefined:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from fitsbind import checksum as _checksum
+from fitsbind.config import conf
 from fitsbind.direct.pixels import stored_chunks
 from fitsbind.header import Header
 from fitsbind.verify import _ErrList, _Verify
@@ -157,7 +158,9 @@ class _BaseHDU:
     def name(self, value: str) -> None:
         if not isinstance(value, str):
             raise TypeError("'name' attribute must be a string")
-        self._set_naming_card("EXTNAME", value.upper(), "extension name")
+        if not conf.extension_name_case_sensitive:
+            value = value.upper()
+        self._set_naming_card("EXTNAME", value, "extension name")
 
     @property
     def ver(self) -> int:

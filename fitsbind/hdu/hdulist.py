@@ -24,6 +24,7 @@ import numpy as np
 
 from fitsbind._fitsfile import create_file, open_file
 from fitsbind.checksum import BLOCK
+from fitsbind.config import conf
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for, write_payload
 from fitsbind.hdu.file import HDUFile
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
@@ -41,17 +42,24 @@ def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
     """Open a FITS file (path, ``pathlib.Path`` or file object) as an :class:`HDUList`.
 
     ``mode``: "readonly", "update", "append", "denywrite", "ostream" (a new file written on
-    flush/close) or "copyonwrite". ``memmap`` (default on) makes unscaled image and table
-    data views of the file's memory map. Other keywords (``uint``,
-    ``do_not_scale_image_data``, ``ignore_blank``, ``scale_back``, ``checksum``,
+    flush/close) or "copyonwrite". ``memmap`` makes unscaled image and table data views of
+    the file's memory map; None means on unless ``fitsbind.conf.use_memmap`` is False, while
+    an explicit True also refuses to load scaled images (as astropy). ``lazy_load_hdus=False``
+    reads every header now (None: ``conf.lazy_load_hdus``). ``uint`` (default
+    ``conf.enable_uint``) reads pseudo-unsigned integers as unsigned dtypes. Other keywords
+    (``do_not_scale_image_data``, ``ignore_blank``, ``scale_back``, ``checksum``,
     ``ignore_missing_end``, ``character_as_bytes``) are astropy's.
     """
+    # the settings are read per call, so a change to fitsbind.conf applies to the next open
+    memmap = (None if conf.use_memmap else False) if memmap is None else bool(memmap)
+    if lazy_load_hdus is None:
+        lazy_load_hdus = conf.lazy_load_hdus
+    if "uint" not in kwargs:
+        kwargs["uint"] = conf.enable_uint
     if name is None:
         raise ValueError("Empty filename: None")
     if isinstance(name, str) and not name:
         raise ValueError("Empty filename: ''")
-    if kwargs.get("uint") is None:
-        kwargs["uint"] = True
     hdufile = HDUFile(name, mode, memmap, overwrite=kwargs.pop("overwrite", False))
     hdulist = HDUList(file=hdufile)
     hdulist._open_kwargs = kwargs
@@ -64,7 +72,7 @@ def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
             # (astropy gives an empty list in the writable modes; CFITSIO cannot write to
             # a file without a valid primary HDU)
             raise OSError("Empty or corrupt FITS file")
-        if lazy_load_hdus is False or kwargs.get("checksum") is True:
+        if not lazy_load_hdus or kwargs.get("checksum") is True:
             hdulist.readall()
     except BaseException:
         hdufile.close()
