@@ -141,6 +141,7 @@ cdef extern from "fitsio.h" nogil:
     # files
     int ffdkopn(fitsfile **fptr, const char *filename, int iomode, int *status)
     int ffdkinit(fitsfile **fptr, const char *filename, int *status)
+    int ffinit(fitsfile **fptr, const char *filename, int *status)
     int ffclos(fitsfile *fptr, int *status)
     int ffflus(fitsfile *fptr, int *status)
     int ffflsh(fitsfile *fptr, int clearbuf, int *status)
@@ -165,6 +166,7 @@ cdef extern from "fitsio.h" nogil:
                  LONGLONG *naxes, int *status)
     int ffgiet(fitsfile *fptr, int *imgtype, int *status)
     int fits_is_compressed_image(fitsfile *fptr, int *status)
+    int fits_compress_table(fitsfile *infptr, fitsfile *outfptr, int *status)
     int ffgncl(fitsfile *fptr, int *ncols, int *status)
     int ffgnrwll(fitsfile *fptr, LONGLONG *nrows, int *status)
     int ffrdef(fitsfile *fptr, int *status)

@@ -1832,6 +1832,34 @@ cdef class FitsFile:
             verdict = {1: True, 0: None, -1: False}
             return verdict[datastatus], verdict[hdustatus]
 
+    # -- tile-compressed tables -------------------------------------------------------------
+
+    def compress_table(self, FitsFile target not None) -> int:
+        """Append to ``target`` the current HDU (a binary table) tile-compressed as
+        ``fpack -table`` does (CFITSIO's fits_compress_table: ZTABLE = T; tile length from
+        the FZTILELN card, else about 10 MB of rows; algorithms from FZALGOR / FZALGn, else
+        CFITSIO's choice per column type); return the new HDU's index in ``target``. A table
+        of under 5760 bytes, or without rows or columns, is copied as it is. ``target``
+        must be another file, open read-write, with a primary HDU."""
+        cdef int status = 0
+        if target is self or target._lock is self._lock:
+            raise ValueError(f"{self.filename}: a table cannot be compressed into its own file")
+        with self._lock:
+            self._require_open()
+            with target._lock:
+                target._require_writable()
+                if target._count() == 0:
+                    raise ValueError(f"{target.filename}: the file needs a primary HDU first")
+                before = target._count()
+                with nogil:
+                    fits_compress_table(self._ptr, target._ptr, &status)
+                if status:
+                    exc = self._fail(status, "compressing the table")
+                    target._drop_partial_hdu(before)
+                    raise exc
+                target._finish_hdu()
+                return target._current()
+
 
 cdef bint _contiguous_box(list naxes, long *blc, long *trc, long *inc, int naxis):
     """True if a box is one run of consecutive pixels in the file: unit steps, every axis
@@ -2561,6 +2589,69 @@ def create_file(path, bint overwrite=False) -> FitsFile:
     handle._lock = _acquire_file_lock(handle._identity)
     _release_file_lock(handle._lock_key)
     handle._lock_key = handle._identity
+    handle._ptr = ptr
+    handle.writable = True
+    return handle
+
+
+def memory_table(cards, cnp.ndarray rows not None, cnp.ndarray heap not None) -> FitsFile:
+    """A FITS file in memory (CFITSIO's mem:// driver; nothing reaches the disk), open
+    read-write: an empty primary HDU, then, current, a binary table whose header is
+    ``cards`` (80-character card images from XTENSION on, END excluded, concatenated) and
+    whose data unit holds the stored ``rows`` followed by the ``heap`` (C-contiguous uint8).
+    For running CFITSIO's table routines (row filters) on rows fitsbind decoded itself."""
+    cdef int status = 0, closing = 0, i, n
+    cdef fitsfile *ptr = NULL
+    cdef bytes b_cards = _ascii(cards, "header")
+    cdef const char *c_cards = b_cards
+    cdef char record[81]
+    cdef LONGLONG head = 0, data = 0, end = 0
+    cdef LONGLONG nrows = rows.nbytes, nheap = heap.nbytes
+    cdef void *p_rows = cnp.PyArray_DATA(rows)
+    cdef void *p_heap = cnp.PyArray_DATA(heap)
+    if len(b_cards) % 80:
+        raise ValueError(f"header text is {len(b_cards)} characters, not a multiple of 80")
+    for array in (rows, heap):
+        if array.dtype != np.uint8 or not array.flags.c_contiguous:
+            raise ValueError("rows and heap must be C-contiguous uint8 arrays")
+    n = len(b_cards) // 80
+    cdef FitsFile handle = FitsFile.__new__(FitsFile, _FACTORY)
+    handle.filename = "mem://"
+    handle._raw_fd = -2
+    handle._lock = threading.RLock()
+    with nogil:
+        ffinit(&ptr, "mem://", &status)
+        if status == 0:
+            ffcrimll(ptr, 8, 0, NULL, &status)
+        if status == 0:
+            ffcrhd(ptr, &status)
+        i = 0
+        while status == 0 and i < n:
+            memcpy(record, c_cards + 80 * i, 80)
+            record[80] = 0
+            ffprec(ptr, record, &status)
+            i += 1
+        if status == 0:
+            ffrdef(ptr, &status)
+        if status == 0:
+            ffghadll(ptr, &head, &data, &end, &status)
+    if status == 0 and nrows + nheap > end - data:
+        ffclos(ptr, &closing)
+        raise ValueError(f"{nrows + nheap} bytes of rows and heap do not fit the "
+                         f"{end - data}-byte data unit the header describes")
+    if status == 0 and nrows + nheap:
+        with nogil:
+            ffmbyt(ptr, data, 1, &status)
+            if status == 0 and nrows:
+                ffpbyt(ptr, nrows, p_rows, &status)
+            if status == 0 and nheap:
+                ffpbyt(ptr, nheap, p_heap, &status)
+    if status:
+        exc = _error(status, "building a table in memory", "mem://", None)
+        if ptr != NULL:
+            ffclos(ptr, &closing)
+            ffcmsg()
+        raise exc
     handle._ptr = ptr
     handle.writable = True
     return handle

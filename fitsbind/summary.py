@@ -31,7 +31,8 @@ class HDUSummary:
 
     ``dimensions`` is in FITS axis order (NAXIS1 first), as astropy prints it, or
     ``"<rows>R x <cols>C"`` for tables; ``format`` is a numpy dtype name for images and the
-    TFORM list for tables.
+    TFORM list for tables. A tile-compressed table (ZTABLE = T) shows the table it holds:
+    ZNAXIS2 rows and its ZFORMn list, marked ``tile-compressed``.
     """
 
     index: int
@@ -67,6 +68,13 @@ def _summarize_current(handle: _fitsfile.FitsFile, index: int) -> HDUSummary:
         fmt = _IMAGE_DTYPES.get(bitpix, str(bitpix)) if shape else ""
         if shape and equiv != bitpix:
             fmt += f" (rescales to {_IMAGE_DTYPES.get(equiv, equiv)})"
+    elif hdutype == _fitsfile.HDU_BINARY_TABLE and _key(handle, "ZTABLE") is True:
+        # a tile-compressed table: the table it holds, not the table of compressed tiles
+        kind = "BinTableHDU"
+        ncols = handle.table_info()[1]
+        dims = f"{_key(handle, 'ZNAXIS2', '?')}R x {ncols}C"
+        forms = ", ".join(str(_key(handle, f"ZFORM{i}", "?")) for i in range(1, ncols + 1))
+        fmt = f"[{forms}] tile-compressed"
     else:
         kind = "TableHDU" if hdutype == _fitsfile.HDU_ASCII_TABLE else "BinTableHDU"
         nrows, ncols = handle.table_info()

@@ -17,6 +17,7 @@ from fitsbind._fitsfile import (
 )
 from fitsbind.direct.columns import ColumnSpec, parse_tform, spec_for
 from fitsbind.direct.compressed import CompressedImageHDU, check_compression, new_table_layout
+from fitsbind.direct.compressed_table import CompressedTableHDU, is_compressed_table
 from fitsbind.direct.compression import Compression, Gzip1, Quantize
 from fitsbind.direct.hdu import HDU
 from fitsbind.direct.header import check_entries, entries_of, write_card
@@ -177,10 +178,13 @@ class FITS:
                 f.check_end()
                 # CFITSIO reports a tile-compressed image as an image HDU
                 compressed = hdutype == HDU_IMAGE and f.is_compressed_image()
+                compressed_table = hdutype != HDU_IMAGE and is_compressed_table(f)
             if compressed:
                 hdu = CompressedImageHDU(self, index)
             elif hdutype == HDU_IMAGE:
                 hdu = ImageHDU(self, index)
+            elif compressed_table:
+                hdu = CompressedTableHDU(self, index)
             else:
                 hdu = TableHDU(self, index, ascii=hdutype == HDU_ASCII_TABLE)
             self._hdus[index] = hdu

@@ -182,6 +182,20 @@ class TableHDU(HDU):
         (``vla="padded"``, also ``"masked"``, masking the padding). ``mask_null`` returns
         a masked array: TNULL integers, NaN floats and undefined logicals masked.
         """
+        layout, cols, names, selection = self._read_plan(columns, rows, where, vla)
+        if self._ascii:
+            return self._read_ascii(cols, names, selection, scale=scale, mask_null=mask_null)
+        with self._selected() as f:
+            io = _RowIO(f, writing=False)
+            records = self._read_records(io, layout, cols, names, selection, not mask_null)
+            return decode(records, cols, names, scale=scale, mask_null=mask_null, vla=vla,
+                          heap=lambda c, d: self._heap(io, layout, c, d, scale))
+
+    def _read_plan(self, columns: Sequence[str | int] | str | None, rows: Any,
+                   where: str | None, vla: str
+                   ) -> tuple[_Layout, list[ColumnInfo], list[str], slice | np.ndarray]:
+        """What a :meth:`read` reads, its arguments checked: (layout, columns, their field
+        names, the row selection after the ``where`` filter)."""
         if vla not in VLA_MODES:
             raise ValueError(f"vla must be one of {VLA_MODES}, not {vla!r}")
         layout = self._layout()
@@ -193,15 +207,8 @@ class TableHDU(HDU):
         selection = self._select_rows(rows, layout.nrows)
         if where is not None:
             selection = self._filter(selection, where, layout.nrows)
-        cols = [layout.columns[i] for i in indices]
-        names = [layout.names[i] for i in indices]
-        if self._ascii:
-            return self._read_ascii(cols, names, selection, scale=scale, mask_null=mask_null)
-        with self._selected() as f:
-            io = _RowIO(f, writing=False)
-            records = self._read_records(io, layout, cols, names, selection, not mask_null)
-            return decode(records, cols, names, scale=scale, mask_null=mask_null, vla=vla,
-                          heap=lambda c, d: self._heap(io, layout, c, d, scale))
+        return (layout, [layout.columns[i] for i in indices], [layout.names[i] for i in indices],
+                selection)
 
     def read_column(self, name: str | int, rows: Any = None, *, where: str | None = None,
                     scale: bool = True, mask_null: bool = False,
