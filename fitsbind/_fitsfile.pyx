@@ -1729,6 +1729,81 @@ cdef class FitsFile:
             self._require_open()
             self._data_bytes(offset, out, False)
 
+    def read_data_spans(self, int index, LONGLONG base, offsets, nbytes,
+                        cnp.ndarray out) -> None:
+        """Fill ``out`` (C-contiguous) with byte spans of HDU ``index``'s data unit, back to
+        back: ``nbytes[i]`` bytes from data offset ``base + offsets[i]`` (integer sequences,
+        meant to be short), as stored. The HDU becomes current. Spans that follow each other in the
+        file are read as one; a plain file on disk is read with fitsbind's own descriptor
+        (CFITSIO's buffers are written out first), other files through CFITSIO."""
+        cdef Py_ssize_t i, k, n = len(offsets)
+        cdef LONGLONG head = 0, start = 0, end = 0, total = 0, run
+        cdef LONGLONG *off
+        cdef LONGLONG *cnt
+        cdef char *dst = <char *>cnp.PyArray_DATA(out)
+        cdef int status = 0, fd, failed = 0, err = 0
+        if len(nbytes) != n:
+            raise ValueError("offsets and nbytes must have the same length")
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out must be a writeable C-contiguous array")
+        off = <LONGLONG *>PyMem_Malloc(2 * n * sizeof(LONGLONG) + 1)
+        if off == NULL:
+            raise MemoryError()
+        cnt = off + n
+        try:
+            for i in range(n):
+                off[i] = base + offsets[i]
+                cnt[i] = nbytes[i]
+            with self._lock:
+                self._require_open()
+                if self._current() != index:
+                    self.move_to(index)
+                ffghadll(self._ptr, &head, &start, &end, &status)
+                if status:
+                    raise self._fail(status, "locating the data unit")
+                for i in range(n):
+                    if cnt[i] < 0 or off[i] < 0 or start + off[i] + cnt[i] > end:
+                        raise FITSError(f"{self.filename}, HDU {index}: {cnt[i]} bytes at data "
+                                        f"offset {off[i]} reach outside the data unit",
+                                        filename=self.filename, hdu=index)
+                    total += cnt[i]
+                if total != out.nbytes:
+                    raise ValueError(f"the spans hold {total} bytes; out has {out.nbytes}")
+                if self._raw_fd == -1:
+                    self._open_raw_fd()
+                fd = self._raw_fd
+                if fd >= 0 and self.writable:
+                    with nogil:
+                        ffflsh(self._ptr, 0, &status)
+                    if status:
+                        raise self._fail(status, "flushing before direct data I/O")
+                with nogil:
+                    i = 0
+                    while i < n and not failed and status == 0:
+                        run = cnt[i]
+                        k = i + 1
+                        while k < n and off[k] == off[k - 1] + cnt[k - 1]:
+                            run += cnt[k]
+                            k += 1
+                        if fd < 0:
+                            ffmbyt(self._ptr, start + off[i], 0, &status)
+                            if status == 0 and run:
+                                ffgbyt(self._ptr, run, dst, &status)
+                        elif run and fitsbind_pread_all(fd, dst, run, start + off[i]):
+                            failed = 1
+                            err = errno
+                        dst += run
+                        i = k
+                if status:
+                    raise self._fail(status, "reading data bytes")
+        finally:
+            PyMem_Free(off)
+        if failed:
+            if err == 0:
+                raise FITSError(f"{self.filename}, HDU {index}: file is truncated: the data "
+                                "unit ends early", filename=self.filename, hdu=index)
+            raise OSError(err, os.strerror(err))
+
     def write_data_bytes(self, LONGLONG offset, cnp.ndarray data) -> None:
         """Write ``data`` (C-contiguous, stored form) at data offset ``offset`` of the current
         HDU, through CFITSIO."""

@@ -11,11 +11,6 @@ cdef extern from *:
     int fits_rcomp(int a[], int nx, unsigned char *c, int clen, int nblock);
     int fits_rcomp_short(short a[], int nx, unsigned char *c, int clen, int nblock);
     int fits_rcomp_byte(signed char a[], int nx, unsigned char *c, int clen, int nblock);
-    int fits_rdecomp(unsigned char *c, int clen, unsigned int array[], int nx, int nblock);
-    int fits_rdecomp_short(unsigned char *c, int clen, unsigned short array[], int nx,
-                           int nblock);
-    int fits_rdecomp_byte(unsigned char *c, int clen, unsigned char array[], int nx,
-                          int nblock);
     int pl_p2li(int *pxsrc, int xs, short *lldst, int npix);
     int pl_l2pi(short *ll_src, int xs, int *px_dst, int npix);
     int fits_quantize_float(long row, float fdata[], long nx, long ny, int nullcheck,
@@ -32,11 +27,6 @@ cdef extern from *:
     int fits_rcomp(int *a, int nx, unsigned char *c, int clen, int nblock) nogil
     int fits_rcomp_short(short *a, int nx, unsigned char *c, int clen, int nblock) nogil
     int fits_rcomp_byte(signed char *a, int nx, unsigned char *c, int clen, int nblock) nogil
-    int fits_rdecomp(unsigned char *c, int clen, unsigned int *array, int nx, int nblock) nogil
-    int fits_rdecomp_short(unsigned char *c, int clen, unsigned short *array, int nx,
-                           int nblock) nogil
-    int fits_rdecomp_byte(unsigned char *c, int clen, unsigned char *array, int nx,
-                          int nblock) nogil
     int pl_p2li(int *pxsrc, int xs, short *lldst, int npix) nogil
     int pl_l2pi(short *ll_src, int xs, int *px_dst, int npix) nogil
     int fits_quantize_float(long row, float *fdata, long nx, long ny, int nullcheck,

@@ -419,3 +419,205 @@ def test_unknown_algorithm(tmp_path):
 
 def test_exports():
     assert fitsbind.direct.CompressedImageHDU is CompressedImageHDU
+
+
+# ---------------------------------------------------------------------------------------------
+# Stamps: reads of a few tiles (one call that reads just their bytes and decodes them)
+
+STAMP_CASES = [
+    ("uint8", Rice1(tile_shape=(8, 12)), None),
+    ("int16", Rice1(tile_shape=(8, 12)), None),
+    ("uint16", Rice1(tile_shape=(8, 12)), None),
+    ("int16", Plio1(tile_shape=(8, 12)), None),
+    ("int32", Hcompress1(tile_shape=(8, 12)), None),
+    ("int64", Gzip1(tile_shape=(8, 12)), None),
+    ("float64", Gzip2(tile_shape=(8, 12)), None),
+    ("float32", Rice1(tile_shape=(8, 12)), Quantize(4, seed=9)),
+    ("float64", Gzip1(tile_shape=(8, 12)), Quantize(8, method="subtractive_dither_2", seed=3)),
+]
+STAMP_KEYS = [
+    np.s_[2:6, 3:9], np.s_[5:20, 10:30], np.s_[30:37, 40:45], np.s_[36, :], np.s_[:, 44],
+    np.s_[1::3, 2::7], np.s_[::-5, 10:2:-3], np.s_[7:9, 11:13], np.s_[..., 20], np.s_[9, 13],
+    np.s_[5:5, 3:9],
+]
+
+
+def stamp_image(dtype: str) -> np.ndarray:
+    """37 x 45 pixels (5 x 4 tiles of 8 x 12, the last row and column clipped); floats with
+    a NaN, an exact zero and a constant tile (which quantizing stores losslessly)."""
+    if dtype.startswith("float"):
+        data = smooth_floats((37, 45)).astype(dtype)
+        data[3, 4] = np.nan
+        data[30, 40] = 0.0
+        data[8:16, 12:24] = 5.0
+        return data
+    return ints((37, 45), dtype, high=2000 if dtype == "uint8" else 60000 if dtype == "uint16"
+                else 3000).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype, compress, quantize", STAMP_CASES,
+                         ids=lambda v: v if isinstance(v, str) else type(v).__name__)
+def test_stamps_equal_the_whole_image(tmp_path, dtype, compress, quantize):
+    data = stamp_image(dtype) if dtype != "uint8" else stamp_image("int16").astype(np.uint8)
+    with FITS(tmp_path / "s.fits", "w+") as f:
+        f.write_image(data, compress=compress, quantize=quantize)
+    with FITS(tmp_path / "s.fits") as f:
+        hdu = f[1]
+        hdu.set_tile_cache_size(0)
+        whole = hdu.read()            # 20 tiles: the whole-image path
+        if quantize is None:
+            np.testing.assert_array_equal(whole, data)
+        else:
+            assert np.isnan(whole[3, 4]) and np.nanmax(abs(whole - data)) < 1
+            assert (whole[8:16, 12:24] == 5.0).all()
+            if quantize.method == "subtractive_dither_2":
+                assert whole[30, 40] == 0.0
+        for cache in (0, 1 << 20):
+            hdu.set_tile_cache_size(cache)
+            for key in STAMP_KEYS * 2:            # the second time from the cache, if any
+                got = hdu[key]
+                expected = whole[key]
+                assert np.shape(got) == np.shape(expected) and got.dtype == whole.dtype, key
+                np.testing.assert_array_equal(got, expected)
+            assert (hdu.tile_cache_used > 0) == (cache > 0)
+
+
+def test_stamps_scale_and_mask(tmp_path):
+    """BSCALE/BZERO, BLANK and the unsigned offsets apply to stamps as to whole reads."""
+    rng = np.random.default_rng(4)
+    physical = (rng.integers(-1000, 1000, (30, 40)) * 0.5 + 3).astype(np.float32)
+    scaled = afits.CompImageHDU(physical, compression_type="RICE_1", tile_shape=(8, 12))
+    scaled.scale("int16", bscale=0.5, bzero=3.0)
+    afits.HDUList([afits.PrimaryHDU(), scaled]).writeto(tmp_path / "scaled.fits")
+    expected = astropy_data(tmp_path / "scaled.fits")
+    with FITS(tmp_path / "scaled.fits") as f:
+        hdu = f[1]
+        assert (hdu.header["BSCALE"], hdu.header["BZERO"]) == (0.5, 3.0)
+        np.testing.assert_array_equal(hdu[3:20, 5:33], expected[3:20, 5:33])
+        assert hdu[3:20, 5:33].dtype == np.float32
+        raw = hdu.read(scale=False)
+        assert raw.dtype == np.int16
+        np.testing.assert_array_equal(raw * 0.5 + 3, expected)
+    data = ints((20, 30), "int32")
+    data[2, 3] = data[15, 25] = -99
+    with FITS(tmp_path / "b.fits", "w+") as f:
+        hdu = f.write_image(data, compress=Gzip1(tile_shape=(8, 12)), blank=-99)
+        stamp = hdu[0:10, 0:10]
+        assert stamp.dtype == np.float64 and np.isnan(stamp[2, 3])
+        assert np.isnan(stamp).sum() == 1
+        masked = hdu.read(mask_blank=True)          # 9 tiles: one read of a few tiles
+        assert masked.mask[2, 3] and masked.mask[15, 25] and masked.mask.sum() == 2
+        np.testing.assert_array_equal(hdu.read(scale=False), data)
+        unsigned = f.write_image(ints((20, 30), "uint16", high=65536),
+                                 compress=Rice1(tile_shape=(8, 12)))
+        np.testing.assert_array_equal(unsigned[4:17, 9:28], unsigned.read()[4:17, 9:28])
+        assert unsigned[4:17, 9:28].dtype == np.uint16
+
+
+def test_stamps_read_only_their_tiles_bytes(tmp_path, monkeypatch):
+    data = ints((64, 96), "int16")
+    with FITS(tmp_path / "s.fits", "w+") as f:
+        f.write_image(data, compress=Rice1(tile_shape=(16, 16)))
+    with FITS(tmp_path / "s.fits") as f:
+        hdu = f[1]
+        calls = []
+        real = hdu._read_heap
+
+        def spy(offsets, sizes, out):
+            calls.append(list(sizes))
+            real(offsets, sizes, out)
+
+        monkeypatch.setattr(hdu, "_read_heap", spy)
+        np.testing.assert_array_equal(hdu[20:24, 40:44], data[20:24, 40:44])
+        np.testing.assert_array_equal(hdu[10:20, 10:20], data[10:20, 10:20])   # 4 tiles
+        assert [len(c) for c in calls] == [1, 4]
+        assert hdu.tile_cache_used == 5 * 16 * 16 * 2
+        np.testing.assert_array_equal(hdu[12:14, 4:30], data[12:14, 4:30])     # all cached
+        assert len(calls) == 2
+
+
+def test_stamps_of_damaged_files(tmp_path):
+    """A corrupt tile and a descriptor outside the heap: FITSError naming file and HDU."""
+    path = tmp_path / "corrupt.fits"
+    data = ints((40, 40), "int16")
+    with FITS(path, "w+") as f:
+        f.write_image(data, compress=Rice1(tile_shape=(10, 10)))
+    with afits.open(path, disable_image_compression=True) as hdul:
+        start = hdul[1]._data_offset
+        rows = hdul[1]._header["NAXIS1"]
+        theap = start + hdul[1]._header["NAXIS1"] * hdul[1]._header["NAXIS2"]
+    raw = bytearray(path.read_bytes())
+    nbytes = int.from_bytes(raw[start + rows * 5:start + rows * 5 + 4], "big")
+    offset = int.from_bytes(raw[start + rows * 5 + 4:start + rows * 5 + 8], "big")
+    # tile 5's blocks all say "16 bits a pixel": more than its bytes hold
+    raw[theap + offset + 2:theap + offset + nbytes] = b"\xff" * (nbytes - 2)
+    raw[start + rows * 6 + 4:start + rows * 6 + 8] = (10**8).to_bytes(4, "big")   # tile 6
+    path.write_bytes(bytes(raw))
+    with FITS(path) as f:
+        for cache in (0, 1 << 20):
+            f[1].set_tile_cache_size(cache)
+            with pytest.raises(FITSError, match="tile 5") as info:
+                f[1][12:14, 12:14]
+            assert info.value.filename == str(path) and info.value.hdu == 1
+            with pytest.raises(FITSError, match="outside") as info:
+                f[1][12:14, 22:24]
+            assert info.value.filename == str(path) and info.value.hdu == 1
+            np.testing.assert_array_equal(f[1][0:10, 0:40], data[0:10])
+
+
+def test_stamps_after_assignment_on_a_writable_handle(tmp_path):
+    """Bytes CFITSIO still buffers for a writable handle are what a stamp read sees."""
+    data = ints((48, 48), "int16")
+    with FITS(tmp_path / "w.fits", "w+") as f:
+        hdu = f.write_image(data, compress=Rice1(tile_shape=(16, 16)))
+        np.testing.assert_array_equal(hdu[20:30, 20:30], data[20:30, 20:30])   # now cached
+        hdu[18:34, 2:40] = 7
+        data[18:34, 2:40] = 7
+        np.testing.assert_array_equal(hdu[20:30, 20:30], data[20:30, 20:30])
+        np.testing.assert_array_equal(hdu[15:40, 0:48], data[15:40, 0:48])
+        hdu.set_tile_cache_size(0)
+        hdu[0:5, 0:5] = -3
+        data[0:5, 0:5] = -3
+        np.testing.assert_array_equal(hdu[0:8, 0:8], data[0:8, 0:8])
+    with FITS(tmp_path / "w.fits") as f:
+        np.testing.assert_array_equal(f[1].read(), data)
+
+
+def test_stamps_of_a_gzipped_file(tmp_path):
+    """Without a plain file to read directly, the tiles' bytes come through CFITSIO."""
+    import gzip
+
+    data = ints((40, 50), "int16")
+    with FITS(tmp_path / "g.fits", "w+") as f:
+        f.write_image(data, compress=Rice1(tile_shape=(8, 12)))
+    (tmp_path / "g.fits.gz").write_bytes(gzip.compress((tmp_path / "g.fits").read_bytes()))
+    with FITS(tmp_path / "g.fits.gz") as f:
+        assert f._file.raw_access() is None
+        np.testing.assert_array_equal(f[1][3:20, 5:40], data[3:20, 5:40])
+        np.testing.assert_array_equal(f[1][30:40, 44:50], data[30:40, 44:50])
+
+
+def test_read_data_spans(tmp_path):
+    data = ints((40, 50), "int16")
+    with FITS(tmp_path / "r.fits", "w+") as f:
+        f.write_image(data)
+        f.create_image_hdu("int16", (4, 4))
+    raw = (tmp_path / "r.fits").read_bytes()
+    with FITS(tmp_path / "r.fits") as f:
+        handle = f._file
+        out = np.empty(30, np.uint8)
+        handle.move_to(1)
+        handle.read_data_spans(0, 100, [0, 10, 500], [10, 10, 10], out)   # two runs
+        assert handle.current_hdu == 0
+        _, start, _ = handle.hdu_offsets()
+        expected = raw[start + 100:start + 120] + raw[start + 600:start + 610]
+        assert out.tobytes() == expected
+        with pytest.raises(FITSError, match="outside the data unit") as info:
+            handle.read_data_spans(0, 0, [5000], [1000], np.empty(1000, np.uint8))
+        assert info.value.hdu == 0
+        with pytest.raises(ValueError, match="out has"):
+            handle.read_data_spans(0, 0, [0], [10], np.empty(5, np.uint8))
+        with pytest.raises(ValueError, match="same length"):
+            handle.read_data_spans(0, 0, [0, 1], [10], np.empty(10, np.uint8))
+    with pytest.raises(ValueError, match="closed"):
+        handle.read_data_spans(0, 0, [0], [10], np.empty(10, np.uint8))

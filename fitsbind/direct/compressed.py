@@ -60,6 +60,10 @@ _SCALAR = {"D": ">f8", "E": ">f4", "J": ">i4", "K": ">i8", "I": ">i2"}
 # tiles decoded in the calling thread: below this, handing work to the pool costs more
 _SERIAL_TILES = 16
 
+# the columns that may hold a tile's bytes, and the prefix of their TileTable arguments
+_DATA_COLUMNS = (("COMPRESSED_DATA", ""), ("GZIP_COMPRESSED_DATA", "gzip_"),
+                 ("UNCOMPRESSED_DATA", "raw_"))
+
 # bytes of extend() input collected inside extending() before whole tile rows are encoded
 _EXTEND_BATCH = 16 << 20
 
@@ -183,12 +187,15 @@ class _TileCache:
         return tile
 
     def put(self, number: int, tile: np.ndarray) -> None:
-        if tile.nbytes > self.capacity:
+        # called for every tile a read decodes: drop() and shrink() written out
+        nbytes = tile.nbytes
+        if nbytes > self.capacity:
             return
-        self.drop(number)
+        old = self._tiles.pop(number, None)
         self._tiles[number] = tile
-        self.used += tile.nbytes
-        self.shrink(self.capacity)
+        self.used += nbytes if old is None else nbytes - old.nbytes
+        if self.used > self.capacity:
+            self.shrink(self.capacity)
 
     def drop(self, number: int) -> None:
         old = self._tiles.pop(number, None)
@@ -223,6 +230,7 @@ class CompressedImageHDU(ImageHDU):
         self._cache = _TileCache(DEFAULT_TILE_CACHE)
         self._session_compression: Compression | None = None
         self._pending: list[np.ndarray] | None = None   # extend() input inside extending()
+        self._reader: tuple[dict[str, Any], _Geometry, _tiles.TileTable] | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -451,6 +459,55 @@ class CompressedImageHDU(ImageHDU):
             where = g.tile_slices(number, at)
             self._cache.put(number, block[where] if block is not None else out[where].copy())
 
+    def _decode_box(self, sel: Selection) -> np.ndarray:
+        """Stored values of the pixels ``sel`` selects, C-contiguous, shape ``sel.box_shape``
+        (positive steps). A box meeting few tiles is decoded in one call that reads just
+        their bytes and copies only its pixels; a larger one goes through whole tiles on
+        every core."""
+        g = self._geo()
+        tiles = 1
+        for a, b, t in zip(sel.starts, sel.stops, g.tile):
+            tiles *= b // t - a // t + 1
+        if tiles >= _SERIAL_TILES:
+            block, origin = self._decode(sel.starts, sel.stops)
+            return np.ascontiguousarray(block[tuple(
+                slice(a - o, b - o + 1, s) for a, b, s, o in
+                zip(sel.starts, sel.stops, sel.steps, origin))])
+        out = np.empty(sel.box_shape, g.layout.stored)
+        try:
+            self._tile_table().read_box(sel.starts, sel.steps, out, self._read_heap,
+                                        self._cache)
+        except FITSError as exc:
+            if exc.filename is not None:
+                raise      # from reading the file: it names the file and HDU already
+            raise FITSError(f"{self._where()}: {exc}", status=exc.status,
+                            filename=self._fits.filename, hdu=self._index) from None
+        return out
+
+    def _tile_table(self) -> _tiles.TileTable:
+        """The table's descriptors and scalars as a :class:`_tiles.TileTable`, made again
+        whenever the header or the table is read again."""
+        parsed, g = self._parsed(), self._geo()
+        if self._reader is None or self._reader[0] is not parsed or self._reader[1] is not g:
+            columns: dict[str, Any] = {}
+            for name, prefix in _DATA_COLUMNS:
+                if name in parsed:
+                    columns[f"{prefix}nbytes"], columns[f"{prefix}offsets"] = parsed[name]
+            for name in ("ZSCALE", "ZZERO", "ZBLANK"):
+                if name in parsed:
+                    columns[name.lower()] = parsed[name]
+            if "zscale" not in columns and g.zscale is not None:
+                columns["zscale"] = float(g.zscale)
+                columns["zzero"] = float(g.zzero or 0.0)
+            self._reader = (parsed, g, _tiles.TileTable(g.codec, g.shape, g.tile, g.heap_size,
+                                                        **columns))
+        return self._reader[2]
+
+    def _read_heap(self, offsets: list[int], sizes: list[int], out: np.ndarray) -> None:
+        """Fill ``out`` with the heap bytes of these spans, back to back."""
+        self._fits._handle().read_data_spans(self._index, self._geo().theap, offsets, sizes,
+                                             out)
+
     def _read(self, sel: Selection, scale: bool, mask_blank: bool) -> np.ndarray:
         self._check_not_extending("reading")
         layout, shape = self._info()
@@ -460,10 +517,8 @@ class CompressedImageHDU(ImageHDU):
         if sel.empty:
             box = np.empty(sel.box_shape, layout.stored)
         else:
-            block, origin = self._decode(sel.starts, sel.stops)
-            box = block[tuple(slice(a - o, b - o + 1, s) for a, b, s, o in
-                              zip(sel.starts, sel.stops, sel.steps, origin))]
-        data = sel.to_result(np.ascontiguousarray(box))
+            box = self._decode_box(sel)
+        data = sel.to_result(box)
         values = unscale(data, layout) if scale else data
         if not mask_blank:
             return values

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from fitsbind.errors import FITSIndexError, FITSTypeError, FITSValueError
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     """What ``image[key]`` selects, as a box CFITSIO reads with positive steps.
 
     ``starts``, ``stops`` (inclusive) and ``steps`` are zero-based and in numpy axis order;
     ``box_shape`` is the shape of the box read that way; ``flipped`` the axes to reverse
     afterwards (negative steps); ``dropped`` the axes indexed by an int; ``shape`` the shape
-    of the result numpy would give.
+    of the result numpy would give. (A named tuple: made for every section read, it is
+    cheaper to build than a frozen dataclass.)
     """
 
     starts: tuple[int, ...]
@@ -71,6 +70,10 @@ def select(key: Any, shape: tuple[int, ...], where: str) -> Selection:
     """
     if not isinstance(key, tuple):
         key = (key,)
+    elif len(key) == len(shape):
+        plain = _unit_slices(key, shape)
+        if plain is not None:
+            return plain
     if any(k is Ellipsis for k in key):
         if sum(k is Ellipsis for k in key) > 1:
             raise FITSIndexError(f"{where}: an index can only have a single ellipsis ('...')")
@@ -115,3 +118,19 @@ def select(key: Any, shape: tuple[int, ...], where: str) -> Selection:
             dropped.append(axis)
     return Selection(tuple(starts), tuple(stops), tuple(steps), tuple(box_shape),
                      tuple(flipped), tuple(dropped), tuple(result))
+
+
+def _unit_slices(key: tuple, shape: tuple[int, ...]) -> Selection | None:
+    """The Selection of one slice without a step per axis (the usual cutout), found without
+    the general loop; None for any other key."""
+    starts, stops, counts = [], [], []
+    for k, n in zip(key, shape):
+        if type(k) is not slice or k.step is not None:
+            return None
+        start, stop, _ = k.indices(n)
+        count = stop - start if stop > start else 0
+        starts.append(start)
+        stops.append(start + count - 1 if count else start)
+        counts.append(count)
+    box = tuple(counts)
+    return Selection(tuple(starts), tuple(stops), (1,) * len(box), box, (), (), box)
