@@ -33,7 +33,7 @@ threads may call in at once.
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 
 import numpy as np
 
@@ -66,6 +66,7 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 from fitsbind._cfitsio_lock cimport fitsio_init_lock
 
+from fitsbind._workers import executor
 from fitsbind.errors import FITSError
 
 if fitsio_init_lock():
@@ -1758,19 +1759,6 @@ cdef class _Encoder:
 # ---------------------------------------------------------------------------------------------
 # Worker threads
 
-_pool = None
-_pool_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
-                                       thread_name_prefix="fitsbind-tiles")
-        return _pool
-
-
 cdef object _run(object job, Py_ssize_t n, int threads):
     """Split entries 0..n-1 into contiguous chunks, run them (the calling thread takes the
     first), wait for all, and raise the first failure in tile-list order."""
@@ -1783,7 +1771,7 @@ cdef object _run(object job, Py_ssize_t n, int threads):
     futures = []
     try:
         if threads > 1:
-            pool = _executor()
+            pool = executor("tiles")
             futures = [pool.submit(job.run, bounds[k], bounds[k + 1])
                        for k in range(1, threads)]
         failures = [job.run(bounds[0], bounds[1])]

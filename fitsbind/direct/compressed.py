@@ -16,7 +16,6 @@ rows without moving the heap every time.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -38,12 +37,10 @@ from fitsbind.direct.pixels import (
     unscale,
 )
 from fitsbind.direct.sections import Selection, select
+from fitsbind.direct.tilecache import TileCache, TileCacheMembers
 from fitsbind.errors import FITSError, FITSValueError
 
 __all__ = ["CompressedImageHDU"]
-
-#: default capacity of the decoded-tile cache, bytes
-DEFAULT_TILE_CACHE = 32 << 20
 
 # heap bytes moved per step when rows need the space the heap starts at
 _MOVE_CHUNK = 16 << 20
@@ -172,47 +169,7 @@ def make_codec(compression: Compression, quantize: Quantize | None, zbitpix: int
     return _tiles.Codec(compression.zcmptype, zbitpix, **args)
 
 
-class _TileCache:
-    """Decoded tiles (stored values, clipped shape), least recently used dropped first."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = int(capacity)
-        self.used = 0
-        self._tiles: OrderedDict[int, np.ndarray] = OrderedDict()
-
-    def get(self, number: int) -> np.ndarray | None:
-        tile = self._tiles.get(number)
-        if tile is not None:
-            self._tiles.move_to_end(number)
-        return tile
-
-    def put(self, number: int, tile: np.ndarray) -> None:
-        # called for every tile a read decodes: drop() and shrink() written out
-        nbytes = tile.nbytes
-        if nbytes > self.capacity:
-            return
-        old = self._tiles.pop(number, None)
-        self._tiles[number] = tile
-        self.used += nbytes if old is None else nbytes - old.nbytes
-        if self.used > self.capacity:
-            self.shrink(self.capacity)
-
-    def drop(self, number: int) -> None:
-        old = self._tiles.pop(number, None)
-        if old is not None:
-            self.used -= old.nbytes
-
-    def shrink(self, capacity: int) -> None:
-        while self.used > capacity and self._tiles:
-            _, old = self._tiles.popitem(last=False)
-            self.used -= old.nbytes
-
-    def clear(self) -> None:
-        self._tiles.clear()
-        self.used = 0
-
-
-class CompressedImageHDU(ImageHDU):
+class CompressedImageHDU(TileCacheMembers, ImageHDU):
     """A tile-compressed image of an open :class:`~fitsbind.FITS` file.
 
     It reads and writes like :class:`~fitsbind.direct.ImageHDU` (shapes in numpy order,
@@ -227,7 +184,7 @@ class CompressedImageHDU(ImageHDU):
         self._geometry: _Geometry | None = None
         self._rows: np.ndarray | None = None      # the table rows (uint8, nrows x rowsize)
         self._columns: dict[str, Any] | None = None   # the rows parsed by column
-        self._cache = _TileCache(DEFAULT_TILE_CACHE)
+        self._cache = TileCache()
         self._session_compression: Compression | None = None
         self._pending: list[np.ndarray] | None = None   # extend() input inside extending()
         self._reader: tuple[dict[str, Any], _Geometry, _tiles.TileTable] | None = None
@@ -285,29 +242,6 @@ class CompressedImageHDU(ImageHDU):
     @property
     def has_data(self) -> bool:
         return self.size > 0
-
-    # -- tile cache ---------------------------------------------------------------------------
-
-    @property
-    def tile_cache_size(self) -> int:
-        """Capacity of the decoded-tile cache, bytes (default 32 MiB; 0: no caching)."""
-        return self._cache.capacity
-
-    @property
-    def tile_cache_used(self) -> int:
-        """Bytes of decoded tiles held in the cache now."""
-        return self._cache.used
-
-    def set_tile_cache_size(self, nbytes: int) -> None:
-        """Set the cache capacity in bytes; a smaller one drops least recently used tiles."""
-        if int(nbytes) < 0:
-            raise FITSValueError(f"tile cache size {nbytes} must be 0 or more")
-        self._cache.capacity = int(nbytes)
-        self._cache.shrink(int(nbytes))
-
-    def clear_tile_cache(self) -> None:
-        """Drop every cached tile (the capacity stays)."""
-        self._cache.clear()
 
     # -- the table ----------------------------------------------------------------------------
 

@@ -47,11 +47,8 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
@@ -59,15 +56,14 @@ import numpy as np
 
 from fitsbind import _tiles
 from fitsbind._fitsfile import HDU_BINARY_TABLE, FitsFile, convert_rows, memory_table
+from fitsbind._workers import executor
 from fitsbind.direct.cells import decode, field_names, heap_cells, record
 from fitsbind.direct.columns import BINARY_TYPES, ColumnInfo, parse_tform, table_columns
 from fitsbind.direct.table import TableHDU, _Layout, _RowIO, _span
+from fitsbind.direct.tilecache import TileCache, TileCacheMembers
 from fitsbind.errors import FITSError, FITSPermissionError, FITSValueError
 
 __all__ = ["CompressedTableHDU", "compress_table", "is_compressed_table"]
-
-#: default capacity of the decoded-tile cache, bytes
-DEFAULT_TILE_CACHE = 32 << 20
 
 # decoded bytes a read works on at a time (at least one tile per worker)
 _BATCH = 32 << 20
@@ -105,17 +101,6 @@ _FIRST_TILE = np.zeros(1, np.int64)
 # at most this many values per byte of Rice code: a block of 32 equal values costs 3 bits
 _RICE_PER_BYTE = 86
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
-                                       thread_name_prefix="fitsbind-table-tiles")
-        return _pool
 
 
 def is_compressed_table(f: FitsFile) -> bool:
@@ -152,50 +137,7 @@ class _Decoded:
         return self.cells.nbytes + (0 if self.arrays is None else self.arrays.nbytes)
 
 
-class _Cache:
-    """Decoded tile columns by (tile, column index), least recently used dropped first."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.used = 0
-        self._items: OrderedDict[tuple[int, int], _Decoded] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[int, int]) -> _Decoded | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
-
-    def put(self, key: tuple[int, int], item: _Decoded) -> None:
-        with self._lock:
-            if item.nbytes > self.capacity:
-                return
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.used -= old.nbytes
-            self._items[key] = item
-            self.used += item.nbytes
-            self._shrink(self.capacity)
-
-    def resize(self, capacity: int) -> None:
-        with self._lock:
-            self.capacity = capacity
-            self._shrink(capacity)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.used = 0
-
-    def _shrink(self, capacity: int) -> None:
-        while self.used > capacity and self._items:
-            _, old = self._items.popitem(last=False)
-            self.used -= old.nbytes
-
-
-class CompressedTableHDU(TableHDU):
+class CompressedTableHDU(TileCacheMembers, TableHDU):
     """A tile-compressed binary table (ZTABLE = T, as ``fpack -table`` writes) of an open
     :class:`~fitsbind.FITS` file, read as the original table.
 
@@ -215,7 +157,7 @@ class CompressedTableHDU(TableHDU):
     def __init__(self, fits: Any, index: int) -> None:
         super().__init__(fits, index, ascii=False)
         self._tiling: _Tiling | None = None
-        self._cache = _Cache(DEFAULT_TILE_CACHE)
+        self._cache = TileCache()
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -324,28 +266,6 @@ class CompressedTableHDU(TableHDU):
     def compression(self) -> dict[str, str]:
         """Column name → its compression algorithm (ZCTYPn: GZIP_1, GZIP_2 or RICE_1)."""
         return {c.name: a for c, a in zip(self._layout().columns, self._tiles().algorithms)}
-
-    # -- tile cache ---------------------------------------------------------------------------
-
-    @property
-    def tile_cache_size(self) -> int:
-        """Capacity of the decoded-tile cache, bytes (default 32 MiB; 0: no caching)."""
-        return self._cache.capacity
-
-    @property
-    def tile_cache_used(self) -> int:
-        """Bytes of decoded tile columns held in the cache now."""
-        return self._cache.used
-
-    def set_tile_cache_size(self, nbytes: int) -> None:
-        """Set the cache capacity in bytes; a smaller one drops least recently used tiles."""
-        if int(nbytes) < 0:
-            raise FITSValueError(f"tile cache size {nbytes} must be 0 or more")
-        self._cache.resize(int(nbytes))
-
-    def clear_tile_cache(self) -> None:
-        """Drop every cached tile column (the capacity stays)."""
-        self._cache.clear()
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -539,7 +459,7 @@ class CompressedTableHDU(TableHDU):
                                   self._fits.filename, self._index)
 
         if len(jobs) > 1 and sum(len(j[2]) for j in jobs) >= _SERIAL_BYTES:
-            results = list(_executor().map(run, jobs))
+            results = list(executor("table-tiles").map(run, jobs))
         else:
             results = [run(job) for job in jobs]
         for (tile, c, _), item in zip(jobs, results):

@@ -8,26 +8,13 @@ BZERO/TZERO offset types); scaled images and ASCII tables go through CFITSIO.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from fitsbind._fitsfile import raw_read_box, raw_read_rows, raw_write_box, raw_write_rows
+from fitsbind._workers import executor
 
 #: boxes at least this large are moved by two threads
 PARALLEL_BYTES = 8 << 20
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fitsbind-io")
-        return _pool
 
 
 def _halves(starts: tuple[int, ...], counts: tuple[int, ...], steps: tuple[int, ...]) -> list:
@@ -51,7 +38,7 @@ def read_box(fd: int, datastart: int, shape: tuple[int, ...], starts: tuple[int,
     if out.nbytes < PARALLEL_BYTES:
         raw_read_box(fd, datastart, shape, starts, counts, steps, flip, out)
         return
-    futures = [_executor().submit(raw_read_box, fd, datastart, shape, s, n, steps, flip, out,
+    futures = [executor("io", 2).submit(raw_read_box, fd, datastart, shape, s, n, steps, flip, out,
                                   first) for s, n, first in _halves(starts, counts, steps)]
     for future in futures:
         future.result()
@@ -64,7 +51,7 @@ def write_box(fd: int, datastart: int, shape: tuple[int, ...], corner: tuple[int
         raw_write_box(fd, datastart, shape, corner, flip, data)
         return
     ones = (1,) * data.ndim
-    futures = [_executor().submit(raw_write_box, fd, datastart, shape, s, flip, data, first, n)
+    futures = [executor("io", 2).submit(raw_write_box, fd, datastart, shape, s, flip, data, first, n)
                for s, n, first in _halves(tuple(corner), data.shape, ones)]
     for future in futures:
         future.result()
@@ -86,7 +73,7 @@ def read_rows(fd: int, datastart: int, rowsize: int, first: int, nrows: int, fie
     if len(parts) == 1:
         raw_read_rows(fd, datastart, rowsize, first, nrows, fields, out, out_first)
         return
-    futures = [_executor().submit(raw_read_rows, fd, datastart, rowsize, a, n, fields, out,
+    futures = [executor("io", 2).submit(raw_read_rows, fd, datastart, rowsize, a, n, fields, out,
                                   out_first + k) for a, n, k in parts]
     for future in futures:
         future.result()
@@ -99,7 +86,7 @@ def write_rows(fd: int, datastart: int, rowsize: int, first: int, fields: list,
     if len(parts) == 1:
         raw_write_rows(fd, datastart, rowsize, first, len(data), fields, data)
         return
-    futures = [_executor().submit(raw_write_rows, fd, datastart, rowsize, a, n, fields, data,
+    futures = [executor("io", 2).submit(raw_write_rows, fd, datastart, rowsize, a, n, fields, data,
                                   k) for a, n, k in parts]
     for future in futures:
         future.result()
