@@ -1394,6 +1394,25 @@ cdef int _decode_one(DecodeJob *j, DecodeScratch *s, Py_ssize_t i,
     return 0
 
 
+cdef int _tile_buffers(DecodeScratch *s, Py_ssize_t nbytes) noexcept nogil:
+    """Give s its two tile buffers of ``nbytes`` (kept if it has them); -1 without memory."""
+    if s.a == NULL:
+        s.a = <uint8_t *>malloc(nbytes + 16)
+    if s.b == NULL:
+        s.b = <uint8_t *>malloc(nbytes + 16)
+    return -1 if s.a == NULL or s.b == NULL else 0
+
+
+cdef void _free_scratch(DecodeScratch *s) noexcept nogil:
+    if s.z_ready:
+        inflateEnd(&s.z)
+    free(s.a)
+    free(s.b)
+    free(s.cbuf)
+    free(s.hbuf)
+    memset(s, 0, sizeof(DecodeScratch))
+
+
 cdef class _Decoder:
     """One decode_tiles call: the arrays it reads and writes, kept alive while workers run."""
 
@@ -1411,20 +1430,13 @@ cdef class _Decoder:
         f.kind = FAIL_NONE
         memset(&s, 0, sizeof(s))
         with nogil:
-            s.a = <uint8_t *>malloc(self.maxpix * self.unit + 16)
-            s.b = <uint8_t *>malloc(self.maxpix * self.unit + 16)
-            if s.a == NULL or s.b == NULL:
+            if _tile_buffers(&s, self.maxpix * self.unit) < 0:
                 _fail(&f, FAIL_MEMORY, self.job.tiles[lo], "no memory for tile buffers")
             else:
                 for i in range(lo, hi):
                     if _decode_one(&self.job, &s, i, &f) < 0:
                         break
-            if s.z_ready:
-                inflateEnd(&s.z)
-            free(s.a)
-            free(s.b)
-            free(s.cbuf)
-            free(s.hbuf)
+            _free_scratch(&s)
         return _raise_failure(&f, "decoding")
 
 
@@ -2269,16 +2281,6 @@ cdef inline bint _has_kind(cnp.ndarray arr, int kind):
     return descr is _DTYPES[kind] or descr == _DTYPES[kind]
 
 
-cdef void _free_scratch(DecodeScratch *s) noexcept nogil:
-    if s.z_ready:
-        inflateEnd(&s.z)
-    free(s.a)
-    free(s.b)
-    free(s.cbuf)
-    free(s.hbuf)
-    memset(s, 0, sizeof(DecodeScratch))
-
-
 cdef object _decode_into_box(DecodeJob *j, DecodeScratch *s, Py_ssize_t scratch,
                              const Box *b, const char **sources, const Py_ssize_t *strides,
                              char **kept, Py_ssize_t n, int itemsize):
@@ -2296,11 +2298,7 @@ cdef object _decode_into_box(DecodeJob *j, DecodeScratch *s, Py_ssize_t scratch,
     cdef const char *pixels
     f.kind = FAIL_NONE
     with nogil:
-        if s.a == NULL:
-            s.a = <uint8_t *>malloc(scratch + 16)
-        if s.b == NULL:
-            s.b = <uint8_t *>malloc(scratch + 16)
-        if s.a == NULL or s.b == NULL:
+        if _tile_buffers(s, scratch) < 0:
             _fail(&f, FAIL_MEMORY, j.tiles[0], "no memory for tile buffers")
         else:
             for i in range(n):
