@@ -543,24 +543,35 @@ cdef class FitsFile:
         """``(fd, data start)`` for raw I/O on the current HDU's data, or None when the file
         is not plain FITS on disk (gzip-compressed). CFITSIO's buffers are written out first,
         and before writing also emptied, so neither side sees stale bytes."""
-        cdef int status = 0
-        cdef LONGLONG head = 0, data = 0, end = 0
+        cdef int fd
+        cdef LONGLONG data = 0, end = 0
         with self._lock:
             if writing:
                 self._require_writable()
             else:
                 self._require_open()
-            if self._raw_fd == -1:
-                self._open_raw_fd()
-            if self._raw_fd < 0:
-                return None
-            ffghadll(self._ptr, &head, &data, &end, &status)
-            if status == 0:
-                with nogil:
-                    ffflsh(self._ptr, 1 if writing else 0, &status)
+            fd = self._raw_data(writing, &data, &end)
+            return None if fd < 0 else (fd, data)
+
+    cdef int _raw_data(self, bint writing, LONGLONG *data, LONGLONG *end) except -3:
+        """fitsbind's own descriptor of the file for raw I/O on the current HDU's data
+        (negative when the file is not plain FITS on disk, e.g. gzip-compressed), and where
+        that data unit starts and ends. With a descriptor, CFITSIO's buffers of a writable
+        handle are written out first, and before writing also emptied, so neither side sees
+        stale bytes. Call with the lock held."""
+        cdef int status = 0
+        cdef LONGLONG head = 0
+        ffghadll(self._ptr, &head, data, end, &status)
+        if status:
+            raise self._fail(status, "locating the data unit")
+        if self._raw_fd == -1:
+            self._open_raw_fd()
+        if self._raw_fd >= 0 and self.writable:
+            with nogil:
+                ffflsh(self._ptr, 1 if writing else 0, &status)
             if status:
                 raise self._fail(status, "flushing before direct data I/O")
-            return self._raw_fd, data
+        return self._raw_fd
 
     cdef object _fail(self, int status, str what, dict overrides=None):
         hdu = self._current() if self._ptr != NULL else None
@@ -1737,7 +1748,7 @@ cdef class FitsFile:
         file are read as one; a plain file on disk is read with fitsbind's own descriptor
         (CFITSIO's buffers are written out first), other files through CFITSIO."""
         cdef Py_ssize_t i, k, n = len(offsets)
-        cdef LONGLONG head = 0, start = 0, end = 0, total = 0, run
+        cdef LONGLONG start = 0, end = 0, total = 0, run
         cdef LONGLONG *off
         cdef LONGLONG *cnt
         cdef char *dst = <char *>cnp.PyArray_DATA(out)
@@ -1758,9 +1769,7 @@ cdef class FitsFile:
                 self._require_open()
                 if self._current() != index:
                     self.move_to(index)
-                ffghadll(self._ptr, &head, &start, &end, &status)
-                if status:
-                    raise self._fail(status, "locating the data unit")
+                fd = self._raw_data(False, &start, &end)
                 for i in range(n):
                     if cnt[i] < 0 or off[i] < 0 or start + off[i] + cnt[i] > end:
                         raise FITSError(f"{self.filename}, HDU {index}: {cnt[i]} bytes at data "
@@ -1769,14 +1778,6 @@ cdef class FitsFile:
                     total += cnt[i]
                 if total != out.nbytes:
                     raise ValueError(f"the spans hold {total} bytes; out has {out.nbytes}")
-                if self._raw_fd == -1:
-                    self._open_raw_fd()
-                fd = self._raw_fd
-                if fd >= 0 and self.writable:
-                    with nogil:
-                        ffflsh(self._ptr, 0, &status)
-                    if status:
-                        raise self._fail(status, "flushing before direct data I/O")
                 with nogil:
                     i = 0
                     while i < n and not failed and status == 0:
