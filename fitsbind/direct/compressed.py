@@ -24,7 +24,7 @@ import numpy as np
 
 from fitsbind import _tiles
 from fitsbind import checksum as _checksum
-from fitsbind.direct.columns import table_columns
+from fitsbind.direct.columns import TForm, parse_tform, table_columns
 from fitsbind.direct.compression import Compression, Quantize
 from fitsbind.direct.image import ImageHDU, broadcast_block
 from fitsbind.direct.pixels import (
@@ -147,13 +147,18 @@ def _number(value: Any) -> float | int:
 def _columns(h: Any, where: str) -> dict[str, tuple[int, str, int]]:
     """name -> (byte offset in the row, TFORM code or 'P'/'Q' + element code, element size),
     from the table's column layout as the table tier reads it."""
-    columns = {}
-    for c in table_columns(h, False, where):
-        code = (c.form.vla + c.form.code) if c.form.vla else c.form.code
-        columns[c.name.upper()] = (c.offset, code, _ELEMENT.get(c.form.code, 1))
+    columns = {c.name.upper(): _column_entry(c.form, c.offset)
+               for c in table_columns(h, False, where)}
     if "COMPRESSED_DATA" not in columns:
         raise FITSError(f"{where}: compressed image without a COMPRESSED_DATA column")
     return columns
+
+
+def _column_entry(form: TForm, offset: int) -> tuple[int, str, int]:
+    """A column as :func:`pack_tiles` and the readers take it: (byte offset in the row, TFORM
+    code or 'P'/'Q' + element code, element size in bytes)."""
+    return (offset, (form.vla + form.code) if form.vla else form.code,
+            _ELEMENT.get(form.code, 1))
 
 
 def make_codec(compression: Compression, quantize: Quantize | None, zbitpix: int,
@@ -874,11 +879,10 @@ def encode_table(values: np.ndarray, zbitpix: int, compression: Compression,
                for name, code in (("COMPRESSED_DATA", 0), ("GZIP_COMPRESSED_DATA", 1))}
     columns = tile_columns(compression.zcmptype, quantize is not None, wide, longest)
     layout, offset = {}, 0
-    for name, form in columns:
-        descriptor = form[1] in "PQ"
-        layout[name] = (offset, form[1:3] if descriptor else form[1],
-                        element if name == "COMPRESSED_DATA" else 1)
-        offset += {"P": 8, "Q": 16, "D": 8}[form[1]]
+    for name, tform in columns:
+        form = parse_tform(tform)
+        layout[name] = _column_entry(form, offset)
+        offset += form.nbytes
     rows = np.zeros((len(tiles), offset), np.uint8)
     pack_tiles(rows, tiles, encoded, layout)
     return columns, rows, encoded
