@@ -1,12 +1,15 @@
-"""Shared fixtures: files made by tests/fitsgen.py, and the fitsverify oracle."""
+"""Shared fixtures: files made by tests/fitsgen.py, the fitsverify oracle, and the memory-map check."""
 
 from __future__ import annotations
 
+import mmap
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,3 +39,19 @@ def fitsverify():
         assert "0 warning(s) and 0 error(s)" in report, report
 
     return check
+
+
+def memmap_backed(array: np.ndarray) -> bool:
+    """True when ``array`` (or an array it views) is backed by a memory map of the file."""
+    base = array
+    while base is not None:
+        if isinstance(base, (np.memmap, mmap.mmap)):
+            return True
+        base = getattr(base, "base", None)
+    return False
+
+
+@pytest.fixture
+def is_memmap() -> Callable[[np.ndarray], bool]:
+    """``is_memmap(array)``: whether the array's memory is a map of the file (see :func:`memmap_backed`)."""
+    return memmap_backed

@@ -8,7 +8,6 @@ Input files are written by astropy (the oracle) or byte by byte, never by the li
 from __future__ import annotations
 
 import importlib
-import mmap
 import warnings
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -46,16 +45,6 @@ def restore_conf(fits: ModuleType):
     for lib, values in saved.items():
         for name, value in values.items():
             setattr(lib.conf, name, value)
-
-
-def memmap_backed(array: np.ndarray) -> bool:
-    """True when ``array`` (or an array it views) is backed by a memory map of the file."""
-    base = array
-    while base is not None:
-        if isinstance(base, (np.memmap, mmap.mmap)):
-            return True
-        base = getattr(base, "base", None)
-    return False
 
 
 def raw_fits(path: Path, hdus: list[tuple[list[tuple], bytes]]) -> Path:
@@ -278,29 +267,29 @@ def test_enable_uint_is_read_when_the_file_is_opened(fits, unsigned):
 # use_memmap
 
 
-def test_use_memmap_false_reads_into_memory(fits, three, unsigned):
+def test_use_memmap_false_reads_into_memory(fits, three, unsigned, is_memmap):
     fits.conf.use_memmap = False
     with fits.open(three.path) as hdul:
         data = hdul["SCI"].data
-        assert not memmap_backed(data)
+        assert not is_memmap(data)
         assert fits.util._get_array_mmap(data) is None
         np.testing.assert_array_equal(data, np.arange(10.0))
     with fits.open(unsigned.path) as hdul:
-        assert not memmap_backed(hdul["TAB"].data)
+        assert not is_memmap(hdul["TAB"].data)
         assert fits.util._get_array_mmap(hdul["TAB"].data) is None
     # memmap=True asked for explicitly still maps
     with fits.open(three.path, memmap=True) as hdul:
-        assert memmap_backed(hdul["SCI"].data)
+        assert is_memmap(hdul["SCI"].data)
     fits.conf.use_memmap = True
     with fits.open(three.path) as hdul:
-        assert memmap_backed(hdul["SCI"].data)
+        assert is_memmap(hdul["SCI"].data)
     with fits.open(unsigned.path) as hdul:
-        assert memmap_backed(hdul["TAB"].data)
+        assert is_memmap(hdul["TAB"].data)
     with fits.open(three.path, memmap=False) as hdul:
-        assert not memmap_backed(hdul["SCI"].data)
+        assert not is_memmap(hdul["SCI"].data)
 
 
-def test_use_memmap_is_a_preference_not_a_demand(fits, unsigned):
+def test_use_memmap_is_a_preference_not_a_demand(fits, unsigned, is_memmap):
     # memmap=None with use_memmap on converts scaled data; an explicit memmap=True refuses it
     with fits.open(unsigned.path) as hdul:
         assert hdul[0].data.dtype == np.uint16
@@ -313,11 +302,11 @@ def test_use_memmap_is_a_preference_not_a_demand(fits, unsigned):
                 _ = hdul[0].data
 
 
-def test_use_memmap_false_in_update_mode_writes_on_flush(fits, three):
+def test_use_memmap_false_in_update_mode_writes_on_flush(fits, three, is_memmap):
     fits.conf.use_memmap = False
     with fits.open(three.path, mode="update") as hdul:
         data = hdul["SCI"].data
-        assert not memmap_backed(data)
+        assert not is_memmap(data)
         data[:] = -1.0
     np.testing.assert_array_equal(afits.getdata(three.path, "SCI"), np.full(10, -1.0))
 

@@ -145,21 +145,3 @@ def uint16_file(write_raw: Callable[..., Path]) -> SimpleNamespace:
         ("BZERO", 32768),
     ]
     return SimpleNamespace(path=write_raw([(cards, stored.tobytes())], name="uint16.fits"), values=values)
-
-
-def memmap_backed(array: np.ndarray) -> bool:
-    """True when ``array`` (or an array it views) is backed by a memory map of the file."""
-    import mmap
-
-    base = array
-    while base is not None:
-        if isinstance(base, (np.memmap, mmap.mmap)):
-            return True
-        base = getattr(base, "base", None)
-    return False
-
-
-@pytest.fixture
-def is_memmap() -> Callable[[np.ndarray], bool]:
-    """``is_memmap(array)``: whether the array's memory is a map of the file (see :func:`memmap_backed`)."""
-    return memmap_backed
