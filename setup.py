@@ -162,18 +162,24 @@ class BuildExt(build_ext):
             return [obj for objs in pool.map(compile_one, CFITSIO_SOURCES) for obj in objs]
 
 
+# fitsbind's own C kernels (byte order, raw I/O, Rice decoding), shared by both extensions
+KERNELS = ROOT / "fitsbind" / "include"
+KERNEL_HEADERS = sorted(str(p.relative_to(ROOT)) for p in KERNELS.glob("*.h"))
+
 extensions = [
     Extension(
         "fitsbind._fitsfile",
         ["fitsbind/_fitsfile.pyx"],
-        include_dirs=[numpy.get_include()],
+        include_dirs=[numpy.get_include(), "fitsbind/include"],
+        depends=KERNEL_HEADERS,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_21_API_VERSION"),
                        ("_FILE_OFFSET_BITS", "64")],
     ),
     Extension(
         "fitsbind._tiles",
         ["fitsbind/_tiles.pyx"],
-        include_dirs=[numpy.get_include()],
+        include_dirs=[numpy.get_include(), "fitsbind/include"],
+        depends=KERNEL_HEADERS,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_21_API_VERSION")],
         # the tile codec calls zlib itself; a system CFITSIO's pkg-config need not list it
         libraries=["z"],
