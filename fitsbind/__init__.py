@@ -16,7 +16,6 @@ from fitsbind import (
     errors,
     util,
 )
-from fitsbind._fitsfile import cfitsio_source, cfitsio_version
 from fitsbind._version import __version__
 from fitsbind.card import Card, Undefined
 from fitsbind.column import ColDefs, Column, Delayed
@@ -37,7 +36,19 @@ from fitsbind.convenience import (
     writeto,
 )
 from fitsbind.diff import FITSDiff, HDUDiff, HeaderDiff, ImageDataDiff, RawDataDiff, TableDataDiff
-from fitsbind.direct import FITS, ColumnSpec, FITSHeader, Gzip1, Gzip2, Hcompress1, Plio1, Quantize, Rice1
+from fitsbind.direct import (
+    FITS,
+    ColumnSpec,
+    FITSHeader,
+    Gzip1,
+    Gzip2,
+    Hcompress1,
+    Plio1,
+    Quantize,
+    Rice1,
+    cfitsio_source,
+    cfitsio_version,
+)
 from fitsbind.errors import *  # noqa: F403 - the exception classes are public API
 from fitsbind.fitsrec import FITS_rec, FITS_record
 from fitsbind.hdu import (

@@ -206,15 +206,20 @@ cdef class FitsFile:
             return None if fd < 0 else (fd, data)
 
     cdef int _raw_data(self, bint writing, LONGLONG *data, LONGLONG *end) except -3:
-        """fitsbind's own descriptor of the file for raw I/O on the current HDU's data
-        (negative when the file is not plain FITS on disk, e.g. gzip-compressed), and where
-        that data unit starts and ends. With a descriptor, CFITSIO's buffers of a writable
-        handle are written out first, and before writing also emptied, so neither side sees
-        stale bytes. Call with the lock held."""
+        """:meth:`_raw_fd` (call with the lock held), and where the current HDU's data unit
+        starts and ends."""
         cdef int status = 0
         cdef LONGLONG head = 0
         ffghadll(self._ptr, &head, data, end, &status)
         self._check(status, "locating the data unit")
+        return self._raw_fd_for(writing)
+
+    cdef int _raw_fd_for(self, bint writing) except -3:
+        """fitsbind's own descriptor of the file for raw I/O, negative when the file is not
+        plain FITS on disk (e.g. gzip-compressed). With a descriptor, CFITSIO's buffers of a
+        writable handle are written out first, and before writing also emptied, so neither
+        side sees stale bytes. Call with the lock held."""
+        cdef int status = 0
         if self._raw_fd == -1:
             self._open_raw_fd()
         if self._raw_fd >= 0 and self.writable:
@@ -1023,7 +1028,7 @@ cdef class FitsFile:
         """Append an HDU whose header is ``cards`` (80-character card images, END excluded,
         concatenated) and return its index. The header must describe the HDU completely
         (SIMPLE or XTENSION first); the file is grown to hold the data unit, which reads as
-        zeros until written."""
+        zeros until written. On failure no part of the new HDU stays in the file."""
         cdef int status = 0, i, n
         cdef bytes b_cards = _ascii(cards, "header")
         cdef const char *c_cards
@@ -1033,6 +1038,7 @@ cdef class FitsFile:
         c_cards = b_cards
         cdef char record[81]
         with self._writing:
+            before = self._count()
             with nogil:
                 ffcrhd(self._ptr, &status)
                 i = 0
@@ -1041,8 +1047,12 @@ cdef class FitsFile:
                     record[80] = 0
                     ffprec(self._ptr, record, &status)
                     i += 1
-            self._check(status, "writing the header of a new HDU")
-            self._finish_hdu()
+            self._check_new_hdu(status, before, "writing the header of a new HDU")
+            try:
+                self._finish_hdu()
+            except BaseException:
+                self._drop_new_hdu(before)
+                raise
             return self._current()
 
     def replace_header(self, cards) -> None:
@@ -1370,6 +1380,39 @@ cdef class FitsFile:
             if err == 0:
                 raise FITSError(f"{self.filename}, HDU {index}: file is truncated: the data "
                                 "unit ends early", filename=self.filename, hdu=index)
+            raise OSError(err, os.strerror(err))
+
+    def read_bytes(self, LONGLONG position, cnp.ndarray out) -> None:
+        """Fill ``out`` (C-contiguous) with the file's bytes from byte ``position`` on (of the
+        decompressed file, for a gzip-compressed one), whatever HDU they belong to. Bytes
+        past the end of the file raise FITSError. The GIL is released while reading."""
+        cdef int status = 0, fd, failed = 0, err = 0
+        cdef LONGLONG n = out.nbytes, size
+        cdef char *dst = <char *>cnp.PyArray_DATA(out)
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out must be a writeable C-contiguous array")
+        with self._reading:
+            size = self._ptr.Fptr.logfilesize
+            if position < 0 or position + n > size:
+                raise FITSError(f"{self.filename}: bytes {position} to {position + n} lie outside "
+                                f"the file ({size} bytes)", filename=self.filename)
+            if n == 0:
+                return
+            fd = self._raw_fd_for(False)
+            with nogil:
+                if fd >= 0:
+                    if fitsbind_pread_all(fd, dst, n, position):
+                        failed = 1
+                        err = errno
+                else:
+                    ffmbyt(self._ptr, position, 0, &status)   # 0: report EOF
+                    if status == 0:
+                        ffgbyt(self._ptr, n, dst, &status)
+            self._check(status, "reading bytes %d on", position)
+        if failed:
+            if err == 0:
+                raise FITSError(f"{self.filename}: the file ends before byte {position + n}",
+                                filename=self.filename)
             raise OSError(err, os.strerror(err))
 
     def write_data_bytes(self, LONGLONG offset, cnp.ndarray data) -> None:

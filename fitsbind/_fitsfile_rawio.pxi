@@ -344,6 +344,19 @@ def raw_read_bytes(int fd, long long offset, cnp.ndarray out) -> None:
         raise OSError(err, os.strerror(err))
 
 
+def raw_write_bytes(int fd, long long offset, cnp.ndarray data) -> None:
+    """Write ``data`` (C-contiguous, stored form) to the file at byte ``offset``."""
+    cdef long long n = data.nbytes
+    cdef const char *src = <const char *>cnp.PyArray_DATA(data)
+    cdef int failed = 0, err = 0
+    with nogil:
+        if n and fitsbind_pwrite_all(fd, src, n, offset):
+            failed = 1
+            err = errno
+    if failed:
+        raise OSError(err, os.strerror(err))
+
+
 def convert_rows(cnp.ndarray stored, long long rowsize, fields, cnp.ndarray records,
                  bint to_disk=False) -> None:
     """Convert between ``stored`` (C-contiguous bytes of whole stored rows) and ``records``

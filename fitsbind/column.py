@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind.direct.columns import parse_tform
+from fitsbind.direct import parse_tform
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
 __all__ = ["ColDefs", "Column", "Delayed"]

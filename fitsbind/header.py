@@ -829,13 +829,6 @@ class Header:
         except IndexError:
             raise IndexError(f"There are only {len(positions)} {keyword!r} cards in the header.") from None
 
-    def _keyword_from_index(self, index: int) -> tuple[str, int]:
-        """``(keyword, n)``: the card at ``index`` is the n-th with its keyword."""
-        if index < 0:
-            index += len(self._cards)
-        keyword = Card.normalize_keyword(self._cards[index].keyword)
-        return keyword, self._keyword_indices[keyword].index(index)
-
     def _relativeinsert(self, card, before=None, after=None, replace: bool = False) -> None:
         """Insert ``card`` (a Card or tuple) before or after another card; ``replace`` moves the
         existing card with its keyword there instead."""

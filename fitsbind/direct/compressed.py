@@ -28,7 +28,6 @@ from fitsbind.direct.columns import TForm, parse_tform, table_columns
 from fitsbind.direct.compression import Compression, Quantize
 from fitsbind.direct.image import ImageHDU, broadcast_block
 from fitsbind.direct.pixels import (
-    OFFSET_TYPES,
     STORED,
     PixelLayout,
     blank_mask,
@@ -984,11 +983,3 @@ def check_compression(stored: np.dtype, shape: tuple[int, ...], compression: Any
         raise FITSValueError(f"{where}: only the slowest axis of a compressed image may be "
                              f"empty, not shape {shape}")
     return compression, quantize
-
-
-def offset_bzero(stored: np.dtype) -> tuple[int, np.dtype] | None:
-    """(BZERO, stored dtype) of the unsigned / int8 conventions, else None."""
-    for bitpix, (bzero, dtype) in OFFSET_TYPES.items():
-        if dtype == stored:
-            return bzero, STORED[bitpix]
-    return None

@@ -59,7 +59,8 @@ from fitsbind._fitsfile import HDU_BINARY_TABLE, FitsFile, convert_rows, memory_
 from fitsbind._workers import executor
 from fitsbind.direct.cells import decode, field_names, heap_cells, record
 from fitsbind.direct.columns import BINARY_TYPES, ColumnInfo, parse_tform, table_columns
-from fitsbind.direct.table import TableHDU, _Layout, _RowIO, _span
+from fitsbind.direct.rows import RowIO, TableLayout, row_span
+from fitsbind.direct.table import TableHDU
 from fitsbind.direct.tilecache import TileCache, TileCacheMembers
 from fitsbind.errors import FITSError, FITSPermissionError, FITSValueError
 
@@ -117,7 +118,7 @@ def is_compressed_table(f: FitsFile) -> bool:
 class _Tiling:
     """The compressed table as stored and how its rows map onto the original's."""
 
-    raw: _Layout                 # one row per tile; every column a byte array (1QB / 1PB)
+    raw: TableLayout                 # one row per tile; every column a byte array (1QB / 1PB)
     tile_rows: int               # ZTILELEN, at most ZNAXIS2
     ntiles: int
     algorithms: tuple[str, ...]  # ZCTYPn of each column (GZIP_2 when absent, as CFITSIO)
@@ -161,7 +162,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
 
     # -- layout -------------------------------------------------------------------------------
 
-    def _layout(self) -> _Layout:
+    def _layout(self) -> TableLayout:
         """The original table's layout (from the Z keywords)."""
         if self._cached is None:
             self._cached, self._tiling = self._read_layouts()
@@ -172,7 +173,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
         assert self._tiling is not None
         return self._tiling
 
-    def _read_layouts(self) -> tuple[_Layout, _Tiling]:
+    def _read_layouts(self) -> tuple[TableLayout, _Tiling]:
         values = self.header.to_dict()
         where = self._where()
 
@@ -301,7 +302,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
                 f"{self._where()}: row filters on a tile-compressed table run on one group of "
                 f"tiles at a time, where {whole_table.group(0).strip()!r} would describe the "
                 "group, not the table; select rows by number with rows= instead")
-        first, count = _span(selection)
+        first, count = row_span(selection)
         if count == 0:
             return np.zeros(0, np.int64)
         layout, tiling = self._layout(), self._tiles()
@@ -474,7 +475,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
         tiles = np.unique([t for t, _ in wanted])
         jobs = []
         with self._selected() as f:
-            io = _RowIO(f, writing=False)
+            io = RowIO(f, writing=False)
             sizes, offsets = self._descriptors(io, tiles, sorted({c.index for _, c in wanted}))
             row_of = {int(t): k for k, t in enumerate(tiles)}
             by_tile: dict[int, list[ColumnInfo]] = {}
@@ -494,7 +495,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
                              for c, a, b in zip(cols, o, n)]
         return jobs
 
-    def _descriptors(self, io: _RowIO, tiles: np.ndarray, columns: list[int]
+    def _descriptors(self, io: RowIO, tiles: np.ndarray, columns: list[int]
                      ) -> tuple[np.ndarray, np.ndarray]:
         """(bytes, heap offset) of the compressed cells in ``tiles`` (ascending), int64
         arrays of tiles x columns; FITSError if one of ``columns`` lies outside the heap."""
@@ -521,7 +522,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
                             filename=self._fits.filename, hdu=self._index)
         return sizes, offsets
 
-    def _heap_bytes(self, f: FitsFile, io: _RowIO, offset: int, nbytes: int) -> np.ndarray:
+    def _heap_bytes(self, f: FitsFile, io: RowIO, offset: int, nbytes: int) -> np.ndarray:
         """``nbytes`` bytes of the compressed table's heap from ``offset`` on (uint8); the
         file must hold them (a truncated file raises before anything is allocated)."""
         start = self._tiles().raw.heap_start + offset
@@ -583,7 +584,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
         splits = np.flatnonzero(places[order][1:] > ends[:-1] + _GAP) + 1
         groups = np.split(order, splits)
         with self._selected() as f:
-            io = _RowIO(f, writing=False)
+            io = RowIO(f, writing=False)
             spans = [self._heap_bytes(f, io, int(places[g].min()),
                                       int((places[g] + sizes[g]).max() - places[g].min()))
                      for g in groups]
@@ -671,8 +672,8 @@ def compress_table(source: TableHDU, target: Any) -> TableHDU:
 
 
 def _table_layout(columns: list[ColumnInfo], values: dict[str, Any], where: str,
-                  filename: str, hdu: int) -> _Layout:
-    """The :class:`_Layout` of a binary table with these columns and header values."""
+                  filename: str, hdu: int) -> TableLayout:
+    """The :class:`TableLayout` of a binary table with these columns and header values."""
     rowsize = int(values.get("NAXIS1", 0) or 0)
     nrows = int(values.get("NAXIS2", 0) or 0)
     pcount = int(values.get("PCOUNT", 0) or 0)
@@ -681,7 +682,7 @@ def _table_layout(columns: list[ColumnInfo], values: dict[str, Any], where: str,
         raise FITSValueError(f"{where}: THEAP = {theap!r} is outside the data (rows end at "
                              f"byte {rowsize * nrows}, PCOUNT {pcount})", filename=filename,
                              hdu=hdu)
-    return _Layout(tuple(columns), tuple(field_names(columns)), rowsize, nrows, theap,
+    return TableLayout(tuple(columns), tuple(field_names(columns)), rowsize, nrows, theap,
                    rowsize * nrows + pcount - theap)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from fitsbind.direct.image import ImageHDU
 from fitsbind.direct.pixels import BITPIX_OF, OFFSET_TYPES, STORED, PixelLayout, prepare, supported_dtype
 from fitsbind.direct.storage import check_can_grow
 from fitsbind.direct.table import TableHDU, encode_payload, spec_columns, table_fields
+from fitsbind.direct.units import UnitAccess
 from fitsbind.errors import FITSKeyError, FITSPermissionError, FITSTypeError, FITSValueError
 
 # CFITSIO's image-type codes for the BZERO conventions (it writes BSCALE/BZERO itself)
@@ -34,14 +36,19 @@ _OFFSET_CODES = {np.dtype(np.int8): 10, np.dtype(np.uint16): 20, np.dtype(np.uin
 _MODES = ("r", "r+", "w+")
 
 
-class FITS:
+class FITS(UnitAccess):
     """An open FITS file: ``FITS(path, mode)``, mode "r" (read-only), "r+" (read-write) or
     "w+" (create, replacing an existing file).
 
     ``len(fits)`` HDUs, indexed from 0: ``fits[i]``, ``fits["EXTNAME"]`` (case-insensitive;
     EXTNAME or HDUNAME), ``fits["EXTNAME", extver]``; iterating yields every HDU. HDU objects
     are created on first access and stay valid until the file is closed. Use it as a context
-    manager, or call :meth:`close`.
+    manager, or call :meth:`close`; a FITS object collected while open is closed with a
+    ``ResourceWarning``.
+
+    The methods of :class:`~fitsbind.direct.units.UnitAccess` (``locate``, ``read_bytes``,
+    ``append_hdu``, ``replace_header``, ``write_data``, ``data_checksum``) work on HDUs as
+    byte ranges: the seam the astropy-compatible layer writes through.
     """
 
     def __init__(self, path: str | os.PathLike[str], mode: str = "r") -> None:
@@ -54,18 +61,17 @@ class FITS:
         else:
             self._file = open_file(path, mode)
 
-    @classmethod
-    def _over(cls, handle: FitsFile) -> FITS:
-        """A FITS object on a handle opened elsewhere (the drop-in layer's writer), so the
-        direct tier's HDU creation can be used on it; closing stays the owner's job."""
-        fits = cls.__new__(cls)
-        fits._mode = "r+" if handle.writable else "r"
-        fits._hdus = {}
-        fits._file = handle
-        return fits
-
     def __enter__(self) -> FITS:
         return self
+
+    def __del__(self) -> None:
+        f = getattr(self, "_file", None)
+        if f is not None and not f.closed:
+            warnings.warn(f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self)
+            try:
+                self.close()
+            except Exception:
+                f.close()   # close() refused (an open extending() block): close the handle
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()

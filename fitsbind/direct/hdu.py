@@ -43,6 +43,11 @@ class HDU:
 
     # -- hooks for subclasses: keep derived state in step with header edits ------------------
 
+    def _invalidate(self) -> None:
+        """Forget what was derived from the HDU's bytes (they changed under this object)."""
+        if self._header is not None:
+            self._header._invalidate()
+
     def _before_header_change(self, name: str) -> None:
         """Called before a header card ``name`` is set or deleted; may refuse it."""
 

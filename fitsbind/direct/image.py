@@ -110,7 +110,13 @@ class ImageHDU(HDU):
     def __getitem__(self, key: Any) -> np.ndarray:
         """Read only the pixels ``key`` selects (ints, slices with any step, ``...``),
         scaled as by :meth:`read`; the result equals ``read()[key]``."""
-        return self._read(select(key, self.shape, self._where()), True, False)
+        return self.read_section(key)
+
+    def read_section(self, key: Any, *, scale: bool = True,
+                     mask_blank: bool = False) -> np.ndarray:
+        """Read only the pixels ``key`` selects (as :meth:`__getitem__`), with the options of
+        :meth:`read`: the result equals ``read(scale=scale, mask_blank=mask_blank)[key]``."""
+        return self._read(select(key, self.shape, self._where()), scale, mask_blank)
 
     def _read(self, sel: Selection, scale: bool, mask_blank: bool) -> np.ndarray:
         layout, shape = self._info()

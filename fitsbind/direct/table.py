@@ -9,8 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind._fitsfile import FitsFile, convert_rows, raw_read_bytes
-from fitsbind.direct import rawio
+from fitsbind._fitsfile import FitsFile
 from fitsbind.direct.cells import (
     VLA_MODES,
     decode,
@@ -32,21 +31,12 @@ from fitsbind.direct.columns import (
     table_columns,
 )
 from fitsbind.direct.hdu import HDU
+from fitsbind.direct.rows import RowIO, TableLayout, row_span
 from fitsbind.errors import FITSError, FITSKeyError, FITSTypeError, FITSValueError
 
 # header keywords that define columns: changing one changes how the table reads
 _COLUMN_KEYS = ("TTYPE", "TFORM", "TSCAL", "TZERO", "TNULL", "TDIM", "TBCOL", "THEAP",
                 "NAXIS", "PCOUNT", "TFIELDS")
-
-
-@dataclass(frozen=True)
-class _Layout:
-    columns: tuple[ColumnInfo, ...]
-    names: tuple[str, ...]      # record field names (unique)
-    rowsize: int
-    nrows: int
-    heap_start: int             # THEAP: heap offset from the start of the data
-    heap_size: int              # heap bytes from THEAP to the end of the data
 
 
 class TableHDU(HDU):
@@ -62,11 +52,11 @@ class TableHDU(HDU):
     def __init__(self, fits: Any, index: int, ascii: bool) -> None:
         super().__init__(fits, index)
         self._ascii = ascii
-        self._cached: _Layout | None = None
+        self._cached: TableLayout | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
-    def _layout(self) -> _Layout:
+    def _layout(self) -> TableLayout:
         if self._cached is None:
             values = self.header.to_dict()
             where = self._where()
@@ -80,7 +70,7 @@ class TableHDU(HDU):
                 raise FITSValueError(f"{where}: THEAP = {theap!r} is outside the data "
                                      f"(rows end at byte {rowsize * nrows}, PCOUNT {pcount})",
                                      filename=self._fits.filename, hdu=self._index)
-            self._cached = _Layout(tuple(columns), tuple(field_names(columns)), rowsize,
+            self._cached = TableLayout(tuple(columns), tuple(field_names(columns)), rowsize,
                                    nrows, theap, rowsize * nrows + pcount - theap)
         return self._cached
 
@@ -186,14 +176,14 @@ class TableHDU(HDU):
         if self._ascii:
             return self._read_ascii(cols, names, selection, scale=scale, mask_null=mask_null)
         with self._selected() as f:
-            io = _RowIO(f, writing=False)
+            io = RowIO(f, writing=False)
             records = self._read_records(io, layout, cols, names, selection, not mask_null)
             return decode(records, cols, names, scale=scale, mask_null=mask_null, vla=vla,
                           heap=lambda c, d: self._heap(io, layout, c, d, scale))
 
     def _read_plan(self, columns: Sequence[str | int] | str | None, rows: Any,
                    where: str | None, vla: str
-                   ) -> tuple[_Layout, list[ColumnInfo], list[str], slice | np.ndarray]:
+                   ) -> tuple[TableLayout, list[ColumnInfo], list[str], slice | np.ndarray]:
         """What a :meth:`read` reads, its arguments checked: (layout, columns, their field
         names, the row selection after the ``where`` filter)."""
         if vla not in VLA_MODES:
@@ -230,7 +220,7 @@ class TableHDU(HDU):
     def _filter(self, selection: slice | np.ndarray, expr: str, nrows: int) -> np.ndarray:
         if not isinstance(expr, str):
             raise TypeError(f"a row filter is a str expression, not {expr!r}")
-        first, count = _span(selection)
+        first, count = row_span(selection)
         if count == 0:
             return _indices(selection)
         with self._selected() as f:
@@ -287,7 +277,7 @@ class TableHDU(HDU):
                              f"({nrows} rows)")
         return np.where(array < 0, array + nrows, array)
 
-    def _read_records(self, io: _RowIO, layout: _Layout, cols: list[ColumnInfo],
+    def _read_records(self, io: RowIO, layout: TableLayout, cols: list[ColumnInfo],
                       names: list[str], selection: slice | np.ndarray,
                       logicals: bool) -> np.ndarray:
         dtype, fields = record(cols, names, logicals)
@@ -306,7 +296,7 @@ class TableHDU(HDU):
             return records
         return records[inverse]
 
-    def _heap(self, io: _RowIO, layout: _Layout, c: ColumnInfo, descriptors: np.ndarray,
+    def _heap(self, io: RowIO, layout: TableLayout, c: ColumnInfo, descriptors: np.ndarray,
               scale: bool) -> list:
         """The cells of variable-length column ``c`` for rows with these descriptors."""
         counts, offsets = descriptors[:, 0].astype(np.int64), descriptors[:, 1].astype(np.int64)
@@ -330,7 +320,7 @@ class TableHDU(HDU):
                     selection: slice | np.ndarray, *, scale: bool,
                     mask_null: bool) -> np.ndarray:
         """ASCII tables: CFITSIO parses each field (implied decimals, D exponents, TNULL)."""
-        first, count = _span(selection)
+        first, count = row_span(selection)
         take = None if isinstance(selection, slice) or not count else selection - first
         values, masks = [], []
         with self._selected() as f:
@@ -502,14 +492,14 @@ class TableHDU(HDU):
             finally:
                 self._invalidate()
 
-    def _require_data_complete(self, layout: _Layout) -> None:
+    def _require_data_complete(self, layout: TableLayout) -> None:
         with self._selected() as f:
             missing = f.data_missing(layout.rowsize * layout.nrows)
         if missing:
             raise FITSError(f"{self._where()}: file is truncated: the table's last {missing} "
                             "bytes are missing", filename=self._fits.filename, hdu=self._index)
 
-    def _store(self, layout: _Layout, start: int, payload: _Payload,
+    def _store(self, layout: TableLayout, start: int, payload: _Payload,
                cols: Sequence[ColumnInfo] | None = None) -> None:
         """Write encoded rows from row ``start`` on (``cols``: only these columns)."""
         cols = list(layout.columns if cols is None else cols)
@@ -520,7 +510,7 @@ class TableHDU(HDU):
                     return
                 if payload.records is not None and len(payload.records):
                     _, fields = record(cols, [f"c{i}" for i in range(len(cols))])
-                    _RowIO(f, writing=True).write(layout.rowsize, start, fields,
+                    RowIO(f, writing=True).write(layout.rowsize, start, fields,
                                                    payload.records)
                 for c in cols:
                     for i, cell in enumerate(payload.vla.get(c.name, ())):
@@ -548,14 +538,7 @@ def _indices(selection: slice | np.ndarray) -> np.ndarray:
     return selection
 
 
-def _span(selection: slice | np.ndarray) -> tuple[int, int]:
-    """``(first row, row count)`` of the contiguous rows covering a selection."""
-    if isinstance(selection, slice):
-        return selection.start, selection.stop - selection.start
-    if not selection.size:
-        return 0, 0
-    first = int(selection.min())
-    return first, int(selection.max()) + 1 - first
+
 
 
 class TableColumn:
@@ -597,42 +580,6 @@ class TableColumn:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         data = self.read()
         return data if dtype is None else data.astype(dtype)
-
-
-class _RowIO:
-    """Moves stored rows and heap bytes: raw pread/pwrite on plain files, CFITSIO's byte
-    routines otherwise (gzip-compressed files, which CFITSIO holds in memory)."""
-
-    def __init__(self, f: FitsFile, writing: bool) -> None:
-        self._f = f
-        self._access = f.raw_access(writing)
-
-    def read(self, rowsize: int, first: int, nrows: int, fields: list, out: np.ndarray,
-             out_first: int) -> None:
-        if nrows == 0:
-            return
-        if self._access is not None:
-            rawio.read_rows(*self._access, rowsize, first, nrows, fields, out, out_first)
-            return
-        stored = np.empty(nrows * rowsize, np.uint8)
-        self._f.read_data_bytes(first * rowsize, stored)
-        convert_rows(stored, rowsize, fields, out[out_first:out_first + nrows])
-
-    def write(self, rowsize: int, first: int, fields: list, records: np.ndarray) -> None:
-        if self._access is not None:
-            rawio.write_rows(*self._access, rowsize, first, fields, records)
-            return
-        stored = np.empty(len(records) * rowsize, np.uint8)
-        self._f.read_data_bytes(first * rowsize, stored)
-        convert_rows(stored, rowsize, fields, records, to_disk=True)
-        self._f.write_data_bytes(first * rowsize, stored)
-
-    def read_bytes(self, offset: int, out: np.ndarray) -> None:
-        if self._access is not None:
-            fd, datastart = self._access
-            raw_read_bytes(fd, datastart + offset, out)
-        else:
-            self._f.read_data_bytes(offset, out)
 
 
 # -- encoding tables ------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ data is built on first access of ``.data`` by the subclass's ``_load_data``, usu
 
 Writing goes one way for every HDU type: the subclass's ``_payload()`` returns the exact
 bytes of the data unit (and brings the header's structural cards into line with them); the
-base sends the header's card images and then those bytes to the direct tier.
+base sends the header's card images and then those bytes to the direct tier's seam
+(``FITS.append_hdu``; in place ``replace_header`` and ``write_data``).
 
 Subclass contract:
 
@@ -24,14 +25,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 from typing import Any
 
 import numpy as np
 
 from fitsbind import checksum as _checksum
 from fitsbind.config import conf
-from fitsbind.direct.pixels import stored_chunks
+from fitsbind.direct import FITS, stored_chunks
 from fitsbind.header import Header
 from fitsbind.verify import _ErrList, _Verify
 
@@ -372,13 +372,10 @@ class _BaseHDU:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _write_to(self, f: Any, payload: np.ndarray | None) -> int:
-        """Append this HDU to the open FitsFile ``f``, with ``payload`` (what ``_payload()``
-        returned) as its data unit; return its index there."""
-        index = f.append_hdu(self._disk_header_text())
-        if payload is not None and payload.nbytes:
-            write_payload(f, payload)
-        return index
+    def _write_to(self, fits: FITS, payload: np.ndarray | None) -> int:
+        """Append this HDU to the direct tier's open file ``fits``, with ``payload`` (what
+        ``_payload()`` returned) as its data unit; return its index there."""
+        return fits.append_hdu(self._disk_header_text(), payload)
 
     def writeto(self, name: Any, output_verify: str = "exception", overwrite: bool = False,
                 checksum: bool = False) -> None:
@@ -396,10 +393,6 @@ class _BaseHDU:
         return self.__class__(data=None if data is None else data.copy(),
                               header=self._header.copy())
 
-    def _close(self) -> None:
-        """Forget the file (it is being closed): loaded data stays, unloaded data is gone."""
-        self._file = None
-
     def __repr__(self) -> str:
         return f"<{type(self).__module__.replace('fitsbind.hdu.', 'fitsbind.')}." \
                f"{type(self).__name__} object at {id(self):#x}>"
@@ -413,23 +406,6 @@ def _pad_bytes(start: int, count: int, fill: bytes) -> bytes:
     works on 4-byte words from the start of the data unit."""
     lead = start % 4
     return b"\0" * lead + fill * count
-
-
-def write_payload(f: Any, payload: np.ndarray) -> None:
-    """Write the data unit ``payload`` holds (see :func:`stored_chunks`) to ``f``'s current
-    HDU."""
-    access = f.raw_access(writing=True)
-    done = 0
-    for chunk in stored_chunks(payload):
-        if access is None:
-            f.write_data_bytes(done, np.frombuffer(chunk, np.uint8))
-            done += len(chunk)
-            continue
-        fd, start = access
-        written = 0
-        while written < len(chunk):
-            written += os.pwrite(fd, chunk[written:written + (1 << 30)], start + done + written)
-        done += written
 
 
 class _ValidHDU(_BaseHDU, _Verify):

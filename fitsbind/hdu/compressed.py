@@ -32,8 +32,7 @@ import numpy as np
 from fitsbind.card import Card
 from fitsbind.checksum import padded_length
 from fitsbind.column import KEYWORD_NAMES, TDEF_RE
-from fitsbind.direct.compressed import encode_table, z_cards
-from fitsbind.direct.compression import (
+from fitsbind.direct import (
     Compression,
     Gzip1,
     Gzip2,
@@ -41,8 +40,9 @@ from fitsbind.direct.compression import (
     Plio1,
     Quantize,
     Rice1,
+    encode_table,
+    z_cards,
 )
-from fitsbind.direct.sections import select
 from fitsbind.hdu.base import DELAYED, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.image import BITPIX2DTYPE, ImageHDU, Section, to_stored
 from fitsbind.header import Header
@@ -687,9 +687,8 @@ class CompImageHDU(ImageHDU):
         """Stored pixels ``key`` selects, native byte order, decoding only the tiles they
         touch (the direct tier's CompressedImageHDU). Quantized float pixels flagged null
         (ZBLANK) come back as NaN."""
-        self._file.handle_for(self._index)      # OSError if CFITSIO misplaces this HDU
-        direct = self._file.fits[self._index]
-        return direct._read(select(key, self.shape, direct._where()), False, False)
+        self._file.require_native(self._index)
+        return self._file.fits[self._index].read_section(key, scale=False)
 
     def _load_data(self) -> np.ndarray | None:
         data = self._decompressed()

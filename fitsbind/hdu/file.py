@@ -276,28 +276,29 @@ class HDUFile:
     def compressed(self) -> bool:
         return self._compression is not None
 
-    def handle(self) -> Any:
-        """The open FitsFile (the direct tier's CFITSIO handle), for work on the whole file.
+    def writer(self) -> FITS:
+        """The direct tier's file, open read-write (from the first call on), to write HDUs in
+        place or append them through its seam (``append_hdu``, ``replace_header``,
+        ``write_data``).
 
         OSError when CFITSIO does not see the file's HDUs where they are (see
-        :meth:`native`): writing through it could damage the file. :meth:`handle_for` gives
-        it for work on one HDU CFITSIO does see."""
+        :meth:`native`): writing through it could damage the file."""
         if self._native_limit is not None and not self.closed:
             raise OSError(f"{self.name}: {self._why_not_native}; the file can be read, and "
                           "written back only as a whole")
-        if self.fits is None:
+        if self.fits is None or self.fits.closed:
             raise ValueError("I/O operation on closed or not yet written file")
-        if self.writable and self.fits.mode == "r" and not self.fits.closed:
+        if self.writable and self.fits.mode == "r":
             self.fits.close()
             self.fits = FITS(self.name, "r+")
-        return self.fits._handle()
+        return self.fits
 
-    def handle_for(self, index: int) -> Any:
-        """The FitsFile, to work on HDU ``index``: OSError unless that HDU is native."""
+    def require_native(self, index: int) -> None:
+        """OSError unless CFITSIO places HDU ``index`` where it is (see :meth:`native`): for
+        work on that HDU that only the direct tier does."""
         if not self.native(index):
             raise OSError(f"{self.name}, HDU {index}: {self._why_not_native}; this operation "
                           "needs CFITSIO")
-        return self.fits._handle()
 
     def native(self, index: int) -> bool:
         """Whether CFITSIO's handle places HDU ``index`` where it is (so CFITSIO may read and
@@ -396,24 +397,14 @@ class HDUFile:
         """CFITSIO's view of HDU ``index``: (header text, offsets), with the text None when
         the header needs astropy's reading (a damaged END card, bytes that are not printable
         ASCII); () past CFITSIO's last HDU; None when CFITSIO cannot read it."""
-        f = self.fits._handle()
-        with f.lock:
-            try:
-                f.move_to(index)
-            except IndexError:
-                return ()
-            except FITSError as exc:
-                self._not_native(index, f"CFITSIO cannot read HDU {index} ({exc.status_text or exc})")
-                return None
-            try:
-                f.check_end()
-                head, data, end = f.hdu_offsets()
-                raw = np.empty(data - head, np.uint8)
-                f.read_data_bytes(head - data, raw)
-            except FITSError as exc:
-                self._not_native(index, f"CFITSIO cannot read HDU {index} ({exc.status_text or exc})")
-                return None
-        raw = raw.tobytes()
+        try:
+            head, data, end = self.fits.locate(index)
+            raw = self.fits.read_bytes(head, data - head).tobytes()
+        except IndexError:
+            return ()
+        except FITSError as exc:
+            self._not_native(index, f"CFITSIO cannot read HDU {index} ({exc.status_text or exc})")
+            return None
         stop = _end_offset(raw)
         if stop is None or raw[stop:stop + 80] != _CLEAN_END or raw[stop + 80:].strip(b" ") or \
                 raw[:stop].translate(None, _PRINTABLE):
@@ -492,13 +483,8 @@ class HDUFile:
     def first_bytes(self, count: int) -> bytes:
         """The first ``count`` bytes of the file (decompressed), fewer if it is shorter."""
         if self.compressed and self.native(0):
-            f = self.fits._handle()
-            with f.lock:
-                f.move_to(0)
-                data = f.hdu_offsets()[1]
-                out = np.empty(min(count, data), np.uint8)
-                f.read_data_bytes(-data, out)
-            return out.tobytes()
+            data = self.fits.locate(0).data_start
+            return self.fits.read_bytes(0, min(count, data)).tobytes()
         with open(self._plain_path(), "rb") as f:
             return f.read(count)
 
@@ -555,10 +541,7 @@ class HDUFile:
         """Fill the uint8 array ``out`` with the file's bytes from ``start`` (inside HDU
         ``index``)."""
         if self.native(index):
-            f = self.fits._handle()
-            with f.lock:
-                f.move_to(index)
-                f.read_data_bytes(start - f.hdu_offsets()[1], out)
+            self.fits.read_bytes(start, out=out)
             return
         with open(self._plain_path(), "rb") as reader:
             reader.seek(start)
@@ -571,10 +554,7 @@ class HDUFile:
         """The data checksum (ones' complement sum of the data unit, padding included) of HDU
         ``index`` as it is in the file."""
         if self.native(index):
-            f = self.fits._handle()
-            with f.lock:
-                f.move_to(index)
-                return int(f.data_checksum())
+            return self.fits.data_checksum(index)
         _, data, end = self.extents[index]
         total = 0
         chunk = np.empty(min(_CHUNK, end - data), np.uint8)

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind._fitsfile import create_file, open_file
 from fitsbind.checksum import BLOCK
 from fitsbind.config import conf
-from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for, write_payload
+from fitsbind.direct import FITS
+from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
 from fitsbind.hdu.file import HDUFile
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.verify import VerifyError, VerifyWarning, _ErrList, _Verify
@@ -457,17 +457,17 @@ class HDUList(list, _Verify):
         try:
             if append and os.path.getsize(path):
                 shutil.copyfile(path, temp)
-                f = open_file(temp, "r+")
+                fits = FITS(temp, "r+")
             else:
-                f = create_file(temp)
-            with f:
+                fits = FITS(temp, "w+")
+            with fits:
                 for i, hdu in enumerate(self):
                     if i in payloads:
                         payload = payloads[i]
                     else:
                         payload = hdu._payload()
                         hdu._refresh_checksums(payload)
-                    hdu._write_to(f, payload)
+                    hdu._write_to(fits, payload)
             if opener is not None:
                 _compress(temp, opener)
             mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
@@ -550,37 +550,34 @@ class HDUList(list, _Verify):
                 hdufile.flush_map()
                 return
             self._flush_in_place(state, verbose)
-        f = hdufile.handle()
+        fits = hdufile.writer()
         for i in range(self._on_disk, super().__len__()):
             hdu = super().__getitem__(i)
             if verbose:
                 print(f"append HDU {i}")
             payload = hdu._payload()
             hdu._refresh_checksums(payload)
-            with f.lock:
-                hdu._write_to(f, payload)
+            hdu._write_to(fits, payload)
         self._on_disk = super().__len__()
         hdufile.forget_map()
-        f.flush()
+        fits.flush()
 
     def _flush_in_place(self, state: list[tuple[_BaseHDU, str, np.ndarray | None]],
                         verbose: bool) -> None:
         hdufile = self._file
         hdufile.flush_map()
-        f = hdufile.handle()
+        fits = hdufile.writer()
         for i, (hdu, text, payload) in enumerate(state):
-            with f.lock:
-                f.move_to(i)
-                if text != hdu._header_text:
-                    if verbose:
-                        print(f"update header in place: HDU {i}")
-                    f.replace_header(text)
-                    hdu._header_text = text
-                if payload is not None and payload.nbytes and not hdu._is_mapped(payload):
-                    if verbose:
-                        print(f"update data in place: HDU {i}")
-                    write_payload(f, payload)
-        f.flush()
+            if text != hdu._header_text:
+                if verbose:
+                    print(f"update header in place: HDU {i}")
+                fits.replace_header(i, text)
+                hdu._header_text = text
+            if payload is not None and payload.nbytes and not hdu._is_mapped(payload):
+                if verbose:
+                    print(f"update data in place: HDU {i}")
+                fits.write_data(i, payload)
+        fits.flush()
 
     def _rewrite(self, state: list[tuple[_BaseHDU, str, np.ndarray | None]]) -> None:
         """Rewrite the whole file (an HDU changed size, or the list no longer matches the

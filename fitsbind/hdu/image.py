@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind.direct.sections import select
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
 from fitsbind.header import Header
 from fitsbind.verify import _ErrList
@@ -361,8 +360,7 @@ class _ImageBaseHDU(_ValidHDU):
             # a file CFITSIO misreads: select from the file's bytes (a memory-map view)
             stored = np.dtype(BITPIX2DTYPE[self._orig_bitpix]).newbyteorder(">")
             return np.array(self._file_array(0, stored, self.shape)[key])
-        direct = self._file.fits[self._index]
-        return direct._read(select(key, self.shape, direct._where()), False, False)
+        return self._file.fits[self._index].read_section(key, scale=False)
 
     @property
     def section(self) -> Section:
