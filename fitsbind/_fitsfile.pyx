@@ -13,20 +13,9 @@ The module is one extension assembled from parts, each holding one concern:
 
 C kernels live in ``fitsbind/include/*.h`` (declared in ``_kernels.pxd``).
 
-Threading contract
-------------------
-* Each open file has one re-entrant lock, shared by every ``FitsFile`` open on the same file
-  (keyed by device and inode, so every path and link to it shares the lock). CFITSIO shares
-  one internal file structure between handles opened on the same file, so a lock per handle
-  would not be enough. Every method takes the lock, so concurrent calls on one handle, or on
-  two handles of one file, run one after the other.
-* Calls that may touch the disk at length (open, close, flush, moving between HDUs, counting
-  HDUs, checksums, pixel I/O) release the GIL while CFITSIO works, so threads
-  working on *different* files run in parallel. Cheap header calls keep the GIL.
-* CFITSIO is built reentrant: its global tables are guarded by its own mutex.
-* CFITSIO keeps one process-wide stack of error messages. The detail lines attached to an
-  exception are read from it, so when two threads fail at the same moment a detail line may
-  belong to the other thread's failure; the status code and its text are always this call's.
+Threading contract (docs/architecture.md has it whole): one re-entrant lock per file on disk,
+shared by every handle of that file and taken by every method; calls that may touch the disk at
+length release the GIL; CFITSIO is built reentrant.
 """
 
 import math

@@ -102,8 +102,11 @@ cdef class FitsFile:
         self._writing.writing = True
 
     def __del__(self):
-        if self._ptr != NULL:
+        if self._ptr == NULL:
+            return
+        try:
             warnings.warn(f"unclosed file {self!r}", ResourceWarning, source=self)
+        finally:
             try:
                 self.close()
             except Exception:

@@ -6,19 +6,36 @@ import argparse
 import sys
 
 import fitsbind
-from fitsbind.summary import format_summary, summarize
+from fitsbind.hdu.hdulist import format_info
+
+
+def summary(path: str) -> list[tuple]:
+    """The rows ``fitsbind info`` shows for the file at ``path``: those of the drop-in's
+    ``HDUList.info(output=False)``, except that a tile-compressed table (ZTABLE = T, which
+    astropy shows as its table of compressed tiles) shows the table it holds: ZNAXIS2 rows,
+    its ZFORMn list, marked ``tile-compressed``."""
+    with fitsbind.open(path) as hdul:
+        rows = hdul.info(output=False)
+        for i, row in enumerate(rows):
+            header = hdul[i].header
+            if row[3] == "BinTableHDU" and header.get("ZTABLE") is True:
+                ncols = int(header.get("TFIELDS", 0))
+                forms = ", ".join(str(header.get(f"ZFORM{k}", "?")) for k in range(1, ncols + 1))
+                rows[i] = (*row[:5], f"{header.get('ZNAXIS2', '?')}R x {ncols}C",
+                           f"[{forms}] tile-compressed", *row[7:])
+    return rows
 
 
 def _info(args: argparse.Namespace) -> int:
     status = 0
     for i, path in enumerate(args.files):
         try:
-            text = format_summary(path, summarize(path))
+            lines = format_info(path, summary(path))
         except (OSError, ValueError) as exc:
             print(f"fitsbind: error: {exc}", file=sys.stderr)
             status = 1
             continue
-        print(("\n" if i else "") + text)
+        print(("\n" if i else "") + "\n".join(line.rstrip() for line in lines))
     return status
 
 

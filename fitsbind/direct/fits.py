@@ -66,8 +66,11 @@ class FITS(UnitAccess):
 
     def __del__(self) -> None:
         f = getattr(self, "_file", None)
-        if f is not None and not f.closed:
+        if f is None or f.closed:
+            return
+        try:
             warnings.warn(f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self)
+        finally:
             try:
                 self.close()
             except Exception:

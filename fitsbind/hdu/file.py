@@ -585,6 +585,20 @@ class HDUFile:
             self._forget_unpacked()
             self._unpacked = None
 
+    def __del__(self) -> None:
+        # as Python's own file objects: a file left open is closed, with a ResourceWarning
+        if getattr(self, "_closed", True):
+            return
+        if (self.fits is None or self.fits.closed) and self._map is None and self._temp is None:
+            return
+        try:
+            warnings.warn(f"unclosed file {self.name!r}", ResourceWarning, stacklevel=2, source=self)
+        finally:
+            try:
+                self.close()
+            except Exception:
+                pass    # an error closing a forgotten file has no one to go to
+
     def close(self) -> None:
         """Flush and close; copy a temporary file back to the caller's file object."""
         self.flush_map()

@@ -322,19 +322,13 @@ class HDUList(list, _Verify):
         rows as tuples instead."""
         if output is None:
             output = sys.stdout
-        name = "(No file associated with this HDUList)" if self._file is None else self._file.name
-        lines = [f"Filename: {name}",
-                 "No.    Name      Ver    Type      Cards   Dimensions   Format"]
-        rows = []
         fill = ("", "", "", 0, (), "", "")
-        for i, hdu in enumerate(self):
-            summary = hdu._summary()
-            summary = (i, *summary, *fill[len(summary):])
-            rows.append(summary)
-            lines.append("{:3d}  {:10}  {:3} {:11}  {:5d}   {}   {}   {}".format(*summary))
+        rows = [(i, *summary, *fill[len(summary):])
+                for i, summary in enumerate(hdu._summary() for hdu in self)]
         if not output:
             return rows
-        output.write("\n".join(lines))
+        name = "(No file associated with this HDUList)" if self._file is None else self._file.name
+        output.write("\n".join(format_info(name, rows)))
         output.write("\n")
         output.flush()
         return None
@@ -625,6 +619,15 @@ class HDUList(list, _Verify):
         self.close(output_verify=output_verify)
 
 
+def format_info(filename: str, rows: list[tuple]) -> list[str]:
+    """The lines :meth:`HDUList.info` prints (as astropy prints them, trailing blanks
+    included) for ``rows``, the tuples ``info(output=False)`` returns."""
+    lines = [f"Filename: {filename}",
+             "No.    Name      Ver    Type      Cards   Dimensions   Format"]
+    lines += ["{:3d}  {:10}  {:3} {:11}  {:5d}   {}   {}   {}".format(*row) for row in rows]
+    return lines
+
+
 def _move_into_place(temp: str, path: str) -> None:
     """Rename the finished file ``temp`` to ``path``, replacing any file there.
 
@@ -677,4 +680,4 @@ def _check_sums(hdu: _BaseHDU, index: int) -> None:
                       UserWarning, stacklevel=4)
 
 
-__all__ = ["DELAYED", "HDUList", "VerifyWarning", "fitsopen"]
+__all__ = ["DELAYED", "HDUList", "VerifyWarning", "fitsopen", "format_info"]

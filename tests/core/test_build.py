@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,7 @@ def test_source_is_known():
 
 @pytest.mark.skipif(fitsbind.cfitsio_source() != "vendored", reason="built against a system CFITSIO")
 def test_vendored_version_is_the_pinned_one():
-    lock = open(os.path.join(os.path.dirname(__file__), "..", "cfitsio-vendor", "cfitsio.lock")).read()
+    lock = (Path(__file__).resolve().parents[2] / "cfitsio-vendor" / "cfitsio.lock").read_text()
     pinned = re.search(r'^version = "([^"]+)"', lock, re.M).group(1)
     assert fitsbind.cfitsio_version() == pinned
 

@@ -60,8 +60,9 @@ def test_garbage_collection_closes(example):
     f = _fitsfile.open_file(example, "r+")
     f.write_key("GCKEY", "written before gc")
     ref = weakref.ref(f)
-    del f
-    gc.collect()
+    with pytest.warns(ResourceWarning, match="unclosed file <fitsbind FitsFile"):
+        del f
+        gc.collect()
     assert ref() is None
     # the buffered edit reached the disk, and the lock registry entry is gone
     with _fitsfile.open_file(example) as g:

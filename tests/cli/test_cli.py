@@ -2,18 +2,14 @@
 
 import io
 import subprocess
-import sys
 from contextlib import redirect_stdout
-from pathlib import Path
 
+import fitsgen
+import numpy as np
 import pytest
 
 import fitsbind
-from fitsbind.cli import main
-from fitsbind.summary import summarize
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import fitsgen
+from fitsbind.cli import main, summary
 
 
 def _info(*args):
@@ -63,5 +59,22 @@ def test_shipped_example_is_the_generators(tmp_path, fitsverify):
     fresh = fitsgen.write_example(tmp_path / "fresh.fits")
     assert fitsgen.header_cards(fitsgen.EXAMPLE) == fitsgen.header_cards(fresh)
     assert fitsgen.EXAMPLE.stat().st_size == fresh.stat().st_size
-    assert summarize(fitsgen.EXAMPLE) == summarize(fresh)
+    assert summary(fitsgen.EXAMPLE) == summary(fresh)
     fitsverify(fitsgen.EXAMPLE)
+
+
+def test_info_is_the_dropin_summary(tmp_path):
+    """``fitsbind info`` and ``fitsbind.info()`` are one implementation: the same rows for
+    every HDU kind (here a tile-compressed image, which astropy calls CompImageHDU)."""
+    path = tmp_path / "comp.fits"
+    hdul = fitsbind.HDUList([fitsbind.PrimaryHDU(),
+                             fitsbind.CompImageHDU(np.arange(64 * 48, dtype=np.int16).reshape(48, 64),
+                                                   name="SCI")])
+    hdul.writeto(path)
+    status, text = _info(str(path))
+    assert status == 0
+    printed = [line.rstrip() for line in text.splitlines()]
+    out = io.StringIO()
+    fitsbind.info(str(path), output=out)
+    assert printed == [line.rstrip() for line in out.getvalue().splitlines()]
+    assert "CompImageHDU" in printed[3]

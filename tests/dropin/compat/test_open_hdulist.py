@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import os
@@ -79,9 +80,9 @@ def test_open_file_object(fits, sample):
 
 def test_open_bytesio(fits, sample):
     buffer = io.BytesIO(sample.path.read_bytes())
-    with fits.open(buffer) as hdul:
+    with fits.open(buffer) as hdul, afits.open(sample.path) as expected:
         check_sample(hdul, sample)
-        assert hdul.fileinfo(2)["datLoc"] == afits.open(sample.path).fileinfo(2)["datLoc"]
+        assert hdul.fileinfo(2)["datLoc"] == expected.fileinfo(2)["datLoc"]
 
 
 def test_open_gzip(fits, sample, tmpfile):
@@ -315,6 +316,19 @@ def test_readall_then_close_keeps_every_hdu(fits, sample):
     hdul.close()
     assert len(hdul) == 5
     assert hdul[4].name == "ASC"
+
+
+@pytest.mark.parametrize("memmap", [True, False])
+def test_a_list_left_open_warns_unclosed_file(fits, sample, memmap):
+    """A file opened by name and never closed gives a ResourceWarning "unclosed file ..." once
+    nothing uses it any more (astropy's comes from its Python file object); data already read
+    stays usable."""
+    hdul = fits.open(sample.path, memmap=memmap)
+    data = hdul[1].data
+    with pytest.warns(ResourceWarning, match="unclosed file"):
+        del hdul
+        gc.collect()
+    np.testing.assert_array_equal(data, sample.sci1)
 
 
 def test_do_not_scale_image_data(fits, scaled_file):

@@ -428,10 +428,10 @@ def test_write_round_trip(fits, tmp_path, fitsverify, compression_type, dtype, t
     else:
         np.testing.assert_array_equal(pixels, data)
     assert table_cards(path, sizes=False) == table_cards(oracle, sizes=False)
-    with fits.open(path) as hdul:
+    with fits.open(path) as hdul, afits.open(oracle) as expected:
         hdu = hdul[1]
         assert (hdu.compression_type, hdu.name) == (compression_type, "COMPRESSED_IMAGE")
-        assert tuple(hdu.tile_shape) == tuple(afits.open(oracle)[1].tile_shape)
+        assert tuple(hdu.tile_shape) == tuple(expected[1].tile_shape)
 
 
 def test_astropy_writers_match_when_lossless(fits, tmp_path):

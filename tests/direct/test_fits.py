@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from pathlib import Path
@@ -67,6 +68,19 @@ def test_closed_file_refuses_every_call(three: Path) -> None:
     for call in (lambda: len(f), lambda: f[0], hdu.read, lambda: hdu.header["NAXIS"], f.flush):
         with pytest.raises(ValueError, match="closed"):
             call()
+
+
+def test_a_file_left_open_is_closed_with_a_resource_warning(three: Path) -> None:
+    """As Python's own file objects: collected while open, the file is closed (edits reach
+    the disk) and one ResourceWarning names it."""
+    f = fitsbind.FITS(three, "r+")
+    f[1].header["LEFT"] = "open"
+    with pytest.warns(ResourceWarning) as caught:
+        del f
+        gc.collect()
+    assert [str(w.message) for w in caught] == [f"unclosed file <fitsbind.FITS {str(three)!r} (r+)>"]
+    with fitsbind.FITS(three) as f:
+        assert f[1].header["LEFT"] == "open"
 
 
 def test_modes(three: Path, tmp_path: Path) -> None:

@@ -1,0 +1,2 @@
+"""Tests of the extension layer (fitsbind._fitsfile, fitsbind._tiles): handles, keys, errors,
+threads, the tile codec."""

@@ -1,0 +1,1 @@
+"""Tests of the explicit-I/O tier (fitsbind.direct): files, headers, images, tables, compression, the seam."""

@@ -1,0 +1,1 @@
+"""Tests of the astropy.io.fits-compatible layer (import fitsbind as fits), most run against astropy too."""
