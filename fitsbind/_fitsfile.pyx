@@ -22,7 +22,6 @@ import math
 import numbers
 import os
 import threading
-import warnings
 
 import numpy as np
 
@@ -36,6 +35,7 @@ from libc.string cimport memcpy, memset, strlen, strncmp
 
 from fitsbind._cfitsio cimport *
 from fitsbind._cfitsio_lock cimport fitsio_init_lock
+from fitsbind._lifetime import close_forgotten
 from fitsbind._kernels cimport (
     fitsbind_convert,
     fitsbind_gather,

@@ -102,15 +102,8 @@ cdef class FitsFile:
         self._writing.writing = True
 
     def __del__(self):
-        if self._ptr == NULL:
-            return
-        try:
-            warnings.warn(f"unclosed file {self!r}", ResourceWarning, source=self)
-        finally:
-            try:
-                self.close()
-            except Exception:
-                pass    # an error closing a forgotten file has no one to go to
+        if self._ptr != NULL:
+            close_forgotten(repr(self), self.close)
 
     def __dealloc__(self):
         # __del__ closed it; this runs only when finalizers did not (interpreter shutdown)

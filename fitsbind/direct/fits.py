@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ from fitsbind._fitsfile import (
     create_file,
     open_file,
 )
+from fitsbind._lifetime import close_forgotten
 from fitsbind.direct.columns import ColumnSpec, parse_tform, spec_for
 from fitsbind.direct.compressed import CompressedImageHDU, check_compression, new_table_layout
 from fitsbind.direct.compressed_table import CompressedTableHDU, is_compressed_table
@@ -66,15 +66,14 @@ class FITS(UnitAccess):
 
     def __del__(self) -> None:
         f = getattr(self, "_file", None)
-        if f is None or f.closed:
-            return
+        if f is not None and not f.closed:
+            close_forgotten(repr(self), self._close_forgotten)
+
+    def _close_forgotten(self) -> None:
         try:
-            warnings.warn(f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self)
-        finally:
-            try:
-                self.close()
-            except Exception:
-                f.close()   # close() refused (an open extending() block): close the handle
+            self.close()
+        except ValueError:
+            self._file.close()   # close() refused (an open extending() block): the handle
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()

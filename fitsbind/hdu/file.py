@@ -47,6 +47,7 @@ from typing import Any, BinaryIO, Callable
 import numpy as np
 
 from fitsbind import checksum as _checksum
+from fitsbind._lifetime import close_forgotten
 from fitsbind.direct import FITS
 from fitsbind.errors import FITSError
 from fitsbind.header import Header
@@ -589,15 +590,9 @@ class HDUFile:
         # as Python's own file objects: a file left open is closed, with a ResourceWarning
         if getattr(self, "_closed", True):
             return
-        if (self.fits is None or self.fits.closed) and self._map is None and self._temp is None:
-            return
-        try:
-            warnings.warn(f"unclosed file {self.name!r}", ResourceWarning, stacklevel=2, source=self)
-        finally:
-            try:
-                self.close()
-            except Exception:
-                pass    # an error closing a forgotten file has no one to go to
+        if (self.fits is not None and not self.fits.closed) or self._map is not None \
+                or self._temp is not None:
+            close_forgotten(repr(self.name), self.close)
 
     def close(self) -> None:
         """Flush and close; copy a temporary file back to the caller's file object."""

@@ -11,7 +11,7 @@
 #include "fitsbind_swap.h"
 
 /* all of nbytes at offset, or -1 with errno set (0 for a read past the end of the file) */
-static int fitsbind_pread_all(int fd, char *buf, int64_t nbytes, int64_t offset)
+static inline int fitsbind_pread_all(int fd, char *buf, int64_t nbytes, int64_t offset)
 {
     while (nbytes > 0) {
         ssize_t got = pread(fd, buf, nbytes > (1 << 30) ? (1 << 30) : (size_t)nbytes,
@@ -30,7 +30,7 @@ static int fitsbind_pread_all(int fd, char *buf, int64_t nbytes, int64_t offset)
     return 0;
 }
 
-static int fitsbind_pwrite_all(int fd, const char *buf, int64_t nbytes, int64_t offset)
+static inline int fitsbind_pwrite_all(int fd, const char *buf, int64_t nbytes, int64_t offset)
 {
     while (nbytes > 0) {
         ssize_t put = pwrite(fd, buf, nbytes > (1 << 30) ? (1 << 30) : (size_t)nbytes,
@@ -61,7 +61,7 @@ static int fitsbind_pwrite_all(int fd, const char *buf, int64_t nbytes, int64_t 
             }                                                                            \
     }
 
-static void fitsbind_gather(const char *src, int64_t sstride, char *dst, int64_t dstride,
+static inline void fitsbind_gather(const char *src, int64_t sstride, char *dst, int64_t dstride,
                             int64_t nrows, int64_t count, int itemsize, int flip, int to_disk)
 {
     int64_t r, k;
@@ -88,7 +88,7 @@ static void fitsbind_gather(const char *src, int64_t sstride, char *dst, int64_t
 
 /* FITS logicals <-> bool bytes: 'T' reads as 1, anything else as 0; 1 writes as 'T', 0 as 'F'
    and 2 (a null) as the 0 byte */
-static void fitsbind_logicals(const char *src, int64_t sstride, char *dst, int64_t dstride,
+static inline void fitsbind_logicals(const char *src, int64_t sstride, char *dst, int64_t dstride,
                               int64_t nrows, int64_t count, int to_disk)
 {
     int64_t r, k;
@@ -101,7 +101,7 @@ static void fitsbind_logicals(const char *src, int64_t sstride, char *dst, int64
 }
 
 /* strings of width w: trailing blanks become NULs, which numpy's S type drops */
-static void fitsbind_strip_blanks(char *dst, int64_t dstride, int64_t nrows, int64_t count,
+static inline void fitsbind_strip_blanks(char *dst, int64_t dstride, int64_t nrows, int64_t count,
                                   int64_t width)
 {
     int64_t r, s, k;

@@ -164,7 +164,7 @@ FITSBIND_RICE_CLONES static int fitsbind_rice4(const unsigned char *c, int64_t c
 
 /* decode a Rice stream of nx unsigned values of bytepix (1, 2 or 4) bytes, native
    order; see fitsbind_rice */
-static int fitsbind_rice_decode(const unsigned char *c, int64_t clen, void *out,
+static inline int fitsbind_rice_decode(const unsigned char *c, int64_t clen, void *out,
                                 int64_t nx, int nblock, int bytepix)
 {
     if (bytepix == 1)

@@ -49,7 +49,7 @@ FITSBIND_CONVERT_LOOP(32)
 FITSBIND_CONVERT_LOOP(64)
 #undef FITSBIND_CONVERT_LOOP
 
-static void fitsbind_convert(const void *src_, void *dst_, int64_t n, int itemsize, int flip,
+static inline void fitsbind_convert(const void *src_, void *dst_, int64_t n, int itemsize, int flip,
                              int to_disk)
 {
     const char *src = (const char *)src_;
