@@ -12,15 +12,7 @@ from fitsbind._fitsfile import cfitsio_source, cfitsio_version
 from fitsbind.direct.columns import ColumnInfo, ColumnSpec, TForm, parse_tform
 from fitsbind.direct.compressed import CompressedImageHDU, encode_table, z_cards
 from fitsbind.direct.compressed_table import CompressedTableHDU, compress_table
-from fitsbind.direct.compression import (
-    Compression,
-    Gzip1,
-    Gzip2,
-    Hcompress1,
-    Plio1,
-    Quantize,
-    Rice1,
-)
+from fitsbind.direct.compression import Compression, Gzip1, Gzip2, Hcompress1, Plio1, Quantize, Rice1
 from fitsbind.direct.fits import FITS
 from fitsbind.direct.hdu import HDU
 from fitsbind.direct.header import Card, FITSHeader

@@ -25,28 +25,21 @@ import functools
 import hashlib
 import re
 import warnings
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from fitsbind.card import Card
 from fitsbind.checksum import padded_length
 from fitsbind.column import KEYWORD_NAMES, TDEF_RE
-from fitsbind.direct import (
-    Compression,
-    Gzip1,
-    Gzip2,
-    Hcompress1,
-    Plio1,
-    Quantize,
-    Rice1,
-    encode_table,
-    z_cards,
-)
+from fitsbind.direct import Gzip1, Gzip2, Hcompress1, Plio1, Quantize, Rice1, encode_table, z_cards
 from fitsbind.hdu.base import DELAYED, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.image import BITPIX2DTYPE, ImageHDU, Section, to_stored
 from fitsbind.header import Header
 from fitsbind.verify import FITSUserWarning, VerifyWarning
+
+if TYPE_CHECKING:
+    from fitsbind.direct import Compression
 
 __all__ = ["COMPRESSION_KEYWORDS", "COMPRESSION_TYPES", "DEFAULT_COMPRESSION_TYPE",
            "DITHER_METHODS", "DITHER_SEED_CHECKSUM", "DITHER_SEED_CLOCK", "IMAGE_TO_TABLE",
