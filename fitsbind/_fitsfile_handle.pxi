@@ -35,6 +35,9 @@ cdef object _FACTORY = object()
 # comments of size keywords that resize_data may have to add
 _NEW_SIZE_COMMENTS = {"THEAP": b"byte offset to heap area"}
 
+cdef enum:
+    RAW_READ_MIN = 1 << 20     # read_bytes uses fitsbind's own descriptor from this size on
+
 # a row filter CFITSIO cannot parse or evaluate is the caller's mistake, not a bad file
 _FILTER_ERRORS = {PARSE_SYNTAX_ERR: FITSValueError, PARSE_BAD_TYPE: FITSValueError,
                   PARSE_LRG_VECTOR: FITSValueError, PARSE_NO_OUTPUT: FITSValueError,
@@ -112,7 +115,12 @@ cdef class FitsFile:
         if ptr == NULL:
             return
         self._ptr = NULL
-        ffclos(ptr, &status)
+        if self._lock is not None:
+            with self._lock:
+                with nogil:
+                    ffclos(ptr, &status)
+        else:
+            ffclos(ptr, &status)
         if status:
             ffcmsg()
         self._close_raw_fd()
@@ -134,9 +142,8 @@ cdef class FitsFile:
     cdef void _bind_lock(self, object lock):
         """Make ``lock`` the file's lock, the one both guards hold."""
         self._lock = lock
-        for guard in (self._reading, self._writing):
-            (<_Guard>guard).acquire = lock.acquire
-            (<_Guard>guard).release = lock.release
+        self._reading.acquire = self._writing.acquire = lock.acquire
+        self._reading.release = self._writing.release = lock.release
 
     cdef inline int _require_open(self) except -1:
         if self._ptr == NULL:
@@ -1394,7 +1401,9 @@ cdef class FitsFile:
                                 f"the file ({size} bytes)", filename=self.filename)
             if n == 0:
                 return
-            fd = self._raw_fd_for(False)
+            # small reads (a header just located) come from CFITSIO's buffers, which usually
+            # hold them already; large ones with fitsbind's own descriptor, where there is one
+            fd = self._raw_fd_for(False) if n >= RAW_READ_MIN else -1
             with nogil:
                 if fd >= 0:
                     if fitsbind_pread_all(fd, dst, n, position):

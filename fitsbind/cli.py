@@ -31,8 +31,8 @@ def _info(args: argparse.Namespace) -> int:
     for i, path in enumerate(args.files):
         try:
             lines = format_info(path, summary(path))
-        except (OSError, ValueError) as exc:
-            print(f"fitsbind: error: {exc}", file=sys.stderr)
+        except Exception as exc:   # any file that cannot be read is a line here, not a traceback
+            print(f"fitsbind: error: {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
             status = 1
             continue
         print(("\n" if i else "") + "\n".join(line.rstrip() for line in lines))

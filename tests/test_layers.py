@@ -5,9 +5,12 @@
   ``__all__``: no imports from its submodules, no underscore member of a direct-tier object.
 - The direct tier imports nothing above it: only the extensions, itself and the leaf modules.
 
-Which expressions are direct-tier objects is decided by a small, deliberate inference: a
-``FITS(...)`` call, the drop-in file's ``.fits`` attribute and ``writer()``, subscripts of and
-HDU-creating calls on those, and names bound to any of them in the same function.
+Which expressions are direct-tier objects is decided by a small, deliberate inference: a call
+of ``FITS`` or of a class imported from ``fitsbind.direct``, the drop-in file's ``.fits``
+attribute and ``writer()``; attributes, subscripts and HDU-creating calls of those; names bound
+to any of them (assignment, ``with``, ``for``, ``:=``) and parameters annotated with a class
+imported from ``fitsbind.direct``. Not seen: objects passed through containers or returned by
+other functions, and ``importlib``.
 """
 
 from __future__ import annotations
@@ -68,56 +71,139 @@ def import_violations(tree: ast.AST, where: str) -> list[str]:
 
 
 class _DirectObjects(ast.NodeVisitor):
-    """Underscore members reached on direct-tier objects, function by function."""
+    """Underscore members reached on direct-tier objects, and names the direct tier does not
+    export reached through the ``fitsbind`` package or the ``fitsbind.direct`` module."""
 
     def __init__(self, where: str) -> None:
         self.where = where
-        self.bound: list[set[str]] = [set()]
+        self.bound: list[set[str]] = [set()]    # names holding direct-tier objects, per scope
+        self.classes: set[str] = set()          # names imported from fitsbind.direct
+        self.package: set[str] = set()          # names of the fitsbind package
+        self.direct: set[str] = set()           # names of the fitsbind.direct module
         self.found: list[str] = []
+
+    def report(self, node: ast.AST, what: str) -> None:
+        self.found.append(f"{self.where}:{node.lineno}: {ast.unparse(node)} {what}")
+
+    # -- what is a direct-tier object ------------------------------------------------------
 
     def is_direct(self, node: ast.AST) -> bool:
         if isinstance(node, ast.Name):
-            return node.id in self.bound[-1]
+            return any(node.id in scope for scope in self.bound)
         if isinstance(node, ast.Attribute):
-            return node.attr == "fits"
+            # an attribute of a direct-tier object (its header, say) is one too
+            return node.attr == "fits" or self.is_direct(node.value)
         if isinstance(node, ast.Subscript):
             return self.is_direct(node.value)
         if isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            if name in ("FITS", "writer"):
+            if name in ("FITS", "writer") or name in self.classes:
                 return True
             return isinstance(func, ast.Attribute) and func.attr in HDU_FACTORIES \
                 and self.is_direct(func.value)
+        if isinstance(node, ast.NamedExpr):
+            return self.is_direct(node.value)
         return False
+
+    def names_direct_class(self, annotation: ast.AST | None) -> bool:
+        return annotation is not None and any(
+            (isinstance(n, ast.Name) and n.id in self.classes) or
+            (isinstance(n, ast.Constant) and isinstance(n.value, str) and
+            any(c in n.value.replace("|", " ").split() for c in self.classes))
+            for n in ast.walk(annotation))
+
+    def bind(self, target: ast.AST, direct: bool) -> None:
+        """Bind the names ``target`` assigns (not attributes or subscripts of objects)."""
+        if not direct:
+            return
+        if isinstance(target, ast.Name):
+            self.bound[-1].add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.bind(element, direct)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, direct)
+
+    # -- scopes and bindings ---------------------------------------------------------------
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.bound.append(set())
+        arguments = node.args
+        for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                    arguments.vararg, arguments.kwarg]:
+            if arg is not None and self.names_direct_class(arg.annotation):
+                self.bound[-1].add(arg.arg)
         self.generic_visit(node)
         self.bound.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def bind(self, target: ast.AST, value: ast.AST) -> None:
-        if isinstance(target, ast.Name) and self.is_direct(value):
-            self.bound[-1].add(target.id)
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.name == "fitsbind" or (alias.name.startswith("fitsbind.") and alias.asname is None):
+                self.package.add("fitsbind")
+            elif alias.name == "fitsbind.direct":
+                self.direct.add(alias.asname)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if node.module == "fitsbind.direct":
+                self.classes.add(alias.asname or alias.name)
+            elif node.module == "fitsbind" and alias.name == "direct":
+                self.direct.add(alias.asname or alias.name)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self.generic_visit(node)
         for target in node.targets:
-            self.bind(target, node.value)
+            self.bind(target, self.is_direct(node.value))
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.generic_visit(node)
+        self.bind(node.target, self.names_direct_class(node.annotation) or
+                  (node.value is not None and self.is_direct(node.value)))
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.generic_visit(node)
+        self.bind(node.target, self.is_direct(node.value))
+
+    def visit_For(self, node: ast.For) -> None:
+        self.bind(node.target, self.is_direct(node.iter))
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self.bind(node.target, self.is_direct(node.iter))
+        self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
         for item in node.items:
             if item.optional_vars is not None:
-                self.bind(item.optional_vars, item.context_expr)
+                self.bind(item.optional_vars, self.is_direct(item.context_expr))
         self.generic_visit(node)
+
+    # -- the checks ------------------------------------------------------------------------
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         private = node.attr.startswith("_") and not node.attr.startswith("__")
-        if private and self.is_direct(node.value):
-            self.found.append(f"{self.where}:{node.lineno}: {ast.unparse(node)} reaches a private "
-                              "member of a direct-tier object")
+        value = node.value
+        if private and self.is_direct(value):
+            self.report(node, "reaches a private member of a direct-tier object")
+        elif isinstance(value, ast.Name) and value.id in self.package and \
+                f"fitsbind.{node.attr}" in EXTENSIONS:
+            self.report(node, "reaches an extension")
+        elif ((isinstance(value, ast.Name) and value.id in self.direct) or
+              (isinstance(value, ast.Attribute) and value.attr == "direct" and
+              isinstance(value.value, ast.Name) and value.value.id in self.package)) and \
+                node.attr not in PUBLIC:
+            self.report(node, "is not in fitsbind.direct.__all__")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in ("getattr", "setattr", "hasattr") \
+                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                and str(node.args[1].value).startswith("_") and self.is_direct(node.args[0]):
+            self.report(node, "reaches a private member of a direct-tier object")
         self.generic_visit(node)
 
 
@@ -150,17 +236,42 @@ def test_direct_tier_imports_nothing_above_it(path: Path) -> None:
 def test_the_checker_sees_violations() -> None:
     """The rules catch what they are for, so a passing run means something."""
     source = (
-        "from fitsbind import _fitsfile\n"
+        "import fitsbind\n"
+        "from fitsbind import _fitsfile, direct\n"
         "from fitsbind.direct.table import TableHDU\n"
         "from fitsbind.direct import FITS, _nothing\n"
-        "def f(hdufile):\n"
+        "def f(hdufile, given: FITS, other: 'FITS | None'):\n"
         "    hdufile.fits._handle()\n"
-        "    direct = hdufile.fits[1]\n"
-        "    direct._read(None, False, False)\n"
+        "    chosen = hdufile.fits[1]\n"
+        "    chosen._read(None, False, False)\n"
         "    with FITS('x') as out:\n"
         "        out.write_image(None)._store()\n"
         "    hdufile._index  # a drop-in object's own member: allowed\n"
+        "    given._hdus, other._file\n"
+        "    hdufile.fits[0].header._cards\n"
+        "    for hdu in given:\n"
+        "        hdu._invalidate()\n"
+        "    getattr(given, '_handle')\n"
+        "    fitsbind._tiles, fitsbind.direct.units, direct.rawio, direct.FITS\n"
         "from . import header\n"
     )
     found = violations(source, "probe.py")
-    assert sorted(int(line.split(":")[1]) for line in found) == [1, 2, 3, 5, 7, 9, 11]
+    assert sorted(int(line.split(":")[1]) for line in found) == \
+        [2, 3, 4, 6, 8, 10, 12, 12, 13, 15, 16, 17, 17, 17, 18]
+
+
+def test_leaf_modules_import_no_layer() -> None:
+    for name in LEAVES:
+        path = PACKAGE.parent / (name.replace(".", "/") + ".py")
+        imported = [target for _, target, names in imports(ast.parse(path.read_text()))
+                    for target in ([f"fitsbind.{n}" for n in names] if target == "fitsbind"
+                                   else [target])]
+        assert [t for t in imported if t.startswith("fitsbind") and t not in LEAVES] == []
+
+
+def test_nothing_imports_the_command_line() -> None:
+    for path in modules(inside_direct=False) + modules(inside_direct=True):
+        if path.name != "cli.py":
+            targets = {target for _, target, names in imports(ast.parse(path.read_text()))
+                       for target in [target, *(f"{target}.{n}" for n in names)]}
+            assert "fitsbind.cli" not in targets, label(path)

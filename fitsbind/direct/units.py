@@ -13,8 +13,10 @@ through these methods of :class:`~fitsbind.FITS`, which :class:`UnitAccess` prov
 ``data_checksum(index)``           the data unit's checksum as it is on disk (DATASUM)
 =================================  =========================================================
 
-Each call takes the file's lock for its whole duration, checks its arguments before the file
-changes, and leaves the file as it was when it fails (an appended HDU is deleted again).
+Each call takes the file's lock for its whole duration and checks its arguments before the
+file changes; an appended HDU whose data fails to arrive is deleted again. Data given as a
+chunk iterable can only be checked as it comes: ``write_data`` stops at the first chunk that
+reaches past the data unit, after writing those before it.
 Header text is 80-character card images, END and padding excluded, as
 ``Header.tostring(endcard=False, padding=False)`` gives it. Data is a numpy array (numeric
 values in native order are written big-endian, chunk by chunk; any other array as its raw
@@ -109,25 +111,34 @@ class UnitAccess:
 
         ``data`` must fill the data unit the header describes (the same number of 2880-byte
         blocks; CFITSIO pads the last one); None leaves a data unit of zeros, written as a
-        sparse region. Arrays and bytes are checked before anything is written; a chunk
-        iterable that turns out too long or too short, or any failure while writing, deletes
-        the new HDU again, so the file is as it was.
+        sparse region. The header, and the size of arrays and bytes, are checked before
+        anything is written. A chunk iterable that turns out too long or too short, or any
+        failure while writing, deletes the new HDU again (CFITSIO fills its blocks with zeros
+        before cutting them off the file; a failed first HDU leaves an empty primary, as a
+        FITS file needs one), and the failure is raised.
         """
         f = self._handle(writing=True)
         text = _header_text(header, self.filename)
         chunks, nbytes = _chunks(data)
+        if nbytes is not None:
+            size = _described_size(text, f"{self.filename}, new HDU")
+            if padded_length(nbytes) != padded_length(size):
+                raise FITSValueError(f"{self.filename}, new HDU: {nbytes} data bytes for a "
+                                     f"header that describes {size}", filename=self.filename)
         with f.lock:
             index = f.append_hdu(text)
+            if chunks is None:
+                return index
             try:
                 extent = HDUExtent(*f.hdu_offsets())
-                if nbytes is not None:
-                    _check_fills(nbytes, extent, self.filename, index)
-                if chunks is not None:
-                    written = self._write_chunks(f, index, chunks, 0, extent)
-                    _check_fills(written, extent, self.filename, index)
-            except BaseException:
-                f.move_to(index)
-                f.delete_hdu()
+                written = self._write_chunks(f, index, chunks, 0, extent)
+                _check_fills(written, extent, self.filename, index)
+            except BaseException as failure:
+                try:
+                    f.move_to(index)
+                    f.delete_hdu()
+                except Exception as undoing:
+                    raise failure from undoing
                 raise
         return index
 
@@ -142,7 +153,7 @@ class UnitAccess:
         with f.lock:
             f.move_to(index)
             extent = HDUExtent(*f.hdu_offsets())
-            size = _described_size(text, self.filename, index)
+            size = _described_size(text, f"{self.filename}, HDU {index}")
             if padded_length(size) != extent.data_size:
                 raise FITSValueError(
                     f"{self.filename}, HDU {index}: the new header describes {size} data bytes, "
@@ -156,7 +167,8 @@ class UnitAccess:
     def write_data(self, index: int, data: Data, offset: int = 0) -> None:
         """Write ``data`` into the data unit of HDU ``index`` from byte ``offset`` of the
         unit on. Arrays and bytes that would reach past the data unit raise FITSValueError
-        before anything is written; a chunk iterable is checked chunk by chunk."""
+        before anything is written; a chunk iterable is checked chunk by chunk, so the chunks
+        before one that reaches too far are written."""
         f = self._handle(writing=True)
         chunks, nbytes = _chunks(data)
         if chunks is None:
@@ -246,7 +258,7 @@ def _check_fills(nbytes: int, extent: HDUExtent, filename: str, index: int) -> N
                              "size)", filename=filename, hdu=index)
 
 
-def _described_size(text: str, filename: str, index: int) -> int:
+def _described_size(text: str, where: str) -> int:
     """Bytes of data the header ``text`` describes: |BITPIX|/8 x GCOUNT x (PCOUNT + NAXIS1 x
     ... x NAXISn), NAXIS1 left out for random groups, 0 without axes."""
     values: dict[str, Any] = {}
@@ -264,8 +276,8 @@ def _described_size(text: str, filename: str, index: int) -> int:
         return abs(bitpix) // 8 * _integer(values.get("GCOUNT", 1)) * (
             _integer(values.get("PCOUNT", 0)) + count)
     except (KeyError, TypeError) as exc:
-        raise FITSValueError(f"{filename}, HDU {index}: the header does not describe its data "
-                             f"unit ({exc})", filename=filename, hdu=index) from None
+        raise FITSValueError(f"{where}: the header does not describe its data unit ({exc})") \
+            from None
 
 
 def _integer(value: Any) -> int:

@@ -32,6 +32,7 @@ import numpy as np
 from fitsbind import checksum as _checksum
 from fitsbind.config import conf
 from fitsbind.direct import FITS, stored_chunks
+from fitsbind.hdu.file import data_size
 from fitsbind.header import Header
 from fitsbind.verify import _ErrList, _Verify
 
@@ -233,6 +234,33 @@ class _BaseHDU:
     def _disk_header_text(self) -> str:
         """The header's cards as they go to the file (END and padding excluded)."""
         return self._header.tostring(endcard=False, padding=False)
+
+    def _keep_disk_size(self) -> None:
+        """Before a flush: when the data was never read but the cards that size it (BITPIX,
+        NAXISn, PCOUNT, GCOUNT) were changed, put them back as the file has them. The data
+        stays on disk as it is, so the header must go on describing it; astropy likewise
+        writes those cards from the data's own shape."""
+        if self._data_loaded or self._header_text is None or self._offsets is None:
+            return
+        _, data, end = self._offsets
+        try:
+            if _checksum.padded_length(data_size(self._header) or 0) == end - data:
+                return
+        except (KeyError, TypeError):
+            pass
+        disk = Header.fromstring(self._header_text)
+        naxis = max(int(disk.get("NAXIS", 0)), int(self._header.get("NAXIS", 0) or 0))
+        previous = None
+        for key in ("BITPIX", "NAXIS", *(f"NAXIS{i}" for i in range(1, naxis + 1)), "PCOUNT",
+                    "GCOUNT"):
+            if key not in disk:
+                self._header.remove(key, ignore_missing=True)
+                continue
+            if key in self._header:
+                self._header[key] = disk[key]
+            else:
+                self._header.set(key, disk[key], disk.comments[key], after=previous)
+            previous = key
 
     def _file_array(self, offset: int, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
         """``dtype``/``shape`` data ``offset`` bytes into this HDU's data unit: a view of the

@@ -199,8 +199,18 @@ class HDUFile:
         self._lock = threading.RLock()
         self._unpacked: str | None = None       # decompressed copy of a compressed file
         self._compression: bytes | None = None          # leading bytes of a compressed file
-        self._closed = False
+        self._closed = True     # until the file is open
         self.name = self._resolve(target)
+        try:
+            self._open(overwrite)
+        except BaseException:
+            if self._temp is not None:
+                _remove(self._temp)
+            raise
+        self._closed = False
+
+    def _open(self, overwrite: bool) -> None:
+        mode = self.mode
         if mode == "ostream" and self.fileobj is None:
             if os.path.exists(self.name) and os.path.getsize(self.name) and not overwrite:
                 raise OSError(f"File {self.name} already exists. If you mean to replace it "
@@ -214,7 +224,7 @@ class HDUFile:
                                   "files")
                 open(self.name, "r+b").close()   # a permission problem must show now
             try:
-                # read-only until the first write (see handle): CFITSIO pads the data unit of
+                # read-only until the first write (see writer): CFITSIO pads the data unit of
                 # every HDU it leaves in a file open read-write to the length it computes,
                 # which would grow a file it does not read as astropy does
                 self.fits = FITS(self.name, "r")
@@ -587,12 +597,16 @@ class HDUFile:
             self._unpacked = None
 
     def __del__(self) -> None:
-        # as Python's own file objects: a file left open is closed, with a ResourceWarning
+        # as Python's own file objects: a file left open is closed, with a ResourceWarning.
+        # Its direct-tier file warns instead when the garbage collector finalized it first.
         if getattr(self, "_closed", True):
             return
-        if (self.fits is not None and not self.fits.closed) or self._map is not None \
-                or self._temp is not None:
+        holds_file = not self.fits.closed if self.fits is not None else (
+            self._map is not None or self._temp is not None)
+        if holds_file:
             close_forgotten(repr(self.name), self.close)
+        else:
+            self.close()
 
     def close(self) -> None:
         """Flush and close; copy a temporary file back to the caller's file object."""

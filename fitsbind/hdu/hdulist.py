@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind.checksum import BLOCK
+from fitsbind.checksum import BLOCK, padded_length
 from fitsbind.config import conf
 from fitsbind.direct import FITS
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
-from fitsbind.hdu.file import HDUFile
+from fitsbind.hdu.file import HDUFile, data_size
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.verify import VerifyError, VerifyWarning, _ErrList, _Verify
 
@@ -485,6 +485,7 @@ class HDUList(list, _Verify):
         state = []
         for i in range(self._on_disk):
             hdu = super().__getitem__(i)
+            hdu._keep_disk_size()
             payload = hdu._payload() if hdu._data_loaded else None
             if refresh_checksums:
                 hdu._refresh_checksums(payload)
@@ -503,9 +504,13 @@ class HDUList(list, _Verify):
             return True
         if hdu._data_loaded:
             nbytes = 0 if payload is None else payload.nbytes
-            if nbytes != end - data:
-                return True
-        return False
+            return nbytes != end - data
+        # data not loaded: the bytes stay, so the header must still describe a unit their size
+        try:
+            size = data_size(hdu._header)
+        except (KeyError, TypeError):
+            return True
+        return size is not None and padded_length(size) != end - data
 
     def flush(self, output_verify: str = "fix", verbose: bool = False) -> None:
         """Write changes to the file (modes update, append and ostream)."""

@@ -78,3 +78,15 @@ def test_info_is_the_dropin_summary(tmp_path):
     fitsbind.info(str(path), output=out)
     assert printed == [line.rstrip() for line in out.getvalue().splitlines()]
     assert "CompImageHDU" in printed[3]
+
+
+def test_info_reports_any_unreadable_file_without_a_traceback(tmp_path, capsys):
+    """A header whose data size is undefined (NAXIS2 missing) is one error line and status 1."""
+    cards = ["SIMPLE  =                    T", "BITPIX  =                    8",
+             "NAXIS   =                    2", "NAXIS1  =                    3", "END"]
+    path = tmp_path / "bad.fits"
+    path.write_bytes("".join(c.ljust(80) for c in cards).ljust(2880).encode() + bytes(2880))
+    assert main(["info", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"fitsbind: error: {path}: KeyError") and "NAXIS2" in err
+    assert "Traceback" not in err

@@ -188,6 +188,23 @@ def test_mode_update_header_growth_moves_data(fits, sample, fitsverify):
     fitsverify(sample.path)
 
 
+def test_mode_update_keeps_size_cards_of_unread_data(fits, tmpfile, fitsverify):
+    """NAXISn changed on an HDU whose data was never read: the data stays as it is on disk, and
+    so do the cards that size it; other edits are written, the HDUs after it stay intact."""
+    path = tmpfile()
+    afits.HDUList([afits.PrimaryHDU(),
+                   afits.ImageHDU(np.arange(2000, dtype=np.int16).reshape(2, 1000), name="A"),
+                   afits.ImageHDU(np.ones(3), name="B")]).writeto(path)
+    with fits.open(path, mode="update") as hdul:
+        hdul[1].header["NAXIS2"] = 3        # three blocks instead of two
+        hdul[1].header["OTHER"] = "kept"
+    fitsverify(path)
+    with afits.open(path) as hdul:
+        assert hdul[1].header["NAXIS2"] == 2 and hdul[1].header["OTHER"] == "kept"
+        np.testing.assert_array_equal(hdul[1].data, np.arange(2000).reshape(2, 1000))
+        np.testing.assert_array_equal(hdul["B"].data, np.ones(3))
+
+
 def test_mode_append(fits, sample, fitsverify):
     extra = np.linspace(0, 1, 5)
     with fits.open(sample.path, mode="append") as hdul:

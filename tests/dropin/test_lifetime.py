@@ -1,0 +1,56 @@
+"""The drop-in's open file over its life: a failed open holds nothing, a forgotten one is closed
+with one ResourceWarning (fitsbind only: astropy's come from its Python file objects)."""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import io
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits as afits
+
+import fitsbind
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    path = tmp_path / "small.fits"
+    afits.HDUList([afits.PrimaryHDU(np.arange(6, dtype=np.int16))]).writeto(path)
+    return path
+
+
+def temp_files() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("fitsbind-*")}
+
+
+def test_a_failed_open_holds_nothing(small: Path, tmp_path: Path) -> None:
+    packed = tmp_path / "small.fits.gz"
+    packed.write_bytes(gzip.compress(small.read_bytes()))
+    before = temp_files()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(OSError, match="not supported with compressed"):
+            fitsbind.open(packed, mode="update")
+        with pytest.raises(OSError, match="not supported with compressed"):
+            fitsbind.open(io.BytesIO(packed.read_bytes()), mode="update")
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert temp_files() == before
+
+
+def test_a_forgotten_file_object_in_update_mode_gets_its_bytes_back(small: Path) -> None:
+    buffer = io.BytesIO(small.read_bytes())
+    hdul = fitsbind.open(buffer, mode="update")
+    hdul[0].data[0] = 99
+    with pytest.warns(ResourceWarning) as caught:
+        del hdul
+        gc.collect()
+    assert len([w for w in caught if issubclass(w.category, ResourceWarning)]) == 1
+    buffer.seek(0)
+    with afits.open(buffer) as hdul:
+        assert hdul[0].data[0] == 99     # the memory map was shared: the change is in the bytes
