@@ -56,7 +56,7 @@ cdef class _Guard:
     cdef bint writing
     cdef object acquire, release     # the lock's bound methods: no lookup per call
 
-    def __enter__(self):
+    cdef int hold(self) except -1:
         self.acquire()
         try:
             if self.writing:
@@ -66,9 +66,35 @@ cdef class _Guard:
         except BaseException:
             self.release()
             raise
+        return 0
+
+    def __enter__(self):
+        self.hold()
 
     def __exit__(self, exc_type, exc, traceback):
         self.release()
+
+
+@cython.final
+cdef class _At:
+    """What :meth:`FitsFile.at` gives: a guard that also moves to an HDU."""
+    cdef FitsFile handle
+    cdef int index
+    cdef bint writing
+
+    def __enter__(self):
+        cdef FitsFile f = self.handle
+        cdef _Guard guard = f._writing if self.writing else f._reading
+        guard.hold()
+        try:
+            f._move(self.index)
+        except BaseException:
+            guard.release()
+            raise
+        return f
+
+    def __exit__(self, exc_type, exc, traceback):
+        self.handle._reading.release()
 
 
 cdef class FitsFile:
@@ -387,22 +413,35 @@ cdef class FitsFile:
         An HDU beyond the last raises IndexError; on any failure the handle stays on the HDU
         it was on.
         """
+        with self._reading:
+            return self._move(index)
+
+    def at(self, int index, bint writing=False):
+        """``with handle.at(index) as f:`` holds the file's lock with HDU ``index`` current
+        (and the handle checked writable when ``writing``) for a sequence of calls on it."""
+        cdef _At at = _At.__new__(_At)
+        at.handle = self
+        at.index = index
+        at.writing = writing
+        return at
+
+    cdef int _move(self, int index) except -1:
+        """:meth:`move_to`, the lock held."""
         cdef int status = 0, hdutype = 0, hdunum = index + 1
         if index < 0:
             raise IndexError(f"{self.filename}: HDU index {index} is negative")
-        with self._reading:
-            before = self._current()
-            with nogil:
-                ffmahd(self._ptr, hdunum, &hdutype, &status)
-            if status:
-                exc = _error(status, f"moving to HDU {index}", self.filename, before,
-                             {END_OF_FILE: FITSIndexError})
-                truncated = self._truncation_error() if status == END_OF_FILE else None
-                self._restore(before)
-                if truncated is not None:
-                    raise truncated from exc
-                raise exc
-            return hdutype
+        before = self._current()
+        with nogil:
+            ffmahd(self._ptr, hdunum, &hdutype, &status)
+        if status:
+            exc = _error(status, f"moving to HDU {index}", self.filename, before,
+                         {END_OF_FILE: FITSIndexError})
+            truncated = self._truncation_error() if status == END_OF_FILE else None
+            self._restore(before)
+            if truncated is not None:
+                raise truncated from exc
+            raise exc
+        return hdutype
 
     def move_to_name(self, extname, int extver=0, int hdutype=ANY_HDU) -> int:
         """Make the HDU with this EXTNAME (or HDUNAME) current; return its index.

@@ -260,9 +260,7 @@ class FITS(UnitAccess):
             try:
                 hdu.write(array)
             except BaseException:
-                f = self._handle(writing=True)
-                with f.lock:
-                    f.move_to(hdu.index)
+                with self._handle(writing=True).at(hdu.index, writing=True) as f:
                     f.delete_hdu()
                 self._hdus.pop(hdu.index, None)
                 raise

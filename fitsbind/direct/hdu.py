@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from fitsbind._fitsfile import FitsFile
@@ -30,13 +29,9 @@ class HDU:
         name = f" {self.extname!r}" if self.extname else ""
         return f"<fitsbind {type(self).__name__} {self._index}{name} of {self._fits.filename!r}>"
 
-    @contextmanager
-    def _selected(self, writing: bool = False) -> Iterator[FitsFile]:
-        """The file handle, locked, with this HDU current."""
-        f = self._fits._handle(writing)
-        with f.lock:
-            f.move_to(self._index)
-            yield f
+    def _selected(self, writing: bool = False) -> AbstractContextManager[FitsFile]:
+        """The file handle, locked, with this HDU current (a context manager)."""
+        return self._fits._handle(writing).at(self._index, writing)
 
     def _where(self) -> str:
         return f"{self._fits.filename}, HDU {self._index}"

@@ -85,9 +85,7 @@ class UnitAccess:
         :class:`~fitsbind.FITSError` when CFITSIO cannot read the header (no END card,
         structural keywords it refuses, ...).
         """
-        f = self._handle()
-        with f.lock:
-            f.move_to(index)
+        with self._handle().at(index) as f:
             f.check_end()
             return HDUExtent(*f.hdu_offsets())
 
@@ -135,8 +133,8 @@ class UnitAccess:
                 _check_fills(written, extent, self.filename, index)
             except BaseException as failure:
                 try:
-                    f.move_to(index)
-                    f.delete_hdu()
+                    with f.at(index, writing=True):
+                        f.delete_hdu()
                 except Exception as undoing:
                     raise failure from undoing
                 raise
@@ -148,10 +146,8 @@ class UnitAccess:
         structural cards must describe a data unit of the size already on disk
         (FITSValueError otherwise, before anything is written), whose bytes stay as they are.
         """
-        f = self._handle(writing=True)
         text = _header_text(header, self.filename)
-        with f.lock:
-            f.move_to(index)
+        with self._handle(writing=True).at(index, writing=True) as f:
             extent = HDUExtent(*f.hdu_offsets())
             size = _described_size(text, f"{self.filename}, HDU {index}")
             if padded_length(size) != extent.data_size:
@@ -169,12 +165,10 @@ class UnitAccess:
         unit on. Arrays and bytes that would reach past the data unit raise FITSValueError
         before anything is written; a chunk iterable is checked chunk by chunk, so the chunks
         before one that reaches too far are written."""
-        f = self._handle(writing=True)
         chunks, nbytes = _chunks(data)
         if chunks is None:
             return
-        with f.lock:
-            f.move_to(index)
+        with self._handle(writing=True).at(index, writing=True) as f:
             extent = HDUExtent(*f.hdu_offsets())
             if offset < 0 or (nbytes is not None and offset + nbytes > extent.data_size):
                 raise FITSValueError(
@@ -189,9 +183,7 @@ class UnitAccess:
     def data_checksum(self, index: int) -> int:
         """The 32-bit ones' complement sum of HDU ``index``'s data unit, padding included, as
         the bytes are on disk (the value DATASUM holds)."""
-        f = self._handle()
-        with f.lock:
-            f.move_to(index)
+        with self._handle().at(index) as f:
             return int(f.data_checksum())
 
     # -- helpers --------------------------------------------------------------------------------

@@ -18,10 +18,11 @@
 #define FITSBIND_BSWAP(bits, v) __builtin_bswap##bits(v)
 #endif
 
-/* byte shuffles (SSSE3/AVX2) vectorize the swap; the loader picks what the CPU has.
-   target_clones needs ifunc, which glibc has and musl has not. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) \
-    && defined(__has_attribute)
+/* byte shuffles (SSSE3/AVX2) vectorize the swap of long runs; the loader picks what the CPU
+   has. target_clones needs ifunc, which glibc has and musl has not. An extension that swaps
+   only short runs builds with FITSBIND_SWAP_PLAIN and gets the plain loops. */
+#if !defined(FITSBIND_SWAP_PLAIN) && defined(__GNUC__) && defined(__x86_64__) \
+    && defined(__linux__) && defined(__GLIBC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define FITSBIND_CLONES __attribute__((target_clones("default", "ssse3", "avx2")))
 #endif

@@ -1,5 +1,7 @@
 """Moving between HDUs and what each HDU reports."""
 
+import threading
+
 import pytest
 
 import fitsbind
@@ -166,3 +168,35 @@ def test_hdu_offsets_match_astropy(example):
     for (_, _, end), (_, data, padded_end) in zip(offsets, expected):
         assert data <= end <= padded_end
         assert padded_end - end < 2880
+
+
+def _free_in_another_thread(lock) -> bool:
+    got = []
+
+    def take() -> None:
+        got.append(lock.acquire(timeout=0.05))
+        if got[-1]:
+            lock.release()
+
+    thread = threading.Thread(target=take)
+    thread.start()
+    thread.join()
+    return got == [True]
+
+
+def test_at_holds_the_lock_with_the_hdu_current(example):
+    with _fitsfile.open_file(example) as f:
+        with f.at(3) as g:
+            assert g is f and f.current_hdu == 3
+            assert not _free_in_another_thread(f.lock)
+        assert _free_in_another_thread(f.lock)
+        with pytest.raises(fitsbind.FITSPermissionError):
+            with f.at(0, writing=True):
+                pass
+        with pytest.raises(IndexError):
+            with f.at(99):
+                pass
+        assert f.current_hdu == 3 and _free_in_another_thread(f.lock)
+    with pytest.raises(ValueError, match="closed"):
+        with f.at(0):
+            pass
