@@ -1431,7 +1431,7 @@ cdef class FitsFile:
         cdef int status = 0, fd, failed = 0, err = 0
         cdef LONGLONG n = out.nbytes, size
         cdef char *dst = <char *>cnp.PyArray_DATA(out)
-        if not out.flags.c_contiguous or not out.flags.writeable:
+        if not (cnp.PyArray_IS_C_CONTIGUOUS(out) and cnp.PyArray_ISWRITEABLE(out)):
             raise ValueError("out must be a writeable C-contiguous array")
         with self._reading:
             size = self._ptr.Fptr.logfilesize

@@ -87,13 +87,14 @@ class UnitAccess:
         """
         with self._handle().at(index) as f:
             f.check_end()
-            return HDUExtent(*f.hdu_offsets())
+            return _extent(f)
 
     def read_bytes(self, position: int, nbytes: int | None = None, *,
                    out: np.ndarray | None = None) -> np.ndarray:
-        """The file's bytes from ``position`` on, as a uint8 array: ``nbytes`` of them in a new
-        array, or as many as ``out`` (a writeable C-contiguous array) holds, filled in place.
-        A gzip-compressed file is read decompressed. Bytes past the end raise FITSError."""
+        """The file's bytes from ``position`` on: ``nbytes`` of them in a new uint8 array, or
+        as many as ``out`` (a writeable C-contiguous array of any dtype) holds, filled in place
+        and returned. A gzip-compressed file is read decompressed. Bytes past the end raise
+        FITSError."""
         if (nbytes is None) == (out is None):
             raise TypeError("read_bytes takes nbytes or out, not both")
         if out is None:
@@ -101,7 +102,7 @@ class UnitAccess:
                 raise FITSValueError(f"{self.filename}: cannot read {nbytes} bytes")
             out = np.empty(nbytes, np.uint8)
         self._handle().read_bytes(int(position), out)
-        return out.reshape(-1).view(np.uint8)
+        return out
 
     def append_hdu(self, header: str, data: Data = None) -> int:
         """Append an HDU whose header is ``header`` (SIMPLE first for the first HDU of a file,
@@ -128,7 +129,7 @@ class UnitAccess:
             if chunks is None:
                 return index
             try:
-                extent = HDUExtent(*f.hdu_offsets())
+                extent = _extent(f)
                 written = self._write_chunks(f, index, chunks, 0, extent)
                 _check_fills(written, extent, self.filename, index)
             except BaseException as failure:
@@ -148,7 +149,7 @@ class UnitAccess:
         """
         text = _header_text(header, self.filename)
         with self._handle(writing=True).at(index, writing=True) as f:
-            extent = HDUExtent(*f.hdu_offsets())
+            extent = _extent(f)
             size = _described_size(text, f"{self.filename}, HDU {index}")
             if padded_length(size) != extent.data_size:
                 raise FITSValueError(
@@ -169,7 +170,7 @@ class UnitAccess:
         if chunks is None:
             return
         with self._handle(writing=True).at(index, writing=True) as f:
-            extent = HDUExtent(*f.hdu_offsets())
+            extent = _extent(f)
             if offset < 0 or (nbytes is not None and offset + nbytes > extent.data_size):
                 raise FITSValueError(
                     f"{self.filename}, HDU {index}: {nbytes} bytes at data offset {offset} reach "
@@ -216,6 +217,12 @@ class UnitAccess:
             hdu._invalidate()
             if isinstance(hdu, TileCacheMembers):
                 hdu.clear_tile_cache()
+
+
+def _extent(f: FitsFile) -> HDUExtent:
+    """The current HDU's extent (made without NamedTuple's keyword handling: locating many
+    small files calls this once per HDU)."""
+    return tuple.__new__(HDUExtent, f.hdu_offsets())
 
 
 def _header_text(header: str, filename: str) -> str:
