@@ -1,3 +1,4 @@
+# Part of fitsbind/_fitsfile.pyx.
 # ---------------------------------------------------------------------------------------------
 # Text conversions between Python and header cards.
 

@@ -1,3 +1,4 @@
+# Part of fitsbind/_fitsfile.pyx.
 # ---------------------------------------------------------------------------------------------
 # Errors: one table from CFITSIO status to exception class, one function that builds the error.
 

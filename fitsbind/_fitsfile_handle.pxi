@@ -1,5 +1,6 @@
+# Part of fitsbind/_fitsfile.pyx: FitsFile, one open CFITSIO handle, and the per-file locks.
 # ---------------------------------------------------------------------------------------------
-# One lock per file on disk (see the threading contract above).
+# One lock per file on disk (docs/architecture.md, "Threading").
 
 _registry_lock = threading.Lock()
 _file_locks = {}   # (st_dev, st_ino) -> [RLock, number of open handles]

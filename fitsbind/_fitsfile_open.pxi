@@ -1,5 +1,6 @@
+# Part of fitsbind/_fitsfile.pyx.
 # ---------------------------------------------------------------------------------------------
-# Factories
+# Factories: the only way to get a FitsFile.
 
 cdef bytes _c_path(object path):
     name = os.fspath(path)

@@ -1,3 +1,4 @@
+# Part of fitsbind/_fitsfile.pyx.
 # ---------------------------------------------------------------------------------------------
 # Raw data I/O. For uncompressed files on disk, pixels whose conversion is only a byte swap
 # (plus a sign-bit flip for the BZERO offset types) are moved with pread/pwrite by fitsbind,

@@ -110,7 +110,7 @@ class UnitAccess:
 
         ``data`` must fill the data unit the header describes (the same number of 2880-byte
         blocks; CFITSIO pads the last one); None leaves a data unit of zeros, written as a
-        sparse region. The header, and the size of arrays and bytes, are checked before
+        sparse region. The size of arrays and bytes is checked against the header before
         anything is written. A chunk iterable that turns out too long or too short, or any
         failure while writing, deletes the new HDU again (CFITSIO fills its blocks with zeros
         before cutting them off the file; a failed first HDU leaves an empty primary, as a
