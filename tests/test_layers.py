@@ -269,6 +269,17 @@ def test_leaf_modules_import_no_layer() -> None:
         assert [t for t in imported if t.startswith("fitsbind") and t not in LEAVES] == []
 
 
+def test_nothing_imports_astropy_io_fits() -> None:
+    """fitsbind stands in for astropy.io.fits: no module may borrow from it (astropy's other
+    packages, Table, Time and units, are optional imports inside functions)."""
+    for path in modules(inside_direct=False) + modules(inside_direct=True):
+        borrowed = [f"{label(path)}:{line}" for line, target, names in
+                    imports(ast.parse(path.read_text()))
+                    if target.startswith("astropy.io.fits") or
+                    (target == "astropy.io" and "fits" in names)]
+        assert borrowed == []
+
+
 def test_nothing_imports_the_command_line() -> None:
     for path in modules(inside_direct=False) + modules(inside_direct=True):
         if path.name != "cli.py":

@@ -362,6 +362,53 @@ def test_table_to_hdu_masked(fits):
     np.testing.assert_array_equal(hdu.data["i"], [999999, 2])
 
 
+def _time_table(location_kind: str) -> Table:
+    from astropy.coordinates import EarthLocation
+    from astropy.time import Time
+
+    here = EarthLocation.from_geodetic(-17.9, 28.76, 2300)
+    where = {"none": None, "one": here, "per row": EarthLocation.from_geodetic(
+        [-17.9, 10.0], [28.76, 45.0], [2300, 10])}[location_kind]
+    table = Table({"n": [1, 2]})
+    table["t"] = Time([59000.25, 59001.125], format="mjd", scale="tt", location=where)
+    table["u"] = Time(["2020-01-01T00:00:00", "2021-06-30T12:00:00"], scale="utc")
+    table["u"].info.serialize_method["fits"] = "formatted_value"
+    return table
+
+
+@pytest.mark.parametrize("location_kind", ["none", "one", "per row"])
+def test_table_to_hdu_time_columns(fits, location_kind, tmpfile, fitsverify):
+    """Time columns follow the FITS time convention as astropy writes it: jd1/jd2 pairs in
+    days with TCTYPn/TCUNIn/TRPOSn, the global frame cards, OBSGEO-X/Y/Z; astropy reads the
+    times back."""
+    from astropy.time import Time
+
+    table = _time_table(location_kind)
+    hdu = fits.table_to_hdu(table)
+    expected = afits.table_to_hdu(_time_table(location_kind))
+    assert [str(c) for c in hdu.header.cards] == [str(c) for c in expected.header.cards]
+    for name in expected.columns.names:
+        np.testing.assert_array_equal(hdu.data[name], expected.data[name])
+    path = tmpfile("time.fits")
+    hdu.writeto(path)
+    if location_kind != "per row":      # fitsverify warns about the OBSGEO-X column names
+        fitsverify(path)
+    back = Table.read(path, astropy_native=True)
+    assert isinstance(back["t"], Time) and back["t"].scale == "tt"
+    np.testing.assert_array_equal(back["t"].mjd, [59000.25, 59001.125])
+
+
+def test_table_to_hdu_time_columns_at_two_places_refused(fits):
+    from astropy.coordinates import EarthLocation
+    from astropy.time import Time
+
+    table = Table()
+    table["a"] = Time([1.0], format="mjd", location=EarthLocation.from_geodetic(0, 0, 0))
+    table["b"] = Time([1.0], format="mjd", location=EarthLocation.from_geodetic(10, 0, 0))
+    with pytest.raises(ValueError, match="different geocentric observatory locations"):
+        fits.table_to_hdu(table)
+
+
 def test_tabledump_files(fits, sample, tmpfile):
     datafile, cdfile, hfile = tmpfile("dat.txt"), tmpfile("cols.txt"), tmpfile("hdr.txt")
     fits.tabledump(sample.path, datafile, cdfile, hfile, ext=3)
