@@ -284,9 +284,15 @@ cdef class FitsFile:
 
     cdef void _drop_new_hdu(self, int count_before):
         """Delete the HDU a failed call appended (when it is there), so the file stays valid."""
-        cdef int status = 0
         if self._current() >= count_before:
-            ffdhdu(self._ptr, NULL, &status)
+            self._delete_current()
+        else:
+            ffcmsg()
+
+    cdef void _delete_current(self):
+        """Delete the current HDU, quietly: for undoing a failed append."""
+        cdef int status = 0
+        ffdhdu(self._ptr, NULL, &status)
         ffcmsg()
 
     cdef int _count(self) except -1:
@@ -1073,6 +1079,7 @@ cdef class FitsFile:
         (SIMPLE or XTENSION first); the file is grown to hold the data unit, which reads as
         zeros until written. On failure no part of the new HDU stays in the file."""
         cdef int status = 0, i, n
+        cdef bint created
         cdef bytes b_cards = _ascii(cards, "header")
         cdef const char *c_cards
         if len(b_cards) % 80:
@@ -1081,20 +1088,26 @@ cdef class FitsFile:
         c_cards = b_cards
         cdef char record[81]
         with self._writing:
-            before = self._count()
             with nogil:
                 ffcrhd(self._ptr, &status)
+                # once ffcrhd succeeded the new HDU is current (counting HDUs first to tell
+                # would read every header of the file on each append)
+                created = status == 0
                 i = 0
                 while status == 0 and i < n:
                     memcpy(record, c_cards + 80 * i, 80)
                     record[80] = 0
                     ffprec(self._ptr, record, &status)
                     i += 1
-            self._check_new_hdu(status, before, "writing the header of a new HDU")
+            if status:
+                exc = self._fail(status, "writing the header of a new HDU")
+                if created:
+                    self._delete_current()
+                raise exc
             try:
                 self._finish_hdu()
             except BaseException:
-                self._drop_new_hdu(before)
+                self._delete_current()
                 raise
             return self._current()
 

@@ -19,10 +19,10 @@ from fitsbind.direct.header import Card, FITSHeader
 from fitsbind.direct.image import ImageHDU
 from fitsbind.direct.pixels import stored_chunks
 from fitsbind.direct.table import TableColumn, TableHDU
-from fitsbind.direct.units import HDUExtent
+from fitsbind.direct.units import HDUExtent, data_unit_size
 
 __all__ = ["FITS", "HDU", "Card", "ColumnInfo", "ColumnSpec", "CompressedImageHDU",
            "CompressedTableHDU", "Compression", "FITSHeader", "Gzip1", "Gzip2", "HDUExtent",
            "Hcompress1", "ImageHDU", "Plio1", "Quantize", "Rice1", "TForm", "TableColumn",
-           "TableHDU", "cfitsio_source", "cfitsio_version", "compress_table", "encode_table",
-           "parse_tform", "stored_chunks", "z_cards"]
+           "TableHDU", "cfitsio_source", "cfitsio_version", "compress_table", "data_unit_size",
+           "encode_table", "parse_tform", "stored_chunks", "z_cards"]

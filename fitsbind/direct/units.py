@@ -40,7 +40,7 @@ from fitsbind.direct.pixels import stored_chunks
 from fitsbind.direct.tilecache import TileCacheMembers
 from fitsbind.errors import FITSValueError
 
-__all__ = ["HDUExtent", "UnitAccess"]
+__all__ = ["HDUExtent", "UnitAccess", "data_unit_size"]
 
 Data = Any   # np.ndarray | bytes-like | Iterable[bytes-like] | None
 
@@ -110,26 +110,25 @@ class UnitAccess:
 
         ``data`` must fill the data unit the header describes (the same number of 2880-byte
         blocks; CFITSIO pads the last one); None leaves a data unit of zeros, written as a
-        sparse region. The size of arrays and bytes is checked against the header before
-        anything is written. A chunk iterable that turns out too long or too short, or any
-        failure while writing, deletes the new HDU again (CFITSIO fills its blocks with zeros
-        before cutting them off the file; a failed first HDU leaves an empty primary, as a
-        FITS file needs one), and the failure is raised.
+        sparse region. The size of arrays and bytes is checked against the data unit CFITSIO
+        derives from the header before any data is written (parsing the header here first
+        would cost more than the rest of the call). When it does not match, when a chunk
+        iterable turns out too long or too short, or when writing fails, the new HDU is
+        deleted again (CFITSIO fills its blocks with zeros before cutting them off the file;
+        a failed first HDU leaves an empty primary, as a FITS file needs one) and the
+        failure is raised.
         """
         f = self._handle(writing=True)
         text = _header_text(header, self.filename)
         chunks, nbytes = _chunks(data)
-        if nbytes is not None:
-            size = _described_size(text, f"{self.filename}, new HDU")
-            if padded_length(nbytes) != padded_length(size):
-                raise FITSValueError(f"{self.filename}, new HDU: {nbytes} data bytes for a "
-                                     f"header that describes {size}", filename=self.filename)
         with f.lock:
             index = f.append_hdu(text)
             if chunks is None:
                 return index
             try:
                 extent = _extent(f)
+                if nbytes is not None:
+                    _check_fills(nbytes, extent, self.filename, index)
                 written = self._write_chunks(f, index, chunks, 0, extent)
                 _check_fills(written, extent, self.filename, index)
             except BaseException as failure:
@@ -257,30 +256,42 @@ def _check_fills(nbytes: int, extent: HDUExtent, filename: str, index: int) -> N
                              "size)", filename=filename, hdu=index)
 
 
+def data_unit_size(header: Any, groups: bool = False) -> int:
+    """Bytes of the data unit that ``header`` (anything with ``get`` and ``in``: a mapping of
+    keyword to value, a drop-in Header) describes, padding excluded: |BITPIX|/8 x GCOUNT x
+    (PCOUNT + NAXIS1 x ... x NAXISn), NAXIS1 left out for random ``groups``, 0 without axes; a
+    negative product counts as 0. A keyword the size needs that is missing raises KeyError,
+    one whose value is not an integer TypeError."""
+    naxis = _integer(header, "NAXIS", 0)
+    if naxis <= (1 if groups else 0):
+        return 0
+    count = 1
+    for axis in range(2 if groups else 1, naxis + 1):
+        count *= _integer(header, f"NAXIS{axis}")
+    bitpix = _integer(header, "BITPIX")
+    size = abs(bitpix) * _integer(header, "GCOUNT", 1) * (_integer(header, "PCOUNT", 0) + count) // 8
+    return max(size, 0)
+
+
+def _integer(header: Any, keyword: str, default: int | None = None) -> int:
+    value = header.get(keyword)
+    if value is None and keyword not in header:
+        if default is None:
+            raise KeyError(f"Keyword {keyword!r} not found: the data size is undefined.")
+        return default
+    if not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Keyword {keyword!r} has the value {value!r}, not an integer: the data "
+                        "size is undefined.")
+    return int(value)
+
+
 def _described_size(text: str, where: str) -> int:
-    """Bytes of data the header ``text`` describes: |BITPIX|/8 x GCOUNT x (PCOUNT + NAXIS1 x
-    ... x NAXISn), NAXIS1 left out for random groups, 0 without axes."""
+    """:func:`data_unit_size` of the header ``text``."""
     values: dict[str, Any] = {}
     for keyword, value, _, _ in parse_cards(text):
         values.setdefault(keyword.upper(), value)
     try:
-        naxis = _integer(values.get("NAXIS", 0))
-        groups = "SIMPLE" in values and values.get("GROUPS") is True
-        if naxis == 0 or (groups and naxis == 1):
-            return 0
-        count = 1
-        for axis in range(2 if groups else 1, naxis + 1):
-            count *= _integer(values[f"NAXIS{axis}"])
-        bitpix = _integer(values["BITPIX"])
-        return abs(bitpix) // 8 * _integer(values.get("GCOUNT", 1)) * (
-            _integer(values.get("PCOUNT", 0)) + count)
+        return data_unit_size(values, "SIMPLE" in values and values.get("GROUPS") is True)
     except (KeyError, TypeError) as exc:
         raise FITSValueError(f"{where}: the header does not describe its data unit ({exc})") \
             from None
-
-
-def _integer(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{value!r} is not an integer")
-    return value
-

@@ -249,7 +249,8 @@ class _BaseHDU:
         except (KeyError, TypeError):
             pass
         disk = Header.fromstring(self._header_text)
-        naxis = max(int(disk.get("NAXIS", 0)), int(self._header.get("NAXIS", 0) or 0))
+        naxis = max(n for n in (disk.get("NAXIS"), self._header.get("NAXIS"), 0)
+                    if isinstance(n, int))
         previous = None
         for key in ("BITPIX", "NAXIS", *(f"NAXIS{i}" for i in range(1, naxis + 1)), "PCOUNT",
                     "GCOUNT"):

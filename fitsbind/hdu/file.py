@@ -48,7 +48,7 @@ import numpy as np
 
 from fitsbind import checksum as _checksum
 from fitsbind._lifetime import close_forgotten
-from fitsbind.direct import FITS
+from fitsbind.direct import FITS, data_unit_size
 from fitsbind.errors import FITSError
 from fitsbind.header import Header
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
@@ -102,20 +102,6 @@ _COMPRESSIONS: tuple[tuple[bytes, Callable[[str, BinaryIO], None] | None], ...] 
 )
 
 
-def _integer(header: Header, keyword: str, default: int | None = None) -> int:
-    """The integer value of a structural keyword; KeyError when it is missing and has no
-    default, TypeError when its value is not an integer."""
-    value = header.get(keyword)
-    if value is None and keyword not in header:
-        if default is None:
-            raise KeyError(f"Keyword {keyword!r} not found: the data size is undefined.")
-        return default
-    if not isinstance(value, (int, np.integer)):
-        raise TypeError(f"Keyword {keyword!r} has the value {value!r}, not an integer: the data "
-                        "size is undefined.")
-    return int(value)
-
-
 def data_size(header: Header) -> int | None:
     """Bytes in the data unit ``header`` describes, padding excluded, by astropy's rules:
     |BITPIX|/8 x GCOUNT x (PCOUNT + NAXIS1 x ... x NAXISn), with NAXIS1 left out for random
@@ -135,15 +121,7 @@ def data_size(header: Header) -> int | None:
     except VerifyError:
         # astropy cannot tell what such an HDU is (a corrupted one): its data runs to the end
         return None
-    naxis = _integer(header, "NAXIS", 0)
-    if naxis <= (1 if groups else 0):
-        return 0
-    count = 1
-    for axis in range(2 if groups else 1, naxis + 1):
-        count *= _integer(header, f"NAXIS{axis}")
-    bitpix = _integer(header, "BITPIX")
-    size = abs(bitpix) * _integer(header, "GCOUNT", 1) * (_integer(header, "PCOUNT", 0) + count) // 8
-    return max(size, 0)
+    return data_unit_size(header, groups)
 
 
 def _end_offset(raw: bytes) -> int | None:

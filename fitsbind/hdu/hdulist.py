@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind.checksum import BLOCK, padded_length
+from fitsbind.checksum import BLOCK
 from fitsbind.config import conf
 from fitsbind.direct import FITS
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
-from fitsbind.hdu.file import HDUFile, data_size
+from fitsbind.hdu.file import HDUFile
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.verify import VerifyError, VerifyWarning, _ErrList, _Verify
 
@@ -504,13 +504,10 @@ class HDUList(list, _Verify):
             return True
         if hdu._data_loaded:
             nbytes = 0 if payload is None else payload.nbytes
-            return nbytes != end - data
-        # data not loaded: the bytes stay, so the header must still describe a unit their size
-        try:
-            size = data_size(hdu._header)
-        except (KeyError, TypeError):
-            return True
-        return size is not None and padded_length(size) != end - data
+            if nbytes != end - data:
+                return True
+        # data not loaded: _keep_disk_size has put back the cards that size it
+        return False
 
     def flush(self, output_verify: str = "fix", verbose: bool = False) -> None:
         """Write changes to the file (modes update, append and ostream)."""
