@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import glob
-import importlib
 import math
 import os
 import warnings
@@ -142,12 +141,6 @@ def same_error(actual: type, expected: type) -> bool:
     if actual.__name__ == expected.__name__:
         return True
     return any(issubclass(expected, base) and issubclass(actual, base) for base in ERROR_BASES)
-
-
-@pytest.fixture(scope="module", params=["astropy", "fitsbind"])
-def fits(request: pytest.FixtureRequest) -> ModuleType:
-    """The module under test: ``astropy.io.fits`` or ``fitsbind``."""
-    return importlib.import_module("astropy.io.fits" if request.param == "astropy" else "fitsbind")
 
 
 def file_params() -> list:

@@ -10,7 +10,6 @@ writes from the same arguments (table header card for card, pixel values).
 
 from __future__ import annotations
 
-import importlib
 import io
 import shutil
 import subprocess
@@ -29,12 +28,6 @@ import fitsbind
 # cards of a compressed table header written by astropy for an int16 image of numpy shape
 # (6, 8) in 2 x 4 tiles (see ``table_file``), up to the last card it writes (EXTNAME)
 TILE_CARDS = 26
-
-
-@pytest.fixture(scope="module", params=["astropy", "fitsbind"])
-def fits(request: pytest.FixtureRequest) -> ModuleType:
-    """The module under test: ``astropy.io.fits`` or ``fitsbind``."""
-    return importlib.import_module("astropy.io.fits" if request.param == "astropy" else "fitsbind")
 
 
 def compressed_file(path: Path, data: np.ndarray, **options) -> Path:

@@ -7,7 +7,6 @@ Input files are written by astropy (the oracle) or byte by byte, never by the li
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -29,12 +28,6 @@ DEFAULTS = {
     "lazy_load_hdus": True,
     "enable_uint": True,
 }
-
-
-@pytest.fixture(scope="module", params=["astropy", "fitsbind"])
-def fits(request: pytest.FixtureRequest) -> ModuleType:
-    """The module under test: ``astropy.io.fits`` or ``fitsbind``."""
-    return importlib.import_module("astropy.io.fits" if request.param == "astropy" else "fitsbind")
 
 
 @pytest.fixture(autouse=True)

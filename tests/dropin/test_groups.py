@@ -9,7 +9,6 @@ test says so and runs for fitsbind only.
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from pathlib import Path
 from types import ModuleType
@@ -20,11 +19,6 @@ from astropy.io import fits as afits
 
 RANDOM_GROUPS = afits.util.get_testdata_filepath("random_groups.fits")
 GROUP = afits.util.get_testdata_filepath("group.fits")
-
-
-@pytest.fixture(scope="module", params=["astropy", "fitsbind"])
-def fits(request: pytest.FixtureRequest) -> ModuleType:
-    return importlib.import_module("astropy.io.fits" if request.param == "astropy" else "fitsbind")
 
 
 def astropy_only_bug(fits: ModuleType, why: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import importlib
 import lzma
 import re
 import shutil
@@ -18,7 +17,6 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -26,12 +24,6 @@ from astropy.io import fits as afits
 
 BLOCK = 2880
 DATA = np.arange(10, dtype=">i2").tobytes()
-
-
-@pytest.fixture(scope="module", params=["astropy", "fitsbind"])
-def fits(request: pytest.FixtureRequest) -> ModuleType:
-    """The module under test: ``astropy.io.fits`` or ``fitsbind``."""
-    return importlib.import_module("astropy.io.fits" if request.param == "astropy" else "fitsbind")
 
 
 def card(keyword: str, value: object) -> str:

@@ -10,7 +10,6 @@ fitsbind only.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import pickle
 import warnings
@@ -22,11 +21,6 @@ import pytest
 from astropy.io import fits as afits
 
 DATA = Path(afits.util.get_testdata_filepath("btable.fits")).parent
-
-
-@pytest.fixture(scope="module", params=["astropy", "fitsbind"])
-def fits(request: pytest.FixtureRequest) -> ModuleType:
-    return importlib.import_module("astropy.io.fits" if request.param == "astropy" else "fitsbind")
 
 
 def astropy_only_bug(fits: ModuleType, why: str) -> None:

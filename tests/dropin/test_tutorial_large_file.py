@@ -11,13 +11,11 @@ and 50,000 do in the tutorial's million-row table).
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import subprocess
 from mmap import MADV_SEQUENTIAL
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -49,12 +47,6 @@ ROW_DTYPE = np.dtype(
         ("Exports", "S2048"),
     ]
 )
-
-
-@pytest.fixture(scope="module", params=["astropy", "fitsbind"])
-def fits(request: pytest.FixtureRequest) -> ModuleType:
-    """The module under test: ``astropy.io.fits`` or ``fitsbind``."""
-    return importlib.import_module("astropy.io.fits" if request.param == "astropy" else "fitsbind")
 
 
 def print_file_size(path: str | Path, unit: str = "B") -> None:

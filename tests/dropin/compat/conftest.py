@@ -1,28 +1,20 @@
 """Fixtures for the compatibility suite: one test body, run against astropy.io.fits and fitsbind.
 
-The ``fits`` fixture is the library under test. Input files are written by astropy (the oracle)
-or byte by byte, so a reading test does not depend on the writer under test; files the library
-under test writes are read back with astropy (``afits``) and checked with fitsverify.
+The ``fits`` fixture (tests/dropin/conftest.py) is the library under test. Input files are
+written by astropy (the oracle) or byte by byte, so a reading test does not depend on the writer
+under test; files the library under test writes are read back with astropy (``afits``) and
+checked with fitsverify.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
 import pytest
 from astropy.io import fits as afits
-
-LIBRARIES = ["astropy", "fitsbind"]
-
-
-@pytest.fixture(scope="module", params=LIBRARIES)
-def fits(request: pytest.FixtureRequest) -> ModuleType:
-    """The module under test: ``astropy.io.fits`` or ``fitsbind`` (never skipped: a missing name fails)."""
-    return importlib.import_module("astropy.io.fits" if request.param == "astropy" else "fitsbind")
 
 
 @pytest.fixture
