@@ -10,6 +10,8 @@ cdef extern from "fitsio.h" nogil:
         LONGLONG filesize       # bytes on disk
         LONGLONG logfilesize    # bytes including unflushed buffers
         LONGLONG heapsize       # binary table: PCOUNT as CFITSIO tracks it
+        int maxhdu              # highest HDU (zero-based) CFITSIO has parsed
+        LONGLONG *headstart     # byte offset of each HDU's header, up to maxhdu + 1
 
     ctypedef struct fitsfile:
         FITSfile *Fptr

@@ -133,6 +133,7 @@ def cfitsio_source() -> str:
 
 include "_fitsfile_errors.pxi"
 include "_fitsfile_cards.pxi"
+include "_fitsfile_vet.pxi"
 include "_fitsfile_handle.pxi"
 include "_fitsfile_rawio.pxi"
 include "_fitsfile_open.pxi"

@@ -117,6 +117,8 @@ cdef class FitsFile:
     cdef readonly bint writable
     cdef int _raw_fd            # own descriptor for raw data I/O; -1 not yet opened, -2 none
     cdef tuple _identity        # (st_dev, st_ino) of the file when CFITSIO opened it
+    cdef int _vetted            # highest HDU index whose header passed _vet_header
+    cdef bint _walked           # every HDU on disk parsed: HDUs added later are fitsbind's own
     cdef object __weakref__
 
     def __cinit__(self, token):
@@ -125,6 +127,7 @@ cdef class FitsFile:
                             "memory_table()")
         self._ptr = NULL
         self._raw_fd = -1
+        self._vetted = 0            # the primary header: CFITSIO parses it while opening
         self._reading = _Guard.__new__(_Guard)
         self._reading.handle = <void *>self
         self._writing = _Guard.__new__(_Guard)
@@ -295,10 +298,64 @@ cdef class FitsFile:
         ffdhdu(self._ptr, NULL, &status)
         ffcmsg()
 
+    cdef int _vet_header(self, int index, LONGLONG start) except -1:
+        """Check the structural cards of HDU ``index``, whose header starts at byte ``start``,
+        before CFITSIO parses them (see _fitsfile_vet.pxi); raise FITSError on a problem."""
+        cdef int status = 0
+        cdef LONGLONG size = self._ptr.Fptr.logfilesize, pos = start
+        cdef char block[2880]
+        found = {}
+        while "END" not in found and pos + 2880 <= size:
+            ffmbyt(self._ptr, pos, 0, &status)
+            if status == 0:
+                ffgbyt(self._ptr, 2880, block, &status)
+            if status:
+                ffcmsg()
+                return 0                 # unreadable: CFITSIO's own parse reports it
+            _vet_cards(block, 36, found)
+            pos += 2880
+        if "END" not in found:
+            return 0                     # no END: CFITSIO's own parse reports it
+        problem = _vet_problem(found, index, pos, size)
+        if problem is not None:
+            raise FITSError(f"{self.filename}, HDU {index}: malformed header: {problem}",
+                            filename=self.filename, hdu=index)
+        return 0
+
+    cdef int _parse_through(self, int index) except -1:
+        """Have CFITSIO parse the headers of HDUs up to ``index`` (every HDU when negative),
+        one at a time, each vetted first: CFITSIO moves at most one HDU past the last it has
+        parsed, reading it at the offset the previous one ended. May leave another HDU
+        current; a header CFITSIO cannot parse ends the walk for the caller's own call to
+        report."""
+        cdef FITSfile *F = self._ptr.Fptr
+        cdef int status = 0, k
+        while not self._walked and (index < 0 or F.maxhdu < index):
+            k = F.maxhdu + 1
+            if F.headstart[k] >= F.logfilesize:
+                # a writable handle walks at open: what comes later is written through it,
+                # and moving off an HDU whose header is still being written would close it
+                self._walked = True
+                break
+            if k > self._vetted:
+                self._vet_header(k, F.headstart[k])
+                self._vetted = k
+            with nogil:
+                ffmahd(self._ptr, k + 1, NULL, &status)
+            if status:
+                ffcmsg()
+                break
+        return 0
+
     cdef int _count(self) except -1:
         """Number of HDUs. CFITSIO leaves out a current HDU whose header is still being
         written (ffthdu stops before it), but the current HDU always exists."""
         cdef int n = 0, status = 0, nexist = 0, nmore = 0
+        before = self._current()
+        try:
+            self._parse_through(-1)
+        finally:
+            self._restore(before)
         with nogil:
             ffthdu(self._ptr, &n, &status)
         self._check(status, "counting HDUs")
@@ -438,6 +495,11 @@ cdef class FitsFile:
         if index < 0:
             raise IndexError(f"{self.filename}: HDU index {index} is negative")
         before = self._current()
+        try:
+            self._parse_through(index)
+        except BaseException:
+            self._restore(before)
+            raise
         with nogil:
             ffmahd(self._ptr, hdunum, &hdutype, &status)
         if status:
@@ -461,6 +523,11 @@ cdef class FitsFile:
         cdef char *c_name = name
         with self._reading:
             before = self._current()
+            try:
+                self._parse_through(-1)      # ffmnhd reads every header until a match
+            except BaseException:
+                self._restore(before)
+                raise
             with nogil:
                 ffmnhd(self._ptr, hdutype, c_name, extver, &status)
             if status:

@@ -153,6 +153,7 @@ def create_file(path, bint overwrite=False) -> FitsFile:
     handle._lock_key = handle._identity
     handle._ptr = ptr
     handle.writable = True
+    handle._walked = True           # every HDU is written through this handle
     return handle
 
 
@@ -216,4 +217,5 @@ def memory_table(cards, cnp.ndarray rows not None, cnp.ndarray heap not None) ->
         raise exc
     handle._ptr = ptr
     handle.writable = True
+    handle._walked = True           # every HDU is written through this handle
     return handle
