@@ -316,7 +316,7 @@ cdef class FitsFile:
             pos += 2880
         if "END" not in found:
             return 0                     # no END: CFITSIO's own parse reports it
-        problem = _vet_problem(found, index, pos, size)
+        problem = _vet_problem(found, index, pos)
         if problem is not None:
             raise FITSError(f"{self.filename}, HDU {index}: malformed header: {problem}",
                             filename=self.filename, hdu=index)

@@ -99,13 +99,15 @@ def open_file(path, str mode="r") -> FitsFile:
     handle._ptr = ptr
     handle._bind_lock(lock)
     handle.writable = iomode == IOMODE_READWRITE
-    if handle.writable:
-        try:
-            with lock:
+    try:
+        with lock:
+            # CFITSIO parsed the primary header while opening; vet it before any use
+            handle._vet_header(0, 0)
+            if handle.writable:
                 handle._check_unreadable_tail(handle._count(), True)
-        except BaseException:
-            handle.close()
-            raise
+    except BaseException:
+        handle.close()
+        raise
     return handle
 
 

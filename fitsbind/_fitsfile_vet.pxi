@@ -21,8 +21,8 @@ _VET_ALGORITHMS = frozenset([
 # FITS limits: 999 axes, 999 columns; CFITSIO keeps compressed-image axes to 6
 DEF VET_MAX_INDEX = 999
 DEF VET_MAX_COMPRESS_DIM = 6
-# CFITSIO computes byte counts in 64-bit integers
-DEF VET_MAX_BYTES = 0x3FFFFFFFFFFFFFFF
+# CFITSIO computes byte offsets in 64-bit integers, rounding the data unit up to 2880 bytes
+DEF VET_MAX_BYTES = 0x7FFFFFFFFFFFF000
 # A tile's pixels are decoded into one buffer: bound it by the compressed bytes that exist
 # (no tile codec in the convention packs more than a few thousand pixels bytes per byte) or a
 # fixed allowance, whichever is larger, so a 3 KB file cannot ask for gigabytes.
@@ -80,21 +80,37 @@ cdef dict _vet_cards(const char *block, Py_ssize_t ncards, dict found):
     return found
 
 
+class _VetFailure(Exception):
+    """A structural card whose value is not what the size arithmetic needs."""
+
+
 cdef object _vet_int(dict cards, str key, object default=None):
-    """An integer card's value, ``default`` when missing; a non-integral number is None."""
-    value = cards.get(key, default)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float):
-        return int(value) if value == int(value) else None
-    return value if isinstance(value, int) or value is None else None
+    """An integer card's value (a whole float counts, as CFITSIO reads it), ``default`` when
+    the card is missing. A card that is there without a number (CFITSIO reads an undefined
+    NAXISn as 0, silently shrinking the data unit) raises _VetFailure."""
+    if key not in cards:
+        return default
+    value = cards[key]
+    if isinstance(value, float) and value == int(value):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _VetFailure(f"{key} = {value!r} is not an integer" if value is not None
+                      else f"{key} has no value")
 
 
-cdef str _vet_problem(dict cards, int index, LONGLONG header_end, LONGLONG file_size):
+cdef str _vet_problem(dict cards, int index, LONGLONG header_end):
     """What is wrong with a header whose structural cards are ``cards``, or None.
 
-    ``header_end`` is the byte where its data unit starts, ``file_size`` the file's size; the
-    checks are arithmetic only, so vetting costs one pass over the header's cards."""
+    ``header_end`` is the byte where its data unit starts; the checks are arithmetic only,
+    so vetting costs one pass over the header's cards."""
+    try:
+        return _vet_structure(cards, index, header_end)
+    except _VetFailure as failure:
+        return str(failure)
+
+
+cdef str _vet_structure(dict cards, int index, LONGLONG header_end):
     xtension = cards.get("XTENSION")
     if index > 0 and isinstance(xtension, str) and xtension.strip().upper() not in _VET_XTENSIONS:
         return f"unknown extension type XTENSION = {xtension!r}"
@@ -103,7 +119,7 @@ cdef str _vet_problem(dict cards, int index, LONGLONG header_end, LONGLONG file_
         return f"BITPIX = {bitpix} is not a FITS data type"
     naxis = _vet_int(cards, "NAXIS")
     if naxis is None:
-        return None                      # CFITSIO reports a missing or bad NAXIS itself
+        return None                      # CFITSIO reports a missing NAXIS itself
     if not 0 <= naxis <= VET_MAX_INDEX:
         return f"NAXIS = {naxis} is outside 0..{VET_MAX_INDEX}"
     axes = []
@@ -117,8 +133,6 @@ cdef str _vet_problem(dict cards, int index, LONGLONG header_end, LONGLONG file_
     kind = xtension.strip().upper() if isinstance(xtension, str) and index > 0 else "PRIMARY"
     pcount = _vet_int(cards, "PCOUNT", 0)
     gcount = _vet_int(cards, "GCOUNT", 1)
-    if pcount is None or gcount is None:
-        return None
     if kind in ("IMAGE", "TABLE", "BINTABLE", "A3DTABLE", "IUEIMAGE") and pcount < 0:
         return f"PCOUNT = {pcount} is negative"
     if kind == "IMAGE" and (pcount != 0 or gcount != 1):
@@ -166,7 +180,7 @@ cdef str _vet_table(dict cards, str kind, list axes):
                         f"in a row of NAXIS1 = {width} characters")
     theap = _vet_int(cards, "THEAP")
     pcount = _vet_int(cards, "PCOUNT", 0)
-    if theap is not None and pcount is not None and not (
+    if theap is not None and not (
             width * nrows <= theap <= width * nrows + pcount):
         return (f"THEAP = {theap} lies outside the data unit (the table ends at byte "
                 f"{width * nrows}, the heap area at {width * nrows + pcount})")
@@ -196,8 +210,6 @@ cdef str _vet_compressed(dict cards, list axes, object nbytes):
         if n < 0:
             return f"ZNAXIS{i} = {n} is negative"
         t = _vet_int(cards, f"ZTILE{i}", n if i == 1 else 1)
-        if t is None:
-            return None
         if t < 1:
             return f"ZTILE{i} = {t}: a tile must be at least one pixel long"
         tiles *= max(n - 1, 0) // t + 1
@@ -222,8 +234,6 @@ cdef str _vet_rice(dict cards):
         return None                      # CFITSIO reports the missing card
     old = isinstance(cards.get("ZNAME2"), str) and cards["ZNAME2"].strip() == "NOISEBIT"
     bytepix = 4 if old else _vet_int(cards, "ZVAL2", 4)
-    if bytepix is None:
-        bytepix = 4
     if blocksize < 16 and bytepix > 8:
         blocksize, bytepix = bytepix, blocksize
     if not 1 <= blocksize <= 65536:

@@ -77,20 +77,20 @@ def parse_tform(tform: str, ascii: bool = False) -> TForm:
     if ascii:
         m = _ASCII.match(text)
         if m is None or int(m.group(2)) == 0:
-            raise ValueError(f"TFORM {tform!r} is not an ASCII-table format (Aw, Iw, Fw.d, "
+            raise FITSValueError(f"TFORM {tform!r} is not an ASCII-table format (Aw, Iw, Fw.d, "
                              "Ew.d, Dw.d)")
         return TForm(m.group(1), 1, width=int(m.group(2)), decimals=int(m.group(3) or 0))
     m = _BINARY.match(text)
     if m is not None:
         # a trailing number is only meaningful for A (rAw: substrings of w characters)
         if m.group(3) and m.group(2) != "A":
-            raise ValueError(f"TFORM {tform!r} is not a binary-table format")
+            raise FITSValueError(f"TFORM {tform!r} is not a binary-table format")
         return TForm(m.group(2), int(m.group(1) or 1))
     m = _VARIABLE.match(text)
     if m is not None and int(m.group(1) or 1) in (0, 1):
         return TForm(m.group(3), int(m.group(1) or 1), vla=m.group(2),
                      maxlen=int(m.group(4) or 0))
-    raise ValueError(f"TFORM {tform!r} is not a binary-table format (rL, rX, rB, rI, rJ, rK, "
+    raise FITSValueError(f"TFORM {tform!r} is not a binary-table format (rL, rX, rB, rI, rJ, rK, "
                      "rA, rE, rD, rC, rM, or rPt(max) / rQt(max))")
 
 

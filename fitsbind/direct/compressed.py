@@ -338,7 +338,7 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
 
     def _check_not_extending(self, what: str) -> None:
         if self._pending is not None:
-            raise ValueError(f"{self._where()}: {what} is not allowed inside extending(); "
+            raise FITSValueError(f"{self._where()}: {what} is not allowed inside extending(); "
                              "leave the with-block first")
 
     def _decode(self, starts: tuple[int, ...], stops: tuple[int, ...]) -> tuple[np.ndarray,
@@ -664,7 +664,7 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
         it, reads, writes, assignments, ``repack`` and checksum calls raise ValueError, and
         ``FITS.close()`` refuses to close the file."""
         if self._pending is not None:
-            raise ValueError(f"{self._where()}: extending() is already active")
+            raise FITSValueError(f"{self._where()}: extending() is already active")
         self._pending = []
         try:
             yield self
@@ -840,14 +840,14 @@ def pack_tiles(rows: np.ndarray, tiles: np.ndarray, encoded: _tiles.Encoded,
         chosen = column == code
         if entry is None:
             if chosen.any():
-                raise ValueError(f"a tile needs the {name} column, which this table lacks")
+                raise FITSValueError(f"a tile needs the {name} column, which this table lacks")
             continue
         offset, form, element = entry
         width = 4 if form[0] == "P" else 8
         count = np.where(chosen, encoded.nbytes // element, 0)
         where = np.where(chosen, encoded.offsets + heap_start, 0)
         if width == 4 and (where + encoded.nbytes).max(initial=0) >= 1 << 31:
-            raise ValueError("the heap outgrows the 32-bit descriptors of a 1P column (2 GiB); "
+            raise FITSValueError("the heap outgrows the 32-bit descriptors of a 1P column (2 GiB); "
                              "create the image as a larger one (1Q)")
         pair = np.stack([count, where], axis=1).astype(f">i{width}")
         rows[tiles, offset:offset + 2 * width] = pair.view(np.uint8).reshape(len(tiles), -1)

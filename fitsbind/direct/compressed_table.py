@@ -62,7 +62,7 @@ from fitsbind.direct.columns import BINARY_TYPES, ColumnInfo, parse_tform, table
 from fitsbind.direct.rows import RowIO, TableLayout, row_span
 from fitsbind.direct.table import TableHDU
 from fitsbind.direct.tilecache import TileCache, TileCacheMembers
-from fitsbind.errors import FITSError, FITSPermissionError, FITSValueError
+from fitsbind.errors import FITSError, FITSPermissionError, FITSTypeError, FITSValueError
 
 __all__ = ["CompressedTableHDU", "compress_table", "is_compressed_table"]
 
@@ -295,7 +295,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
         decoded rows: each group of tiles is copied into a table in memory that has the
         funpacked header, and the expression runs there."""
         if not isinstance(expr, str):
-            raise TypeError(f"a row filter is a str expression, not {expr!r}")
+            raise FITSTypeError(f"a row filter is a str expression, not {expr!r}")
         whole_table = _WHOLE_TABLE.search(expr)
         if whole_table:
             raise NotImplementedError(
@@ -653,7 +653,7 @@ def compress_table(source: TableHDU, target: Any) -> TableHDU:
     """
     if not isinstance(source, TableHDU) or isinstance(source, CompressedTableHDU) \
             or source.ascii:
-        raise TypeError(f"compress_table takes an uncompressed binary TableHDU, not {source!r}")
+        raise FITSTypeError(f"compress_table takes an uncompressed binary TableHDU, not {source!r}")
     bits = [c.name for c in source.columns if c.vla and c.code == "X"]
     if bits:
         raise FITSValueError(f"{source._where()}: variable-length bit columns {bits} cannot be "

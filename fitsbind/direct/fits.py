@@ -27,7 +27,13 @@ from fitsbind.direct.pixels import BITPIX_OF, OFFSET_TYPES, STORED, PixelLayout,
 from fitsbind.direct.storage import check_can_grow
 from fitsbind.direct.table import TableHDU, encode_payload, spec_columns, table_fields
 from fitsbind.direct.units import UnitAccess
-from fitsbind.errors import FITSKeyError, FITSPermissionError, FITSTypeError, FITSValueError
+from fitsbind.errors import (
+    FITSIndexError,
+    FITSKeyError,
+    FITSPermissionError,
+    FITSTypeError,
+    FITSValueError,
+)
 
 # CFITSIO's image-type codes for the BZERO conventions (it writes BSCALE/BZERO itself)
 _OFFSET_CODES = {np.dtype(np.int8): 10, np.dtype(np.uint16): 20, np.dtype(np.uint32): 40,
@@ -53,7 +59,7 @@ class FITS(UnitAccess):
 
     def __init__(self, path: str | os.PathLike[str], mode: str = "r") -> None:
         if mode not in _MODES:
-            raise ValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, not {mode!r}")
+            raise FITSValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, not {mode!r}")
         self._mode = mode
         self._hdus: dict[int, HDU] = {}
         if mode == "w+":
@@ -109,7 +115,7 @@ class FITS(UnitAccess):
             return
         active = [i for i, hdu in self._hdus.items() if getattr(hdu, "_extending_active", False)]
         if active:
-            raise ValueError(f"{self.filename}: HDU {active[0]} is inside extending(); leave "
+            raise FITSValueError(f"{self.filename}: HDU {active[0]} is inside extending(); leave "
                              "the with-block before closing the file")
         try:
             if self._file.writable and self._file.num_hdus() == 0:
@@ -125,7 +131,7 @@ class FITS(UnitAccess):
 
     def _handle(self, writing: bool = False) -> FitsFile:
         if self._file.closed:
-            raise ValueError(f"{self.filename}: I/O operation on a closed FITS file")
+            raise FITSValueError(f"{self.filename}: I/O operation on a closed FITS file")
         if writing:
             self._require_writable()
         return self._file
@@ -152,18 +158,18 @@ class FITS(UnitAccess):
             if index < 0:
                 count = len(self)
                 if index < -count:
-                    raise IndexError(f"{self.filename}: HDU index {key} out of range "
+                    raise FITSIndexError(f"{self.filename}: HDU index {key} out of range "
                                      f"({count} HDUs)")
                 index += count
             return self._hdu(index)
         if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str):
             name, extver = key
             if int(extver) < 1:
-                raise ValueError(f"{self.filename}: EXTVER {extver} must be 1 or more")
+                raise FITSValueError(f"{self.filename}: EXTVER {extver} must be 1 or more")
         elif isinstance(key, str):
             name, extver = key, 0
         else:
-            raise TypeError(f"HDUs are selected by index, name or (name, extver), not {key!r}")
+            raise FITSTypeError(f"HDUs are selected by index, name or (name, extver), not {key!r}")
         if name.strip().upper() == "PRIMARY" and int(extver) in (0, 1):
             return self[0]
         with f.lock:

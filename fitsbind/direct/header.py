@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fitsbind._fitsfile import FitsFile, is_structural, parse_cards
-from fitsbind.errors import FITSKeyError, FITSValueError
+from fitsbind.errors import FITSKeyError, FITSTypeError, FITSValueError
 
 if TYPE_CHECKING:
     from fitsbind.direct.hdu import HDU
@@ -32,7 +32,7 @@ class Card(NamedTuple):
 def normalize_key(key: str) -> str:
     """Keyword as fitsbind compares it: upper case, without a ``HIERARCH`` prefix."""
     if not isinstance(key, str):
-        raise TypeError(f"header keywords are str, not {type(key).__name__}")
+        raise FITSTypeError(f"header keywords are str, not {type(key).__name__}")
     name = key.strip().upper()
     if name.startswith("HIERARCH "):
         name = name[9:].strip()
@@ -178,7 +178,7 @@ class FITSHeader:
     def __setitem__(self, key: str, value: Any) -> None:
         if isinstance(value, tuple):
             if len(value) != 2:
-                raise ValueError("assign a value or a (value, comment) tuple")
+                raise FITSValueError("assign a value or a (value, comment) tuple")
             value, comment = value
         else:
             comment = None
@@ -264,7 +264,7 @@ def write_card(f: FitsFile, key: str, value: Any, comment: str | None = None) ->
         elif name == "HISTORY":
             f.write_history(text)
         elif len(text) > 72:
-            raise ValueError(f"blank-keyword card text is {len(text)} characters; at most 72")
+            raise FITSValueError(f"blank-keyword card text is {len(text)} characters; at most 72")
         else:
             f.write_record(" " * 8 + text)
     else:
@@ -301,6 +301,6 @@ def _entries(other: Any) -> list[tuple[str, Any, str | None]]:
     entries = []
     for item in other:
         if not isinstance(item, tuple) or len(item) not in (2, 3):
-            raise TypeError("header entries are (key, value) or (key, value, comment) tuples")
+            raise FITSTypeError("header entries are (key, value) or (key, value, comment) tuples")
         entries.append((item[0], item[1], item[2] if len(item) == 3 else None))
     return entries

@@ -81,7 +81,7 @@ class PixelLayout:
             raise FITSValueError(f"BITPIX {bitpix} is not a FITS value (8, 16, 32, 64, -32, -64)")
         blank = values.get("BLANK") if bitpix > 0 else None
         if blank is not None and (isinstance(blank, bool) or not isinstance(blank, int)):
-            raise ValueError(f"BLANK {blank!r} is not an integer")
+            raise FITSValueError(f"BLANK {blank!r} is not an integer")
         return cls(bitpix, float(values.get("BSCALE", 1.0)), _number(values.get("BZERO", 0)),
                    None if blank is None else int(blank))
 

@@ -32,7 +32,7 @@ from fitsbind.direct.columns import (
 )
 from fitsbind.direct.hdu import HDU
 from fitsbind.direct.rows import RowIO, TableLayout, row_span
-from fitsbind.errors import FITSError, FITSKeyError, FITSTypeError, FITSValueError
+from fitsbind.errors import FITSError, FITSIndexError, FITSKeyError, FITSTypeError, FITSValueError
 
 # header keywords that define columns: changing one changes how the table reads
 _COLUMN_KEYS = ("TTYPE", "TFORM", "TSCAL", "TZERO", "TNULL", "TDIM", "TBCOL", "THEAP",
@@ -139,7 +139,7 @@ class TableHDU(HDU):
                                    "columns)", filename=self._fits.filename, hdu=self._index)
             return int(key) % len(layout.columns)
         if not isinstance(key, str):
-            raise TypeError(f"columns are selected by name or index, not {key!r}")
+            raise FITSTypeError(f"columns are selected by name or index, not {key!r}")
         for names in (layout.names, [c.name for c in layout.columns]):
             if key in names:
                 return list(names).index(key)
@@ -187,7 +187,7 @@ class TableHDU(HDU):
         """What a :meth:`read` reads, its arguments checked: (layout, columns, their field
         names, the row selection after the ``where`` filter)."""
         if vla not in VLA_MODES:
-            raise ValueError(f"vla must be one of {VLA_MODES}, not {vla!r}")
+            raise FITSValueError(f"vla must be one of {VLA_MODES}, not {vla!r}")
         layout = self._layout()
         if columns is None:
             indices = list(range(len(layout.columns)))
@@ -219,7 +219,7 @@ class TableHDU(HDU):
 
     def _filter(self, selection: slice | np.ndarray, expr: str, nrows: int) -> np.ndarray:
         if not isinstance(expr, str):
-            raise TypeError(f"a row filter is a str expression, not {expr!r}")
+            raise FITSTypeError(f"a row filter is a str expression, not {expr!r}")
         first, count = row_span(selection)
         if count == 0:
             return _indices(selection)
@@ -244,7 +244,7 @@ class TableHDU(HDU):
     def __setitem__(self, key: Any, value: Any) -> None:
         """``hdu["NAME"] = values`` writes the whole column."""
         if not isinstance(key, str):
-            raise TypeError("assign to a column by name: hdu['NAME'] = values, or "
+            raise FITSTypeError("assign to a column by name: hdu['NAME'] = values, or "
                             "hdu['NAME'][rows] = values")
         self.write_column(key, value)
 
@@ -262,18 +262,18 @@ class TableHDU(HDU):
         array = np.asarray(rows)
         if array.dtype == bool:
             if array.shape != (nrows,):
-                raise IndexError(f"{self._where()}: a boolean row mask needs {nrows} entries, "
+                raise FITSIndexError(f"{self._where()}: a boolean row mask needs {nrows} entries, "
                                  f"not {array.shape}")
             return np.flatnonzero(array).astype(np.int64)
         if array.size == 0:
             return np.zeros(0, np.int64)
         if array.dtype.kind not in "iu" or array.ndim != 1:
-            raise IndexError(f"{self._where()}: rows are selected by a slice, a 1-D sequence of "
+            raise FITSIndexError(f"{self._where()}: rows are selected by a slice, a 1-D sequence of "
                              "integers or a boolean mask")
         array = array.astype(np.int64)
         bad = (array < -nrows) | (array >= nrows)
         if bad.any():
-            raise IndexError(f"{self._where()}: row {int(array[bad][0])} out of range "
+            raise FITSIndexError(f"{self._where()}: row {int(array[bad][0])} out of range "
                              f"({nrows} rows)")
         return np.where(array < 0, array + nrows, array)
 
@@ -370,7 +370,7 @@ class TableHDU(HDU):
         layout = self._layout()
         start = int(start)
         if not 0 <= start <= layout.nrows:
-            raise IndexError(f"{self._where()}: start row {start} is outside 0..{layout.nrows}")
+            raise FITSIndexError(f"{self._where()}: start row {start} is outside 0..{layout.nrows}")
         fields, nrows = table_fields(data, None, self._where())
         payload = encode_payload(layout.columns, fields, nrows, self._where(), truncate,
                                  self._ascii, source=data)
@@ -400,7 +400,7 @@ class TableHDU(HDU):
         c = layout.columns[index]
         targets = _indices(self._select_rows(rows, layout.nrows))
         if len(np.unique(targets)) != len(targets):
-            raise IndexError(f"{self._where()}: a row is given twice")
+            raise FITSIndexError(f"{self._where()}: a row is given twice")
         n = len(targets)
         payload = encode_payload([c], {c.name: values}, n, self._where(), truncate,
                                  self._ascii, broadcast=not c.vla)
@@ -417,9 +417,9 @@ class TableHDU(HDU):
         (``at == nrows`` appends). Later rows, the heap and later HDUs move."""
         layout = self._layout()
         if not 0 <= at <= layout.nrows:
-            raise IndexError(f"{self._where()}: row {at} is outside 0..{layout.nrows}")
+            raise FITSIndexError(f"{self._where()}: row {at} is outside 0..{layout.nrows}")
         if nrows < 0:
-            raise ValueError(f"{self._where()}: negative row count {nrows}")
+            raise FITSValueError(f"{self._where()}: negative row count {nrows}")
         if nrows == 0:
             return
         with self._selected(writing=True) as f:
@@ -460,7 +460,7 @@ class TableHDU(HDU):
             spec = spec_for(name, data, self._ascii)
         position = len(layout.columns) if position is None else int(position)
         if not 0 <= position <= len(layout.columns):
-            raise IndexError(f"{self._where()}: column position {position} is outside "
+            raise FITSIndexError(f"{self._where()}: column position {position} is outside "
                              f"0..{len(layout.columns)}")
         probe = _spec_columns([spec], self._ascii, self._where())[0]
         payload = None
@@ -574,7 +574,7 @@ class TableColumn:
 
     def __setitem__(self, rows: Any, values: Any) -> None:
         if len(self._indices) != 1:
-            raise TypeError("write columns one at a time: hdu['NAME'][rows] = values")
+            raise FITSTypeError("write columns one at a time: hdu['NAME'][rows] = values")
         self._hdu.write_column(self._indices[0], values, rows)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:

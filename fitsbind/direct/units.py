@@ -38,7 +38,7 @@ from fitsbind._fitsfile import FitsFile, parse_cards, raw_write_bytes
 from fitsbind.checksum import padded_length
 from fitsbind.direct.pixels import stored_chunks
 from fitsbind.direct.tilecache import TileCacheMembers
-from fitsbind.errors import FITSValueError
+from fitsbind.errors import FITSKeyError, FITSTypeError, FITSValueError
 
 __all__ = ["HDUExtent", "UnitAccess", "data_unit_size"]
 
@@ -96,7 +96,7 @@ class UnitAccess:
         and returned. A gzip-compressed file is read decompressed. Bytes past the end raise
         FITSError."""
         if (nbytes is None) == (out is None):
-            raise TypeError("read_bytes takes nbytes or out, not both")
+            raise FITSTypeError("read_bytes takes nbytes or out, not both")
         if out is None:
             if nbytes < 0:
                 raise FITSValueError(f"{self.filename}: cannot read {nbytes} bytes")
@@ -226,7 +226,7 @@ def _extent(f: FitsFile) -> HDUExtent:
 
 def _header_text(header: str, filename: str) -> str:
     if not isinstance(header, str):
-        raise TypeError(f"header text must be a str, not {type(header).__name__}")
+        raise FITSTypeError(f"header text must be a str, not {type(header).__name__}")
     if len(header) % 80 or not header:
         raise FITSValueError(f"{filename}: header text is {len(header)} characters, not a "
                              "positive multiple of 80 (END and padding are not part of it)",
@@ -245,7 +245,7 @@ def _chunks(data: Data) -> tuple[Iterator[memoryview] | None, int | None]:
         return iter([view]), view.nbytes
     if isinstance(data, Iterable):
         return (memoryview(c).cast("B") for c in data), None
-    raise TypeError(f"data must be an array, a bytes-like object or an iterable of them, not "
+    raise FITSTypeError(f"data must be an array, a bytes-like object or an iterable of them, not "
                     f"{type(data).__name__}")
 
 
@@ -277,10 +277,10 @@ def _integer(header: Any, keyword: str, default: int | None = None) -> int:
     value = header.get(keyword)
     if value is None and keyword not in header:
         if default is None:
-            raise KeyError(f"Keyword {keyword!r} not found: the data size is undefined.")
+            raise FITSKeyError(f"Keyword {keyword!r} not found: the data size is undefined.")
         return default
     if not isinstance(value, (int, np.integer)):
-        raise TypeError(f"Keyword {keyword!r} has the value {value!r}, not an integer: the data "
+        raise FITSTypeError(f"Keyword {keyword!r} has the value {value!r}, not an integer: the data "
                         "size is undefined.")
     return int(value)
 

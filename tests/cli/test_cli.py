@@ -88,5 +88,5 @@ def test_info_reports_any_unreadable_file_without_a_traceback(tmp_path, capsys):
     path.write_bytes("".join(c.ljust(80) for c in cards).ljust(2880).encode() + bytes(2880))
     assert main(["info", str(path)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"fitsbind: error: {path}: KeyError") and "NAXIS2" in err
+    assert err.startswith(f"fitsbind: error: {path}: FITSKeyError") and "NAXIS2" in err
     assert "Traceback" not in err
