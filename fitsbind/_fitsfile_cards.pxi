@@ -28,7 +28,13 @@ cdef bytes _ascii(object text, str what):
     return raw
 
 
-cdef bytes _keyname(object name):
+# the characters of a standard keyword name (FITS 4.0, section 4.1.2.1)
+_KEYWORD_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
+cdef bytes _keyname(object name, bint writing=False):
+    """``name`` as CFITSIO takes it. Names to be written must be FITS keywords (or HIERARCH
+    names); names looked up may be anything a file holds."""
     raw = _ascii(name, "keyword name")
     if not raw.strip():
         raise ValueError("keyword name is empty")
@@ -37,7 +43,15 @@ cdef bytes _keyname(object name):
             # CFITSIO reads these as wildcards
             raise ValueError(f"keyword name {name!r} contains {chr(c)!r}, which is not allowed")
     stripped = raw.strip()
-    if (len(stripped) > 8 or b" " in stripped) and not stripped.upper().startswith(b"HIERARCH "):
+    if stripped.upper().startswith(b"HIERARCH "):
+        return raw                       # the caller asked for a HIERARCH card by name
+    bad = stripped.upper().translate(None, _KEYWORD_CHARS + b" ")
+    if bad and writing:
+        # CFITSIO would quietly turn the name into a HIERARCH card
+        raise ValueError(f"keyword name {name!r} contains {chr(bad[0])!r}; keywords hold "
+                         "letters, digits, '-' and '_' (and spaces between the words of a "
+                         "HIERARCH name)")
+    if len(stripped) > 8 or b" " in stripped:
         # explicit: CFITSIO's implicit HIERARCH drops characters of CONTINUE'd strings
         return b"HIERARCH " + stripped
     return raw

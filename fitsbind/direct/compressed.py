@@ -484,6 +484,13 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
         whole_rows = all(o == 0 and n == s for o, n, s in zip(origin[1:], values.shape[1:],
                                                                g.shape[1:]))
         values = np.ascontiguousarray(values)
+        if g.quantize is not None and values.dtype.kind == "f" and np.isinf(values).any():
+            # quantized tiles hold finite integers or the null value: inf would come back NaN
+            raise FITSValueError(f"{self._where()}: the data holds infinite values, which a "
+                                 "quantized image cannot store; compress losslessly "
+                                 "(Gzip1 or Gzip2 without quantize) or replace them (NaN is "
+                                 "stored as null)",
+                                 filename=self._fits.filename, hdu=self._index)
         if whole_rows:
             local = np.arange(len(tiles), dtype=np.int64)
             return tiles, _tiles.encode_tiles(g.codec, values, g.tile, local,

@@ -281,6 +281,8 @@ class TableHDU(HDU):
                       names: list[str], selection: slice | np.ndarray,
                       logicals: bool) -> np.ndarray:
         dtype, fields = record(cols, names, logicals)
+        first, count = row_span(selection)
+        self._require_data(layout.rowsize * (first + count))
         if isinstance(selection, slice):
             records = np.empty(selection.stop - selection.start, dtype)
             io.read(layout.rowsize, selection.start, len(records), fields, records, 0)
@@ -312,6 +314,7 @@ class TableHDU(HDU):
         used = nbytes > 0
         lo = int(offsets[used].min()) if used.any() else 0
         hi = int((offsets + nbytes)[used].max()) if used.any() else 0
+        self._require_data(layout.heap_start + hi)
         heap = np.empty(hi - lo, np.uint8)
         io.read_bytes(layout.heap_start + lo, heap)
         return heap_cells(c, descriptors, heap.data, lo, self._where(), scale)
@@ -321,6 +324,7 @@ class TableHDU(HDU):
                     mask_null: bool) -> np.ndarray:
         """ASCII tables: CFITSIO parses each field (implied decimals, D exponents, TNULL)."""
         first, count = row_span(selection)
+        self._require_data(self._layout().rowsize * (first + count))
         take = None if isinstance(selection, slice) or not count else selection - first
         values, masks = [], []
         with self._selected() as f:
@@ -493,11 +497,17 @@ class TableHDU(HDU):
                 self._invalidate()
 
     def _require_data_complete(self, layout: TableLayout) -> None:
+        self._require_data(layout.rowsize * layout.nrows)
+
+    def _require_data(self, nbytes: int) -> None:
+        """Raise unless the file holds the first ``nbytes`` bytes of the data unit: checked
+        before a read allocates, so what a header claims never sizes memory by itself."""
         with self._selected() as f:
-            missing = f.data_missing(layout.rowsize * layout.nrows)
+            missing = f.data_missing(nbytes)
         if missing:
-            raise FITSError(f"{self._where()}: file is truncated: the table's last {missing} "
-                            "bytes are missing", filename=self._fits.filename, hdu=self._index)
+            raise FITSError(f"{self._where()}: file is truncated: the data unit's bytes "
+                            f"{nbytes - missing} to {nbytes} are missing",
+                            filename=self._fits.filename, hdu=self._index)
 
     def _store(self, layout: TableLayout, start: int, payload: _Payload,
                cols: Sequence[ColumnInfo] | None = None) -> None:
