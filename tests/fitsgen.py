@@ -81,5 +81,26 @@ def header_cards(path: str | Path) -> list[list[str]]:
         return result
 
 
+def header_starts(data: bytes) -> list[int]:
+    """Byte offsets of the headers in FITS file bytes ``data`` (found by their first card at a
+    2880-byte block boundary, so corrupt sizes do not matter)."""
+    return [pos for pos in range(0, len(data), 2880)
+            if data[pos:pos + 9] in (b"SIMPLE  =", b"XTENSION=")]
+
+
+def set_card(data: bytes, hdu: int, key: str, value: str | None) -> bytes:
+    """``data`` with the card ``key`` of HDU ``hdu`` given the value text ``value`` (as it
+    stands in the card, e.g. ``"0"`` or ``"'RICE_1'"``; None leaves the value field blank)."""
+    start = header_starts(data)[hdu]
+    name = key.ljust(8).encode()
+    for pos in range(start, len(data), 80):
+        if data[pos:pos + 8] == name:
+            card = (key.ljust(8) + "= " + ("" if value is None else value.rjust(20))).ljust(80)
+            return data[:pos] + card.encode() + data[pos + 80:]
+        if data[pos:pos + 8] == b"END     ":
+            break
+    raise KeyError(f"HDU {hdu} has no {key} card")
+
+
 if __name__ == "__main__":
     print(write_example(sys.argv[1] if len(sys.argv) > 1 else EXAMPLE))

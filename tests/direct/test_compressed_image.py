@@ -621,3 +621,22 @@ def test_read_data_spans(tmp_path):
             handle.read_data_spans(0, 0, [0, 1], [10], np.empty(10, np.uint8))
     with pytest.raises(ValueError, match="closed"):
         handle.read_data_spans(0, 0, [0], [10], np.empty(10, np.uint8))
+
+
+def test_infinity_into_a_quantized_image_is_refused_before_writing(tmp_path):
+    """Quantized tiles hold finite integers or the null value: inf would read back as NaN."""
+    pixels = np.ones((64, 64), np.float32)
+    pixels[3, 3] = -np.inf
+    path = tmp_path / "q.fits"
+    with FITS(path, "w+") as f:
+        f.create_image_hdu(np.uint8, ())
+        with pytest.raises(fitsbind.FITSValueError, match="infinite values"):
+            f.write_image(pixels, compress=Rice1())
+        assert len(f) == 1
+        hdu = f.write_image(np.ones((64, 64), np.float32), compress=Rice1())
+        with pytest.raises(fitsbind.FITSValueError, match="infinite values"):
+            hdu[0:1, :] = np.full((1, 64), np.inf, np.float32)
+        lossless = f.write_image(pixels, compress=Gzip2())   # unquantized: inf is kept
+        assert np.isneginf(lossless.read()[3, 3])
+    with FITS(path) as f:
+        assert np.array_equal(f[1].read(), np.ones((64, 64), np.float32))

@@ -214,3 +214,23 @@ def test_long_strings_under_hierarch_keys(image: Path, key: str) -> None:
     with afits.open(image) as hdul:
         name = key[9:] if key.startswith("HIERARCH ") else key
         assert hdul[1].header[name] == value
+
+
+@pytest.mark.parametrize("key, bad", [("BAD KEY!", "!"), ("X!", "!"), ("A.B", "."),
+                                      ("bad key!", "!")])
+def test_names_outside_the_keyword_alphabet_are_refused(image: Path, key: str, bad: str) -> None:
+    """CFITSIO would quietly make a HIERARCH card of them."""
+    before = image.read_bytes()
+    with fitsbind.FITS(image, "r+") as f:
+        with pytest.raises(fitsbind.FITSValueError, match=f"h.fits, HDU 1: .*contains {bad!r}"):
+            f["SCI"].header[key] = 1
+    assert image.read_bytes() == before
+
+
+def test_hierarch_names_and_lookups_of_any_name(image: Path) -> None:
+    with fitsbind.FITS(image, "r+") as f:
+        h = f["SCI"].header
+        h["ESO DET CHIP ID"] = 7          # words of letters, digits, '-', '_': HIERARCH
+        h["HIERARCH my.key"] = 8          # asked for by name: taken as given
+        assert h["ESO DET CHIP ID"] == 7 and h["MY.KEY"] == 8
+        assert "X!" not in h              # looking up any name is fine
