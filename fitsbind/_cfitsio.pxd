@@ -6,15 +6,28 @@ cdef extern from "fitsio.h" nogil:
     ctypedef long long LONGLONG
     ctypedef unsigned long long ULONGLONG
 
+    enum:
+        NIOBUF                  # CFITSIO's number of record buffers
+        IOBUFLEN                # bytes per record buffer (one 2880-byte block)
+
     ctypedef struct FITSfile:
         LONGLONG filesize       # bytes on disk
         LONGLONG logfilesize    # bytes including unflushed buffers
         LONGLONG heapsize       # binary table: PCOUNT as CFITSIO tracks it
-        int maxhdu              # highest HDU (zero-based) CFITSIO has parsed
-        LONGLONG *headstart     # byte offset of each HDU's header, up to maxhdu + 1
+        # where CFITSIO believes the HDUs are (FitsFile.drop_last_hdu forgets the last one)
+        int curhdu              # current HDU, 0-based
+        int maxhdu              # highest HDU known to exist
+        LONGLONG *headstart     # byte offset of each HDU's header; [maxhdu + 1]: end of file
+        LONGLONG headend        # end of the current header's cards
+        LONGLONG nextkey        # where the next card of the current header goes
+        LONGLONG datastart      # start of the current data unit, -1 while undefined
+        # the record buffers: which block each holds (-1: none), and whether it is unwritten
+        long bufrecnum[NIOBUF]
+        int dirty[NIOBUF]
 
     ctypedef struct fitsfile:
         FITSfile *Fptr
+        int HDUposition         # the HDU this handle is on (the same as curhdu when current)
 
     # compiled-in header version
     int CFITSIO_MAJOR
@@ -273,6 +286,8 @@ cdef extern from * nogil:
     int ffpbyt(fitsfile *fptr, LONGLONG nbytes, void *buffer, int *status);
     int ffiblk(fitsfile *fptr, long nblock, int headdata, int *status);
     int ffdblk(fitsfile *fptr, long nblocks, int *status);
+    int ffgext(fitsfile *fptr, int moveto, int *exttype, int *status);
+    int ffpdfl(fitsfile *fptr, int *status);
     """
     int fftrun(fitsfile *fptr, LONGLONG filesize, int *status)
     int ffmbyt(fitsfile *fptr, LONGLONG bytpos, int ignore_err, int *status)
@@ -282,3 +297,8 @@ cdef extern from * nogil:
     # or data unit (1), moving the HDUs after it
     int ffiblk(fitsfile *fptr, long nblock, int headdata, int *status)
     int ffdblk(fitsfile *fptr, long nblocks, int *status)
+    # make HDU ``moveto`` (0-based) current without closing the current one (which would
+    # write its END card and fill bytes)
+    int ffgext(fitsfile *fptr, int moveto, int *exttype, int *status)
+    # write the current data unit's fill bytes (zeros, blanks in ASCII tables) where wrong
+    int ffpdfl(fitsfile *fptr, int *status)

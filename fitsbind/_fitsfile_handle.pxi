@@ -113,7 +113,9 @@ cdef class FitsFile:
     cdef object _lock_key       # (st_dev, st_ino) of the file, or its path if it has none
     cdef _Guard _reading        # the lock, and the handle open
     cdef _Guard _writing        # the lock, and the handle open read-write
-    cdef readonly str filename
+    cdef readonly str filename  # the name the file is known by (messages, repr)
+    cdef readonly str path      # where it is on disk: filename, or the new file written
+                                # beside it until FITS renames it into place
     cdef readonly bint writable
     cdef int _raw_fd            # own descriptor for raw data I/O; -1 not yet opened, -2 none
     cdef tuple _identity        # (st_dev, st_ino) of the file when CFITSIO opened it
@@ -216,7 +218,7 @@ cdef class FitsFile:
         gzip) and still the file CFITSIO opened (same device and inode)."""
         self._raw_fd = -2   # tried: -2 means "not available"
         try:
-            fd = os.open(self.filename, os.O_RDWR if self.writable else os.O_RDONLY)
+            fd = os.open(self.path, os.O_RDWR if self.writable else os.O_RDONLY)
         except OSError:
             return
         try:
@@ -293,9 +295,12 @@ cdef class FitsFile:
             ffcmsg()
 
     cdef void _delete_current(self):
-        """Delete the current HDU, quietly: for undoing a failed append."""
-        cdef int status = 0
-        ffdhdu(self._ptr, NULL, &status)
+        """Remove the HDU a failed append left (the current, last one; see
+        :meth:`drop_last_hdu`), quietly: the caller raises the append's own failure."""
+        try:
+            self._drop_last()
+        except Exception:
+            pass
         ffcmsg()
 
     cdef int _vet_header(self, int index, LONGLONG start) except -1:
@@ -384,7 +389,7 @@ cdef class FitsFile:
         ffcmsg()
         if status or self._ptr.Fptr.logfilesize < end + 2880:
             return 0
-        with open(self.filename, "rb") as f:
+        with open(self.path, "rb") as f:
             f.seek(end)
             start = f.read(9)
         if start == b"XTENSION=":
@@ -401,7 +406,7 @@ cdef class FitsFile:
         cdef int status = 0, n = 0
         cdef LONGLONG head = 0, data = 0, end = 0
         try:
-            size = os.path.getsize(self.filename)
+            size = os.path.getsize(self.path)
         except OSError:
             return None
         # a gzip file is decompressed in memory: its size on disk says nothing
@@ -685,7 +690,7 @@ cdef class FitsFile:
                 fftrun(self._ptr, end, &status)
         self._check(status, "extending the file to hold the new HDU's data")
         # CFITSIO ignores ftruncate's result, so see what the file system actually did
-        if grown and os.path.getsize(self.filename) < end:
+        if grown and os.path.getsize(self.path) < end:
             hdu = self._current()
             raise FITSError(f"{self.filename}, HDU {hdu}: the file system refused to grow the "
                             f"file to {end} bytes for the HDU's data (file too large?)",
@@ -899,6 +904,90 @@ cdef class FitsFile:
             with nogil:
                 ffdhdu(self._ptr, NULL, &status)
             self._check(status, "deleting the HDU")
+
+    def drop_last_hdu(self) -> None:
+        """Remove the current HDU, the last of the file (one just appended), by cutting the
+        file where its header starts, for undoing an append that failed.
+
+        Unlike :meth:`delete_hdu` nothing is written: CFITSIO's buffers of the cut bytes are
+        dropped unwritten (``ffdhdu`` would fill the whole HDU with zeros first, and on a
+        full disk fail doing so). The HDU before becomes current; dropping the first HDU
+        leaves an empty file, as :func:`create_file` made it.
+        """
+        with self._writing:
+            self._drop_last()
+
+    cdef int _drop_last(self) except -1:
+        """:meth:`drop_last_hdu`, the lock held."""
+        cdef int status = 0, hdutype = 0, n = self._current()
+        cdef FITSfile *F = self._ptr.Fptr
+        cdef LONGLONG start = F.headstart[n]
+        if F.maxhdu != n:
+            raise ValueError(f"{self.filename}, HDU {n}: not the last HDU of the file")
+        # CFITSIO forgets the HDU as ffdhdu does, without closing it (which would write its
+        # END card and fill bytes)
+        F.maxhdu = n - 1 if n else 0
+        F.headstart[n + 1] = 0
+        if n == 0:
+            # the state ffinit leaves: an empty first header not yet written
+            F.headend = F.nextkey = 0
+            F.datastart = -1
+        self._cut(start)
+        if n:
+            with nogil:
+                ffgext(self._ptr, n - 1, &hdutype, &status)
+            self._check(status, "moving to HDU %d after dropping the last", n - 1)
+        return 0
+
+    def shrink_last_hdu(self, keywords) -> None:
+        """Undo a growth of the current HDU, the last of the file, that failed: set the
+        integer size ``keywords`` (NAXISn, NAXIS2, PCOUNT) back to the given values, cut the
+        file at the end of the data unit they describe (whatever was written past it goes;
+        CFITSIO's buffers there are dropped unwritten), put back the fill bytes of the last
+        block (zeros; blanks in ASCII tables) and write the header out."""
+        cdef int status = 0
+        cdef LONGLONG head = 0, data = 0, end = 0
+        cdef bytes name
+        with self._writing:
+            if self._ptr.Fptr.maxhdu != self._current():
+                raise ValueError(f"{self.filename}, HDU {self._current()}: not the last HDU "
+                                 "of the file")
+            for key, value in keywords.items():
+                name = _ascii(key, "keyword")
+                ffmkyj(self._ptr, name, <LONGLONG>value, "&", &status)
+            if "PCOUNT" in keywords:
+                # CFITSIO writes its own heap size back into PCOUNT when the HDU is redefined
+                self._ptr.Fptr.heapsize = <LONGLONG>keywords["PCOUNT"]
+            with nogil:
+                if status == 0:
+                    ffrdef(self._ptr, &status)
+                if status == 0:
+                    ffghadll(self._ptr, &head, &data, &end, &status)
+            self._check(status, "restoring the HDU's size")
+            self._cut(end)
+            with nogil:
+                ffpdfl(self._ptr, &status)
+                if status == 0:
+                    ffflsh(self._ptr, 0, &status)
+            self._check(status, "writing the fill bytes of the restored data unit")
+
+    cdef int _cut(self, LONGLONG size) except -1:
+        """Truncate the file to ``size`` bytes (a multiple of 2880), dropping CFITSIO's
+        buffers of blocks past it unwritten; the lock held."""
+        cdef int status = 0, i
+        cdef FITSfile *F = self._ptr.Fptr
+        for i in range(NIOBUF):
+            if F.bufrecnum[i] >= 0 and <LONGLONG>F.bufrecnum[i] * IOBUFLEN >= size:
+                F.bufrecnum[i] = -1
+                F.dirty[i] = 0
+        with nogil:
+            fftrun(self._ptr, size, &status)
+        self._check(status, "truncating the file to %d bytes", size)
+        # CFITSIO ignores ftruncate's result
+        if os.path.isfile(self.path) and os.path.getsize(self.path) != size:
+            raise FITSError(f"{self.filename}: the file could not be cut back to {size} "
+                            "bytes", filename=self.filename, hdu=self._current())
+        return 0
 
     # -- header -----------------------------------------------------------------------------
 

@@ -52,16 +52,18 @@ cdef object _open_error(int status, str name, bint writing):
     return _error(status, what, name, None, overrides)
 
 
-cdef FitsFile _new_handle(object path):
-    """A handle not yet open; its lock key and identity are the file's device and inode (one
-    lock per file, whatever the path or link it is reached by)."""
+cdef FitsFile _new_handle(object path, object name=None):
+    """A handle not yet open, on the file at ``path``, known as ``name`` (default: ``path``);
+    its lock key and identity are the file's device and inode (one lock per file, whatever
+    the path or link it is reached by)."""
     cdef FitsFile handle = FitsFile.__new__(FitsFile, _FACTORY)
-    handle.filename = os.fsdecode(os.fspath(path))
+    handle.path = os.fsdecode(os.fspath(path))
+    handle.filename = handle.path if name is None else os.fsdecode(os.fspath(name))
     try:
-        st = os.stat(handle.filename)
+        st = os.stat(handle.path)
         handle._lock_key = handle._identity = (st.st_dev, st.st_ino)
     except OSError:
-        handle._lock_key = os.path.abspath(handle.filename)
+        handle._lock_key = os.path.abspath(handle.path)
         handle._raw_fd = -2
     return handle
 
@@ -111,8 +113,10 @@ def open_file(path, str mode="r") -> FitsFile:
     return handle
 
 
-def create_file(path, bint overwrite=False) -> FitsFile:
-    """Create a new, empty FITS file open read-write; add HDUs to it before closing.
+def create_file(path, bint overwrite=False, *, name=None) -> FitsFile:
+    """Create a new, empty FITS file at ``path`` open read-write; add HDUs to it before
+    closing. ``name`` is what the handle calls the file (``filename``, messages; default
+    ``path``): the target, when ``path`` is a new file to be renamed over it once complete.
 
     An existing file raises FileExistsError unless ``overwrite``, which replaces it.
     """
@@ -120,15 +124,16 @@ def create_file(path, bint overwrite=False) -> FitsFile:
     cdef fitsfile *ptr = NULL
     cdef bytes b_name = _c_path(path)
     cdef const char *c_name = b_name
-    cdef FitsFile handle = _new_handle(path)
+    cdef FitsFile handle = _new_handle(path, name)
     name = handle.filename
-    if os.path.lexists(name):
-        if os.path.isdir(name):
+    disk = handle.path
+    if os.path.lexists(disk):
+        if os.path.isdir(disk):
             raise IsADirectoryError(f"{name}: is a directory")
         if not overwrite:
             raise FITSFileExistsError(f"{name}: file exists (pass overwrite=True to replace it)",
                                       filename=name)
-        os.remove(name)
+        os.remove(disk)
     lock = _acquire_file_lock(handle._lock_key)
     try:
         with lock:
@@ -140,14 +145,14 @@ def create_file(path, bint overwrite=False) -> FitsFile:
     if status:
         _release_file_lock(handle._lock_key)
         overrides = {}
-        parent = os.path.dirname(os.path.abspath(name))
+        parent = os.path.dirname(os.path.abspath(disk))
         if not os.path.isdir(parent):
             overrides[status] = FITSFileNotFoundError
         elif not os.access(parent, os.W_OK):
             overrides[status] = FITSPermissionError
         raise _error(status, "creating", name, None, overrides)
     # the file exists now: move to the lock every other handle on it will use
-    st = os.stat(name)
+    st = os.stat(disk)
     handle._identity = (st.st_dev, st.st_ino)
     handle._raw_fd = -1
     handle._bind_lock(_acquire_file_lock(handle._identity))
@@ -181,7 +186,7 @@ def memory_table(cards, cnp.ndarray rows not None, cnp.ndarray heap not None) ->
             raise ValueError("rows and heap must be C-contiguous uint8 arrays")
     n = len(b_cards) // 80
     cdef FitsFile handle = FitsFile.__new__(FitsFile, _FACTORY)
-    handle.filename = "mem://"
+    handle.filename = handle.path = "mem://"
     handle._raw_fd = -2
     handle._bind_lock(threading.RLock())
     with nogil:

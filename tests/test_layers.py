@@ -26,7 +26,8 @@ import fitsbind.direct
 PACKAGE = Path(fitsbind.direct.__file__).resolve().parent.parent
 EXTENSIONS = {"fitsbind._fitsfile", "fitsbind._tiles"}
 # modules every layer may import: they hold no layer's logic
-LEAVES = {"fitsbind.errors", "fitsbind.checksum", "fitsbind._workers", "fitsbind._lifetime"}
+LEAVES = {"fitsbind.errors", "fitsbind.checksum", "fitsbind._workers", "fitsbind._lifetime",
+          "fitsbind._atomic"}
 PUBLIC = set(fitsbind.direct.__all__)
 # calls on a direct-tier object that return direct-tier HDUs
 HDU_FACTORIES = {"create_image_hdu", "create_table_hdu", "write", "write_image", "write_table"}

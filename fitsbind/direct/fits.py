@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from fitsbind._atomic import Replacement
 from fitsbind._fitsfile import (
     HDU_ASCII_TABLE,
     HDU_IMAGE,
@@ -46,6 +47,18 @@ class FITS(UnitAccess):
     """An open FITS file: ``FITS(path, mode)``, mode "r" (read-only), "r+" (read-write) or
     "w+" (create, replacing an existing file).
 
+    "w+" writes the new file beside ``path`` under a temporary name
+    (``.fitsbind-<host>-<pid>-<token>-<name>.tmp``) and renames it over ``path`` on
+    :meth:`close`, or when a ``with`` block ends without an exception. Until then a file
+    already at ``path`` is untouched and readable; if the block raises, a write fails, or the
+    object is collected without being closed, the temporary file is removed and ``path``
+    stays as it was; a killed process leaves its temporary file, which the next fitsbind
+    write into that directory removes. ``filename``, ``repr`` and error messages name
+    ``path`` throughout. ``in_place=True`` instead writes at ``path`` directly, for files too
+    large to have twice on disk: the old file is deleted when the new one is opened, and a
+    failure or kill part-way leaves a partial file there, whose last HDU may claim data
+    that was never written (its blocks read as zeros).
+
     ``len(fits)`` HDUs, indexed from 0: ``fits[i]``, ``fits["EXTNAME"]`` (case-insensitive;
     EXTNAME or HDUNAME), ``fits["EXTNAME", extver]``; iterating yields every HDU. HDU objects
     are created on first access and stay valid until the file is closed. Use it as a context
@@ -57,32 +70,52 @@ class FITS(UnitAccess):
     byte ranges: the seam the astropy-compatible layer writes through.
     """
 
-    def __init__(self, path: str | os.PathLike[str], mode: str = "r") -> None:
+    def __init__(self, path: str | os.PathLike[str], mode: str = "r", *,
+                 in_place: bool = False) -> None:
         if mode not in _MODES:
             raise FITSValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, not {mode!r}")
+        if in_place and mode != "w+":
+            raise FITSValueError(f"in_place applies to mode 'w+' only, not {mode!r}")
         self._mode = mode
         self._hdus: dict[int, HDU] = {}
-        if mode == "w+":
-            self._file: FitsFile = create_file(path, overwrite=True)
+        # the new file of mode "w+" until close() renames it over path
+        self._replacement: Replacement | None = None
+        if mode != "w+":
+            self._file: FitsFile = open_file(path, mode)
+        elif in_place:
+            self._file = create_file(path, overwrite=True)
         else:
-            self._file = open_file(path, mode)
+            replacement = Replacement(path)
+            self._file = create_file(replacement.path, name=path)
+            self._replacement = replacement
 
     def __enter__(self) -> FITS:
         return self
 
     def __del__(self) -> None:
         f = getattr(self, "_file", None)
+        pending = getattr(self, "_replacement", None)
         if f is not None and not f.closed:
-            close_forgotten(repr(self), self._close_forgotten)
+            what = repr(self) if pending is None else \
+                f"{self!r}: the new file is discarded (close() puts it in place)"
+            close_forgotten(what, self._close_forgotten)
+        elif pending is not None:
+            pending.discard()   # the garbage collector finalized the handle first
 
     def _close_forgotten(self) -> None:
+        if self._replacement is not None:
+            self._discard()   # a new file nobody closed may be unfinished
+            return
         try:
             self.close()
         except ValueError:
             self._file.close()   # close() refused (an open extending() block): the handle
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if exc_type is not None and self._replacement is not None:
+            self._discard()
+        else:
+            self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else self._mode
@@ -108,22 +141,45 @@ class FITS(UnitAccess):
         return self._file.closed
 
     def close(self) -> None:
-        """Write everything to disk and close. A new file left without HDUs gets an empty
-        primary HDU, so what is on disk is a valid FITS file. Closing again does nothing.
-        Refused (ValueError) while a compressed image's ``extending()`` block is open."""
+        """Write everything to disk and close; a new file of mode "w+" is renamed over the
+        path here (if that fails, it is removed and the path keeps the old file). A new file
+        left without HDUs gets an empty primary HDU, so what is on disk is a valid FITS file.
+        Closing again does nothing. Refused (ValueError) while a compressed image's
+        ``extending()`` block is open."""
         if self._file.closed:
             return
         active = [i for i, hdu in self._hdus.items() if getattr(hdu, "_extending_active", False)]
         if active:
             raise FITSValueError(f"{self.filename}: HDU {active[0]} is inside extending(); leave "
                              "the with-block before closing the file")
+        replacement, self._replacement = self._replacement, None
         try:
-            if self._file.writable and self._file.num_hdus() == 0:
-                self._file.create_image_hdu(8, ())
-                self._file.finish_hdu()
-        finally:
-            self._hdus.clear()
+            try:
+                if self._file.writable and self._file.num_hdus() == 0:
+                    self._file.create_image_hdu(8, ())
+                    self._file.finish_hdu()
+            finally:
+                self._hdus.clear()
+                self._file.close()
+        except BaseException:
+            if replacement is not None:
+                replacement.discard()
+            raise
+        if replacement is not None:
+            replacement.commit()
+
+    def _discard(self) -> None:
+        """Close a new file of mode "w+" without putting it in place: it is removed, and a
+        file at the path stays as it was."""
+        replacement, self._replacement = self._replacement, None
+        self._hdus.clear()
+        try:
             self._file.close()
+        except OSError:
+            pass   # failing to write the last buffers of a file being thrown away is moot
+        finally:
+            if replacement is not None:
+                replacement.discard()
 
     def flush(self) -> None:
         """Write CFITSIO's buffers to disk."""
@@ -266,14 +322,16 @@ class FITS(UnitAccess):
             try:
                 hdu.write(array)
             except BaseException:
-                with self._handle(writing=True).at(hdu.index, writing=True) as f:
-                    f.delete_hdu()
-                self._hdus.pop(hdu.index, None)
+                self._drop_new_hdu(hdu.index)
                 raise
             return hdu
         buffer, bscale, bzero = prepare(array, layout, where)
         hdu = self._create_image(stored, array.shape, entries, layout)
-        hdu._write_box((0,) * array.ndim, buffer, bscale, bzero)
+        try:
+            hdu._write_box((0,) * array.ndim, buffer, bscale, bzero)
+        except BaseException:
+            self._drop_new_hdu(hdu.index)
+            raise
         return hdu
 
     def write(self, data: Any, **kwargs: Any) -> HDU:
@@ -342,7 +400,11 @@ class FITS(UnitAccess):
         values = dict(zip((s.name for s in specs), fields.values()))
         payload = encode_payload(infos, values, nrows, where, truncate, ascii, source=data)
         hdu = self._create_table(specs, nrows, extname, extver, ascii, units, header)
-        hdu._store(hdu._layout(), 0, payload)
+        try:
+            hdu._store(hdu._layout(), 0, payload)
+        except BaseException:
+            self._drop_new_hdu(hdu.index)
+            raise
         return hdu
 
     def _create_table(self, specs: list[ColumnSpec], nrows: int, extname: str | None,
@@ -422,15 +484,22 @@ class FITS(UnitAccess):
 
     def _fill_new_hdu(self, f: FitsFile, index: int, entries: list) -> None:
         """Write the extra cards of a new HDU, then let the file cover its data; on failure
-        the new HDU is deleted again."""
+        the new HDU is removed again."""
         try:
             for key, value, comment in entries:
                 write_card(f, key, value, comment)
             f.finish_hdu()
         except BaseException:
             if f.current_hdu == index:
-                f.delete_hdu()
+                f.drop_last_hdu()
             raise
+
+    def _drop_new_hdu(self, index: int) -> None:
+        """Remove HDU ``index``, just appended, whose data failed to arrive: the file is cut
+        back to where it ended before (no claimed data stays behind)."""
+        with self._handle(writing=True).at(index, writing=True) as f:
+            f.drop_last_hdu()
+        self._hdus.pop(index, None)
 
 
 def _blank_rows(f: FitsFile, nbytes: int) -> None:

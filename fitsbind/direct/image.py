@@ -213,6 +213,13 @@ class ImageHDU(HDU):
         goes (default: the current end); the axis grows to cover it, and rows between the
         old end and ``start`` hold stored zeros (a sparse hole when this is the last HDU).
         HDUs after this one move to make room and keep their contents.
+
+        On the last HDU of the file, pixels stored by a byte swap (all but float images with
+        BSCALE/BZERO) are written past the old end first, and NAXISn grows only once they
+        are in the file: when writing fails (a full disk, say) the image keeps its old size
+        and the file is cut back, and a process killed part-way leaves the old image, with
+        bytes past its end that no header claims (readers ignore them; the next extend
+        overwrites them). Otherwise the header grows first, and a failure shrinks it back.
         """
         layout, shape = self._info()
         if not shape:
@@ -228,36 +235,81 @@ class ImageHDU(HDU):
         buffer, bscale, bzero = prepare(array, layout, self._where())
         if array.shape[0] == 0:
             return
+        corner = (at,) + (0,) * (len(shape) - 1)
         length = max(shape[0], at + array.shape[0])
-        if length > shape[0]:
-            growth = ((length - shape[0]) * int(np.prod(shape[1:], dtype=np.int64))
-                      * layout.stored.itemsize)
-            check_can_grow(self._fits.filename, growth, self._index)
-            if self._index < len(self._fits) - 1:
-                check_free_space(self._fits.filename, growth, self._index)
-            try:
-                with self._selected(writing=True) as f:
-                    f.resize_image((length, *shape[1:]))
-            finally:
-                self._invalidate()
-        self._write_box((at,) + (0,) * (len(shape) - 1), buffer, bscale, bzero)
+        if length == shape[0]:
+            self._write_box(corner, buffer, bscale, bzero)
+            return
+        grown = (length, *shape[1:])
+        growth = ((length - shape[0]) * int(np.prod(shape[1:], dtype=np.int64))
+                  * layout.stored.itemsize)
+        check_can_grow(self._fits.filename, growth, self._index)
+        last = self._index == len(self._fits) - 1
+        if not last:
+            check_free_space(self._fits.filename, growth, self._index)
+        try:
+            with self._selected(writing=True) as f:
+                try:
+                    flip = _raw_flip(layout, buffer, bscale, bzero)
+                    access = f.raw_access(writing=True) if last and flip is not None else None
+                    if access is not None:
+                        # the pixels first, then the header that claims them
+                        rawio.write_box(*access, grown, corner, buffer, flip=flip)
+                        f.resize_image(grown)
+                    else:
+                        f.resize_image(grown)
+                        self._invalidate()
+                        self._write_box(corner, buffer, bscale, bzero)
+                    f.flush()
+                except BaseException as failure:
+                    self._undo_growth(f, shape, last, failure)
+        finally:
+            self._invalidate()
+
+    def _undo_growth(self, f: Any, shape: tuple[int, ...], last: bool,
+                     failure: BaseException) -> None:
+        """Give the image its old ``shape`` again after ``failure`` while extending it (the
+        handle locked, on this HDU), and raise the failure, naming the file when it did not."""
+        try:
+            if last:
+                f.shrink_last_hdu({f"NAXIS{len(shape)}": shape[0]})
+            else:
+                f.resize_image(shape)
+        except Exception as undoing:
+            raise failure from undoing
+        if type(failure) is OSError:
+            raise FITSError(f"{self._where()}: extending the image failed ({failure}); it "
+                            f"keeps its old shape {shape}", filename=self._fits.filename,
+                            hdu=self._index) from failure
+        raise failure
 
     def _write_box(self, corner: tuple[int, ...], buffer: np.ndarray, bscale: float,
                    bzero: float) -> None:
         if buffer.size == 0:
             return
         layout, shape = self._info()
-        plain = (bscale, bzero) == (1.0, 0.0) and buffer.dtype == layout.stored
-        offset = (layout.offset and buffer.dtype == layout.dtype
-                  and (bscale, bzero) == (1.0, float(layout.bzero)))
+        flip = _raw_flip(layout, buffer, bscale, bzero)
         with self._selected(writing=True) as f:
-            access = f.raw_access(writing=True) if plain or offset else None
+            access = f.raw_access(writing=True) if flip is not None else None
             if access is not None:
-                rawio.write_box(*access, shape, corner, buffer, flip=offset)
+                rawio.write_box(*access, shape, corner, buffer, flip=flip)
                 return
             blc = [c + 1 for c in reversed(corner)]
             trc = [c + n for c, n in zip(reversed(corner), reversed(buffer.shape))]
             f.write_pixels(buffer, blc, trc, bscale, bzero)
+
+
+def _raw_flip(layout: PixelLayout, buffer: np.ndarray, bscale: float,
+              bzero: float) -> bool | None:
+    """How ``buffer`` (as :func:`prepare` gave it) reaches the file by fitsbind's own writes:
+    False for a byte swap, True for a byte swap and sign-bit flip (the BZERO offset types),
+    None when CFITSIO has to scale it."""
+    if (bscale, bzero) == (1.0, 0.0) and buffer.dtype == layout.stored:
+        return False
+    if layout.offset and buffer.dtype == layout.dtype and (bscale, bzero) == (
+            1.0, float(layout.bzero)):
+        return True
+    return None
 
 
 def broadcast_block(value: Any, shape: tuple[int, ...], where: str) -> Any:

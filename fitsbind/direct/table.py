@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from fitsbind._fitsfile import FitsFile
+from fitsbind.direct import rawio
 from fitsbind.direct.cells import (
     VLA_MODES,
     decode,
@@ -370,7 +371,14 @@ class TableHDU(HDU):
     def write(self, data: Any, start: int = 0, *, truncate: bool = False) -> None:
         """Write whole rows from ``start`` on (a structured array, a dict of columns, or an
         astropy Table, holding every column); rows past the end grow the table. Strings too
-        long for their column raise unless ``truncate``."""
+        long for their column raise unless ``truncate``.
+
+        Growing the last HDU of the file, a binary table without a heap (and rows without
+        variable-length cells), writes the new rows past the old end first and NAXIS2 grows
+        only once they are in the file: when writing fails (a full disk, say) the table keeps
+        its old rows and the file is cut back, and a process killed part-way leaves the old
+        table, with bytes past its end that no header claims (readers ignore them). Otherwise
+        the table grows first, and a failure removes the new rows again."""
         layout = self._layout()
         start = int(start)
         if not 0 <= start <= layout.nrows:
@@ -380,13 +388,62 @@ class TableHDU(HDU):
                                  self._ascii, source=data)
         self._require_data_complete(layout)
         if start + nrows > layout.nrows:
+            self._grow(layout, start, payload)
+            return
+        self._store(layout, start, payload)
+
+    def _grow(self, layout: TableLayout, start: int, payload: _Payload) -> None:
+        """:meth:`write` of rows reaching past the last one."""
+        old = layout.nrows
+        added = start + payload.nrows - old
+        # a heap follows the rows: new rows move it (CFITSIO does that)
+        heapless = layout.heap_start + layout.heap_size == layout.rowsize * old
+        last = self._index == len(self._fits) - 1
+        try:
             with self._selected(writing=True) as f:
                 try:
-                    f.grow_table(start + nrows - layout.nrows)
-                finally:
-                    self._invalidate()
-            layout = self._layout()
-        self._store(layout, start, payload)
+                    access = None
+                    if last and heapless and not self._ascii and not payload.vla \
+                            and payload.records is not None:
+                        access = f.raw_access(writing=True)
+                    if access is not None:
+                        # the rows first, then the header that claims them
+                        _, fields = record(list(layout.columns),
+                                           [f"c{i}" for i in range(len(layout.columns))])
+                        rawio.write_rows(*access, layout.rowsize, start, fields,
+                                         payload.records)
+                        f.grow_table(added)
+                    else:
+                        f.grow_table(added)
+                        self._invalidate()
+                        self._store(self._layout(), start, payload)
+                    f.flush()
+                except BaseException as failure:
+                    # CFITSIO grows a binary table at the end of the file by its header
+                    # alone; other growth it does by inserting rows
+                    self._undo_growth(f, old, last and heapless and not self._ascii, failure)
+        finally:
+            self._invalidate()
+
+    def _undo_growth(self, f: FitsFile, nrows: int, cut: bool, failure: BaseException) -> None:
+        """Give the table its old ``nrows`` rows again after ``failure`` while growing it (the
+        handle locked, on this HDU): by cutting the file back when ``cut`` (a binary table
+        without heap, the last HDU), else by deleting the rows inserted (none when inserting
+        them failed). Raise the failure, naming the file when it did not."""
+        try:
+            if cut:
+                f.shrink_last_hdu({"NAXIS2": nrows, "PCOUNT": 0})
+            else:
+                now = f.table_info()[0]
+                if now > nrows:
+                    f.delete_rows(np.arange(nrows, now, dtype=np.int64))
+        except Exception as undoing:
+            raise failure from undoing
+        if type(failure) is OSError:
+            raise FITSError(f"{self._where()}: adding rows failed ({failure}); the table "
+                            f"keeps its {nrows} rows", filename=self._fits.filename,
+                            hdu=self._index) from failure
+        raise failure
 
     def append(self, data: Any, *, truncate: bool = False) -> None:
         """Add rows at the end (as :meth:`write` past the last row). Everything is checked

@@ -14,7 +14,7 @@ through these methods of :class:`~fitsbind.FITS`, which :class:`UnitAccess` prov
 =================================  =========================================================
 
 Each call takes the file's lock for its whole duration and checks its arguments before the
-file changes; an appended HDU whose data fails to arrive is deleted again. Data given as a
+file changes; an appended HDU whose data fails to arrive is cut off the file again. Data given as a
 chunk iterable can only be checked as it comes: ``write_data`` stops at the first chunk that
 reaches past the data unit, after writing those before it.
 Header text is 80-character card images, END and padding excluded, as
@@ -113,10 +113,9 @@ class UnitAccess:
         sparse region. The size of arrays and bytes is checked against the data unit CFITSIO
         derives from the header before any data is written (parsing the header here first
         would cost more than the rest of the call). When it does not match, when a chunk
-        iterable turns out too long or too short, or when writing fails, the new HDU is
-        deleted again (CFITSIO fills its blocks with zeros before cutting them off the file;
-        a failed first HDU leaves an empty primary, as a FITS file needs one) and the
-        failure is raised.
+        iterable turns out too long or too short, or when writing fails, the file is cut
+        back to where it ended before the call (nothing of the new HDU stays; after a failed
+        first HDU the file is empty again, ready for another) and the failure is raised.
         """
         f = self._handle(writing=True)
         text = _header_text(header, self.filename)
@@ -134,9 +133,11 @@ class UnitAccess:
             except BaseException as failure:
                 try:
                     with f.at(index, writing=True):
-                        f.delete_hdu()
+                        f.drop_last_hdu()
                 except Exception as undoing:
                     raise failure from undoing
+                finally:
+                    self._hdus.pop(index, None)
                 raise
         return index
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from fitsbind._atomic import Replacement
 from fitsbind.checksum import BLOCK
 from fitsbind.config import conf
 from fitsbind.direct import FITS
@@ -433,8 +434,9 @@ class HDUList(list, _Verify):
 
     def _write_file(self, path: str, append: bool = False, compress: bool = False,
                     payloads: dict[int, np.ndarray | None] | None = None) -> None:
-        """Write the HDUs to ``path`` through a temporary file in the same directory, so an
-        existing file (perhaps the one being read) is replaced only once the write worked.
+        """Write the HDUs to ``path`` through a new file beside it (:mod:`fitsbind._atomic`),
+        so an existing file (perhaps the one being read) is replaced only once the write
+        worked, and a failed or killed write leaves it as it was.
 
         ``append`` adds them after the HDUs already in ``path``. ``compress`` compresses the
         file when the name ends in .gz, .bz2 or .xz (as astropy chooses by the name).
@@ -444,16 +446,14 @@ class HDUList(list, _Verify):
         if compress and opener is None and path.endswith(".zip"):
             raise OSError("Writing zipped FITS files is not supported")
         payloads = payloads or {}
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, temp = tempfile.mkstemp(suffix=".fits.tmp", prefix=".fitsbind-", dir=directory)
-        os.close(fd)
-        os.remove(temp)
+        new = Replacement(path)
         try:
             if append and os.path.getsize(path):
-                shutil.copyfile(path, temp)
-                fits = FITS(temp, "r+")
+                shutil.copyfile(path, new.path)
+                fits = FITS(new.path, "r+")
             else:
-                fits = FITS(temp, "w+")
+                # the file is already a new one beside the target: no second temporary
+                fits = FITS(new.path, "w+", in_place=True)
             with fits:
                 for i, hdu in enumerate(self):
                     if i in payloads:
@@ -463,18 +463,10 @@ class HDUList(list, _Verify):
                         hdu._refresh_checksums(payload)
                     hdu._write_to(fits, payload)
             if opener is not None:
-                _compress(temp, opener)
-            mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
-            _move_into_place(temp, path)
-            if mode is not None:
-                os.chmod(path, mode)
-            else:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(path, 0o666 & ~umask)
+                new = _compress(new, opener)
+            new.commit()
         except BaseException:
-            if os.path.exists(temp):
-                os.remove(temp)
+            new.discard()
             raise
 
     def _on_disk_state(self, refresh_checksums: bool = False,
@@ -630,25 +622,6 @@ def format_info(filename: str, rows: list[tuple]) -> list[str]:
     return lines
 
 
-def _move_into_place(temp: str, path: str) -> None:
-    """Rename the finished file ``temp`` to ``path``, replacing any file there.
-
-    A plain ``os.replace`` over an existing file makes ext4 (auto_da_alloc) write the new
-    file's data out before the rename returns, which doubled the time of ``writeto``. Moving
-    the old file aside first avoids that, and at every moment one complete file exists."""
-    if not os.path.exists(path):
-        os.rename(temp, path)
-        return
-    aside = temp + ".old"
-    os.rename(path, aside)
-    try:
-        os.rename(temp, path)
-    except BaseException:
-        os.rename(aside, path)
-        raise
-    os.remove(aside)
-
-
 def _changed(hdu: _BaseHDU, text: str, payload: np.ndarray | None) -> bool:
     """Whether a flush has to write HDU ``hdu`` (header ``text``, data unit ``payload``):
     its header differs from the file's, or its data is loaded and not the file's own map."""
@@ -660,17 +633,18 @@ _COMPRESSORS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.ope
                                                 ".xz": lzma.open}
 
 
-def _compress(path: str, opener: Callable[..., Any]) -> None:
-    """Replace the FITS file ``path`` by its compressed form, written through ``opener``."""
-    packed = path + ".packed"
+def _compress(plain: Replacement, opener: Callable[..., Any]) -> Replacement:
+    """The compressed form of the new FITS file ``plain``, written through ``opener`` into a
+    new file for the same target; ``plain`` is removed."""
+    packed = Replacement(plain.target)
     try:
-        with open(path, "rb") as source, opener(packed, "wb") as out:
+        with open(plain.path, "rb") as source, opener(packed.path, "wb") as out:
             shutil.copyfileobj(source, out, 1 << 24)
-        os.replace(packed, path)
     except BaseException:
-        if os.path.exists(packed):
-            os.remove(packed)
+        packed.discard()
         raise
+    plain.discard()
+    return packed
 
 
 def _check_sums(hdu: _BaseHDU, index: int) -> None:

@@ -290,7 +290,8 @@ def test_extending_encodes_whole_tile_rows_as_it_goes(tmp_path, monkeypatch):
     path = tmp_path / "batches.fits"
     batch = np.empty((3, 30), np.int16)
     expected = []
-    with FITS(path, "w+") as f:
+    # in place, so the file's size can be watched while it is open
+    with FITS(path, "w+", in_place=True) as f:
         hdu = f.create_image_hdu("int16", (0, 30), compress=Rice1(tile_shape=(4, 30)))
         with hdu.extending():
             for i in range(10):

@@ -238,7 +238,8 @@ def test_petabyte_header_is_refused_without_allocating(tmp_path: Path) -> None:
 
 def test_petabyte_image_cannot_be_created(tmp_path: Path, fitsverify) -> None:
     path = tmp_path / "pb.fits"
-    with fitsbind.FITS(path, "w+") as f:
+    # in place, so the file's size can be watched while it is open
+    with fitsbind.FITS(path, "w+", in_place=True) as f:
         f.write_image(np.zeros(3))
         before = os.path.getsize(path)
         with pytest.raises(fitsbind.FITSValueError, match="cannot grow"):
@@ -250,7 +251,9 @@ def test_petabyte_image_cannot_be_created(tmp_path: Path, fitsverify) -> None:
 def test_flush_makes_data_visible_to_other_readers(tmp_path: Path) -> None:
     path = tmp_path / "flush.fits"
     with fitsbind.FITS(path, "w+") as f:
-        f.write_image(np.arange(10, dtype=np.int32))
+        f.write_image(np.zeros(10, dtype=np.int32))
+    with fitsbind.FITS(path, "r+") as f:
+        f[0].write(np.arange(10, dtype=np.int32))
         f.flush()
         assert afits.getdata(path).tolist() == list(range(10))
 
