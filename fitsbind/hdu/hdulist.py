@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -68,7 +69,7 @@ def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
     try:
         if not ignore_missing_simple:
             hdufile.check_signature()
-        if not hdulist._read_next():
+        if not hdulist._read_past(0):
             # (astropy gives an empty list in the writable modes; CFITSIO cannot write to
             # a file without a valid primary HDU)
             raise OSError("Empty or corrupt FITS file")
@@ -88,6 +89,9 @@ class HDUList(list, _Verify):
         self._open_kwargs: dict[str, Any] = {}
         self._read_all = file is None or file.mode == "ostream"
         self._on_disk = 0           # HDUs (from the front) that exist in the file as listed
+        # held while headers are read lazily (see _read_past); the list's already-read HDUs
+        # are reached without it
+        self._lock = threading.RLock()
         if isinstance(hdus, _BaseHDU):
             hdus = [hdus]
         super().__init__()
@@ -98,9 +102,25 @@ class HDUList(list, _Verify):
 
     # -- lazy reading ---------------------------------------------------------------------------
 
+    def _read_past(self, count: int) -> bool:
+        """Read headers until the list holds more than ``count`` HDUs; False when the file
+        has no more (see :meth:`_read_next`).
+
+        Threads indexing one lazily read list at once take turns here: each reads on from
+        where the last stopped, and the length it waits for is checked again once it has
+        the lock (another thread may have read that HDU meanwhile)."""
+        if self._read_all:
+            return super().__len__() > count
+        with self._lock:
+            while super().__len__() <= count:
+                if not self._read_next():
+                    return False
+            return True
+
     def _read_next(self) -> bool:
         """Read the next HDU's header from the file; False at the end of the file, and (with
-        a warning, as astropy) when what follows the last HDU is not a valid header."""
+        a warning, as astropy) when what follows the last HDU is not a valid header. The
+        caller holds ``self._lock``."""
         if self._read_all:
             return False
         hdufile = self._file
@@ -147,8 +167,11 @@ class HDUList(list, _Verify):
 
     def readall(self) -> None:
         """Read every HDU's header now."""
-        while self._read_next():
-            pass
+        if self._read_all:
+            return
+        with self._lock:
+            while self._read_next():
+                pass
 
     def __len__(self) -> int:
         self.readall()
@@ -157,7 +180,7 @@ class HDUList(list, _Verify):
     def __iter__(self) -> Iterator[_BaseHDU]:
         i = 0
         while True:
-            if i >= super().__len__() and not self._read_next():
+            if i >= super().__len__() and not self._read_past(i):
                 return
             yield super().__getitem__(i)
             i += 1
@@ -167,7 +190,7 @@ class HDUList(list, _Verify):
         return super().__repr__()
 
     def __bool__(self) -> bool:
-        return super().__len__() > 0 or self._read_next()
+        return super().__len__() > 0 or self._read_past(0)
 
     # -- indexing -------------------------------------------------------------------------------
 
@@ -213,9 +236,8 @@ class HDUList(list, _Verify):
                 if -key > super().__len__():
                     raise IndexError("list index out of range")
                 return super().__len__() + key
-            while key >= super().__len__():
-                if not self._read_next():
-                    raise IndexError("list index out of range")
+            if key >= super().__len__() and not self._read_past(key):
+                raise IndexError("list index out of range")
             return key
         if isinstance(key, _BaseHDU):
             for i, hdu in enumerate(self):
@@ -302,12 +324,12 @@ class HDUList(list, _Verify):
 
     def update_extend(self) -> None:
         """Give the primary header EXTEND = T when there are extensions."""
-        if super().__len__() == 0 and not self._read_next():
+        if super().__len__() == 0 and not self._read_past(0):
             return
         primary = super().__getitem__(0)
         hdr = primary.header
         # a second HDU is enough to know; len() would read every header of the file
-        extended = super().__len__() > 1 or self._read_next()
+        extended = super().__len__() > 1 or self._read_past(1)
         if extended and hdr.get("EXTEND") is not True and not isinstance(primary, ExtensionHDU):
             if "EXTEND" in hdr:
                 hdr["EXTEND"] = True
