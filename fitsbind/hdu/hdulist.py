@@ -26,6 +26,7 @@ import numpy as np
 from fitsbind.checksum import BLOCK
 from fitsbind.config import conf
 from fitsbind.direct import FITS
+from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
 from fitsbind.hdu.file import HDUFile
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
@@ -583,13 +584,18 @@ class HDUList(list, _Verify):
     def _flush_in_place(self, state: list[tuple[_BaseHDU, str, np.ndarray | None]],
                         verbose: bool) -> None:
         hdufile = self._file
+        headers = {i: hdu._written_header_text()
+                   for i, (hdu, text, _) in enumerate(state) if text != hdu._header_text}
+        # CFITSIO judges a header only once its cards are in the file, so a refused header
+        # would leave the file half rewritten: it reads them in a scratch file first
+        _check_headers(hdufile.name, headers)
         hdufile.flush_map()
         fits = hdufile.writer()
         for i, (hdu, text, payload) in enumerate(state):
-            if text != hdu._header_text:
+            if i in headers:
                 if verbose:
                     print(f"update header in place: HDU {i}")
-                fits.replace_header(i, text)
+                fits.replace_header(i, headers[i])
                 hdu._header_text = text
             if payload is not None and payload.nbytes and not hdu._is_mapped(payload):
                 if verbose:
@@ -669,6 +675,37 @@ def _move_into_place(temp: str, path: str) -> None:
         os.rename(aside, path)
         raise
     os.remove(aside)
+
+
+_SCRATCH_PRIMARY = PrimaryHDU(header=None)._disk_header_text()
+
+
+def _check_headers(name: str, headers: dict[int, str]) -> None:
+    """Have CFITSIO read each header text of ``headers`` (by HDU index in the file ``name``)
+    as the header of a new HDU in a scratch file: the FITSError it raises for one it refuses
+    (an invalid TFORM, NAXIS1 not the columns' width, ...) comes before the file changes.
+
+    The scratch HDUs get no data: the file is grown over their data units sparsely."""
+    if not headers:
+        return
+    fd, scratch = tempfile.mkstemp(suffix=".fits", prefix="fitsbind-check-")
+    os.close(fd)
+    os.remove(scratch)
+    try:
+        with FITS(scratch, "w+") as fits:
+            for index, text in headers.items():
+                if index > 0 and len(fits) == 0:
+                    fits.append_hdu(_SCRATCH_PRIMARY)
+                try:
+                    fits.append_hdu(text)
+                except FITSError as exc:
+                    raise FITSError(f"{name}, HDU {index}: CFITSIO refuses the new header "
+                                    f"({exc.status_text or exc}); the file is unchanged",
+                                    status=exc.status, status_text=exc.status_text,
+                                    messages=exc.messages, filename=name, hdu=index) from None
+    finally:
+        if os.path.exists(scratch):
+            os.remove(scratch)
 
 
 def _changed(hdu: _BaseHDU, text: str, payload: np.ndarray | None) -> bool:
