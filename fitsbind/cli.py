@@ -6,6 +6,7 @@ import argparse
 import sys
 
 import fitsbind
+from fitsbind.column import column_numbers
 from fitsbind.hdu.hdulist import format_info
 
 
@@ -19,8 +20,8 @@ def summary(path: str) -> list[tuple]:
         for i, row in enumerate(rows):
             header = hdul[i].header
             if row[3] == "BinTableHDU" and header.get("ZTABLE") is True:
-                ncols = int(header.get("TFIELDS", 0))
-                forms = ", ".join(str(header.get(f"ZFORM{k}", "?")) for k in range(1, ncols + 1))
+                ncols = header.get("TFIELDS", 0)
+                forms = ", ".join(str(header.get(f"ZFORM{k}", "?")) for k in column_numbers(header))
                 rows[i] = (*row[:5], f"{header.get('ZNAXIS2', '?')}R x {ncols}C",
                            f"[{forms}] tile-compressed", *row[7:])
     return rows

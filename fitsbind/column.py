@@ -1336,13 +1336,27 @@ def _get_index(names: list, key: Any) -> int:
 
 # -- header <-> columns --------------------------------------------------------------------------
 
+MAX_COLUMNS = 999   # the FITS standard's limit on TFIELDS
+
+
+def column_numbers(header: Any) -> range:
+    """1 .. TFIELDS, the column numbers a table header's checks go through: at most
+    :data:`MAX_COLUMNS` of them (a larger TFIELDS, even 2**31, is itself reported invalid)."""
+    count = header.get("TFIELDS", 0)
+    if not isinstance(count, (int, np.integer)) or isinstance(count, bool):
+        return range(1, 1)
+    return range(1, min(int(count), MAX_COLUMNS) + 1)
+
+
 def columns_from_header(header: Any, ascii: bool = False, hdu: Any = None) -> list[Column]:
     """The Columns a table header describes (TTYPE, TFORM, TUNIT, TNULL, TSCAL, TZERO,
     TDISP, TBCOL, TDIM, TCTYP, TCUNI, TCRPX, TCRVL, TCDLT, TRPOS). Invalid keyword values
     are dropped with a VerifyWarning; a malformed TFORM raises VerifyError. With ``hdu``,
     each column's array is a :class:`Delayed` read from it."""
     nfields = int(header.get("TFIELDS", 0) or 0)
-    attrs: list[dict[str, Any]] = [{} for _ in range(nfields)]
+    # keyed by column number: TFIELDS may claim far more columns than the header describes
+    # (2**31 of them), and the first one without a TFORM ends the list
+    attrs: dict[int, dict[str, Any]] = {}
     fmt_cls = _AsciiColumnFormat if ascii else _ColumnFormat
     for keyword in header.keys():
         m = TDEF_RE.match(keyword)
@@ -1355,9 +1369,10 @@ def columns_from_header(header: Any, ascii: bool = False, hdu: Any = None) -> li
         value = header[keyword]
         if attr == "format":
             value = fmt_cls(value)
-        attrs[number - 1][attr] = value
+        attrs.setdefault(number - 1, {})[attr] = value
     columns = []
-    for i, kwargs in enumerate(attrs):
+    for i in range(nfields):
+        kwargs = attrs.get(i, {})
         valid, invalid = Column._verify_keywords(**kwargs)
         for _, message in invalid.values():
             warnings.warn(f"Invalid keyword for column {i + 1}: {message}", VerifyWarning,

@@ -55,6 +55,8 @@ _TABLE_KEYWORDS = ("TFORM", "TSCAL", "TZERO", "TNULL", "TTYPE", "TUNIT", "TDISP"
 _STRUCTURE_KEYWORDS = ("SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCOUNT",
                        "GROUPS", "BSCALE", "BZERO", "TFIELDS")
 
+_NUMBERED = re.compile(r"([A-Z]+)([0-9]+)")
+
 
 class Header:
     """A FITS header: ``Header(cards=(), copy=False)``.
@@ -743,13 +745,15 @@ class Header:
         """Remove the keywords that describe one HDU's structure (SIMPLE, XTENSION, BITPIX,
         NAXISn, PCOUNT, GCOUNT, TFORMn and the other column keywords, ...), so that the rest can
         serve another HDU."""
-        naxis = self.get("NAXIS", 0)
-        tfields = self.get("TFIELDS", 0)
-        for axis in range(naxis):
-            self.remove(f"NAXIS{axis + 1}", ignore_missing=True)
-        for name in _TABLE_KEYWORDS:
-            for column in range(tfields):
-                self.remove(f"{name}{column + 1}", ignore_missing=True)
+        limits = {"NAXIS": self.get("NAXIS", 0), **dict.fromkeys(_TABLE_KEYWORDS,
+                                                                   self.get("TFIELDS", 0))}
+        # the cards present are looked at, not every number up to NAXIS or TFIELDS: a damaged
+        # header may claim 2**31 columns
+        for keyword in list(self.keys()):
+            match = _NUMBERED.fullmatch(keyword)
+            if match is not None and match.group(1) in limits and \
+                    0 < int(match.group(2)) <= limits[match.group(1)]:
+                self.remove(keyword, ignore_missing=True)
         for name in _STRUCTURE_KEYWORDS:
             self.remove(name, ignore_missing=True)
 

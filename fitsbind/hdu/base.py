@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
 
 from fitsbind import checksum as _checksum
+from fitsbind.card import Card
 from fitsbind.config import conf
 from fitsbind.direct import FITS, stored_chunks
 from fitsbind.hdu.file import data_size
 from fitsbind.header import Header
-from fitsbind.verify import _ErrList, _Verify
+from fitsbind.verify import VerifyWarning, _ErrList, _Verify
 
 __all__ = ["DELAYED", "ExtensionHDU", "NonstandardExtHDU", "register_hdu", "unregister_hdu"]
 
@@ -235,6 +237,28 @@ class _BaseHDU:
         """The header's cards as they go to the file (END and padding excluded)."""
         return self._header.tostring(endcard=False, padding=False)
 
+    def _written_header_text(self) -> str:
+        """The header text handed to the direct tier to write: :meth:`_disk_header_text`,
+        except that a header without axes gets PCOUNT = 0 there (with a VerifyWarning).
+
+        astropy, like the FITS standard, gives an HDU with NAXIS = 0 no data whatever PCOUNT
+        says, and the model writes no data for it; but CFITSIO counts PCOUNT x GCOUNT bytes
+        of data for it and would grow the file by that much (10 GB for a stray PCOUNT =
+        10**10). CFITSIO reads NAXIS as the third card only, so that is where it is looked
+        for; the header in memory keeps its cards."""
+        text = self._disk_header_text()
+        if not text.startswith(_NAXIS_ZERO, 160):
+            return text
+        at = text.find(_PCOUNT)
+        while at > 0 and at % 80:
+            at = text.find(_PCOUNT, at + 1)
+        if at < 0 or _card_value(text, at) in ("0", ""):
+            return text
+        warnings.warn(f"{self._where()}: NAXIS = 0 and PCOUNT = {_card_value(text, at)}: the HDU "
+                      "has no data, and its header is written with PCOUNT = 0", VerifyWarning,
+                      stacklevel=5)
+        return text[:at] + str(Card("PCOUNT", 0)) + text[at + 80:]
+
     def _keep_disk_size(self) -> None:
         """Before a flush: when the data was never read but the cards that size it (BITPIX,
         NAXISn, PCOUNT, GCOUNT) were changed, put them back as the file has them. The data
@@ -262,6 +286,12 @@ class _BaseHDU:
             else:
                 self._header.set(key, disk[key], disk.comments[key], after=previous)
             previous = key
+
+    def _where(self) -> str:
+        """The HDU for error messages: "<file>, HDU <index>" for an HDU read from a file."""
+        if self._file is None or self._index is None:
+            return f"HDU {self.name!r}"
+        return f"{self._file.name}, HDU {self._index}"
 
     def _file_array(self, offset: int, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
         """``dtype``/``shape`` data ``offset`` bytes into this HDU's data unit: a view of the
@@ -404,7 +434,7 @@ class _BaseHDU:
     def _write_to(self, fits: FITS, payload: np.ndarray | None) -> int:
         """Append this HDU to the direct tier's open file ``fits``, with ``payload`` (what
         ``_payload()`` returned) as its data unit; return its index there."""
-        return fits.append_hdu(self._disk_header_text(), payload)
+        return fits.append_hdu(self._written_header_text(), payload)
 
     def writeto(self, name: Any, output_verify: str = "exception", overwrite: bool = False,
                 checksum: bool = False) -> None:
@@ -428,6 +458,15 @@ class _BaseHDU:
 
     def _summary(self) -> tuple:
         return (self.name, self.ver, type(self).__name__, len(self._header))
+
+
+_NAXIS_ZERO = "NAXIS   =                    0"
+_PCOUNT = "PCOUNT  ="
+
+
+def _card_value(text: str, at: int) -> str:
+    """The value field of the card at ``text[at:at + 80]`` (its comment dropped), stripped."""
+    return text[at + 10:at + 80].split("/", 1)[0].strip()
 
 
 def _pad_bytes(start: int, count: int, fill: bytes) -> bytes:
@@ -521,12 +560,8 @@ class NonstandardExtHDU(ExtensionHDU):
         return "XTENSION" in header
 
     def _load_data(self) -> np.ndarray:
-        h = self._header
-        pixels = 1
-        for i in range(1, h.get("NAXIS", 0) + 1):
-            pixels *= h.get(f"NAXIS{i}", 0)
-        nbytes = abs(h.get("BITPIX", 8)) // 8 * h.get("GCOUNT", 1) * (h.get("PCOUNT", 0) + pixels)
-        return self._file_array(0, np.uint8, (nbytes,))
+        # the size the HDU was located by (TruncatedDataError if the file ends before it)
+        return self._file_array(0, np.uint8, (data_size(self._header) or 0,))
 
     def _payload(self) -> np.ndarray | None:
         return None if self.data is None else np.ascontiguousarray(self.data).view(np.uint8)

@@ -31,7 +31,7 @@ import numpy as np
 
 from fitsbind.card import Card
 from fitsbind.checksum import padded_length
-from fitsbind.column import KEYWORD_NAMES, TDEF_RE
+from fitsbind.column import KEYWORD_NAMES, TDEF_RE, column_numbers
 from fitsbind.direct import Gzip1, Gzip2, Hcompress1, Plio1, Quantize, Rice1, encode_table, z_cards
 from fitsbind.hdu.base import DELAYED, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.image import BITPIX2DTYPE, ImageHDU, Section, to_stored
@@ -224,8 +224,7 @@ def _add_blank(image: Header, table: Header) -> None:
     if "ZBLANK" in table:
         image["BLANK"] = table["ZBLANK"]
         return
-    columns = range(1, table.get("TFIELDS", 0) + 1)
-    if any(table.get(f"TTYPE{i}") == "ZBLANK" for i in columns):
+    if any(table.get(f"TTYPE{i}") == "ZBLANK" for i in column_numbers(table)):
         image["BLANK"] = -(1 << (bitpix - 1))
         warnings.warn(f"Setting default value {image['BLANK']} for missing BLANK keyword in "
                       "compressed extension", FITSUserWarning, stacklevel=3)

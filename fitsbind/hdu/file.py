@@ -270,11 +270,11 @@ class HDUFile:
         place or append them through its seam (``append_hdu``, ``replace_header``,
         ``write_data``).
 
-        OSError when CFITSIO does not see the file's HDUs where they are (see
+        FITSError (an OSError) when CFITSIO does not see the file's HDUs where they are (see
         :meth:`native`): writing through it could damage the file."""
         if self._native_limit is not None and not self.closed:
-            raise OSError(f"{self.name}: {self._why_not_native}; the file can be read, and "
-                          "written back only as a whole")
+            raise FITSError(f"{self.name}: {self._why_not_native}; the file can be read, and "
+                            "written back only as a whole", filename=self.name)
         if self.fits is None or self.fits.closed:
             raise ValueError("I/O operation on closed or not yet written file")
         if self.writable and self.fits.mode == "r":
@@ -283,11 +283,11 @@ class HDUFile:
         return self.fits
 
     def require_native(self, index: int) -> None:
-        """OSError unless CFITSIO places HDU ``index`` where it is (see :meth:`native`): for
-        work on that HDU that only the direct tier does."""
+        """FITSError (an OSError) unless CFITSIO places HDU ``index`` where it is (see
+        :meth:`native`): for work on that HDU that only the direct tier does."""
         if not self.native(index):
-            raise OSError(f"{self.name}, HDU {index}: {self._why_not_native}; this operation "
-                          "needs CFITSIO")
+            raise FITSError(f"{self.name}, HDU {index}: {self._why_not_native}; this operation "
+                            "needs CFITSIO", filename=self.name, hdu=index)
 
     def native(self, index: int) -> bool:
         """Whether CFITSIO's handle places HDU ``index`` where it is (so CFITSIO may read and

@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +27,7 @@ from fitsbind._atomic import Replacement
 from fitsbind.checksum import BLOCK
 from fitsbind.config import conf
 from fitsbind.direct import FITS
+from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
 from fitsbind.hdu.file import HDUFile
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
@@ -69,7 +71,7 @@ def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
     try:
         if not ignore_missing_simple:
             hdufile.check_signature()
-        if not hdulist._read_next():
+        if not hdulist._read_past(0):
             # (astropy gives an empty list in the writable modes; CFITSIO cannot write to
             # a file without a valid primary HDU)
             raise OSError("Empty or corrupt FITS file")
@@ -89,6 +91,9 @@ class HDUList(list, _Verify):
         self._open_kwargs: dict[str, Any] = {}
         self._read_all = file is None or file.mode == "ostream"
         self._on_disk = 0           # HDUs (from the front) that exist in the file as listed
+        # held while headers are read lazily (see _read_past); the list's already-read HDUs
+        # are reached without it
+        self._lock = threading.RLock()
         if isinstance(hdus, _BaseHDU):
             hdus = [hdus]
         super().__init__()
@@ -99,9 +104,25 @@ class HDUList(list, _Verify):
 
     # -- lazy reading ---------------------------------------------------------------------------
 
+    def _read_past(self, count: int) -> bool:
+        """Read headers until the list holds more than ``count`` HDUs; False when the file
+        has no more (see :meth:`_read_next`).
+
+        Threads indexing one lazily read list at once take turns here: each reads on from
+        where the last stopped, and the length it waits for is checked again once it has
+        the lock (another thread may have read that HDU meanwhile)."""
+        if self._read_all:
+            return super().__len__() > count
+        with self._lock:
+            while super().__len__() <= count:
+                if not self._read_next():
+                    return False
+            return True
+
     def _read_next(self) -> bool:
         """Read the next HDU's header from the file; False at the end of the file, and (with
-        a warning, as astropy) when what follows the last HDU is not a valid header."""
+        a warning, as astropy) when what follows the last HDU is not a valid header. The
+        caller holds ``self._lock``."""
         if self._read_all:
             return False
         hdufile = self._file
@@ -148,8 +169,11 @@ class HDUList(list, _Verify):
 
     def readall(self) -> None:
         """Read every HDU's header now."""
-        while self._read_next():
-            pass
+        if self._read_all:
+            return
+        with self._lock:
+            while self._read_next():
+                pass
 
     def __len__(self) -> int:
         self.readall()
@@ -158,7 +182,7 @@ class HDUList(list, _Verify):
     def __iter__(self) -> Iterator[_BaseHDU]:
         i = 0
         while True:
-            if i >= super().__len__() and not self._read_next():
+            if i >= super().__len__() and not self._read_past(i):
                 return
             yield super().__getitem__(i)
             i += 1
@@ -168,7 +192,7 @@ class HDUList(list, _Verify):
         return super().__repr__()
 
     def __bool__(self) -> bool:
-        return super().__len__() > 0 or self._read_next()
+        return super().__len__() > 0 or self._read_past(0)
 
     # -- indexing -------------------------------------------------------------------------------
 
@@ -214,9 +238,8 @@ class HDUList(list, _Verify):
                 if -key > super().__len__():
                     raise IndexError("list index out of range")
                 return super().__len__() + key
-            while key >= super().__len__():
-                if not self._read_next():
-                    raise IndexError("list index out of range")
+            if key >= super().__len__() and not self._read_past(key):
+                raise IndexError("list index out of range")
             return key
         if isinstance(key, _BaseHDU):
             for i, hdu in enumerate(self):
@@ -303,12 +326,12 @@ class HDUList(list, _Verify):
 
     def update_extend(self) -> None:
         """Give the primary header EXTEND = T when there are extensions."""
-        if super().__len__() == 0 and not self._read_next():
+        if super().__len__() == 0 and not self._read_past(0):
             return
         primary = super().__getitem__(0)
         hdr = primary.header
         # a second HDU is enough to know; len() would read every header of the file
-        extended = super().__len__() > 1 or self._read_next()
+        extended = super().__len__() > 1 or self._read_past(1)
         if extended and hdr.get("EXTEND") is not True and not isinstance(primary, ExtensionHDU):
             if "EXTEND" in hdr:
                 hdr["EXTEND"] = True
@@ -553,13 +576,18 @@ class HDUList(list, _Verify):
     def _flush_in_place(self, state: list[tuple[_BaseHDU, str, np.ndarray | None]],
                         verbose: bool) -> None:
         hdufile = self._file
+        headers = {i: hdu._written_header_text()
+                   for i, (hdu, text, _) in enumerate(state) if text != hdu._header_text}
+        # CFITSIO judges a header only once its cards are in the file, so a refused header
+        # would leave the file half rewritten: it reads them in a scratch file first
+        _check_headers(hdufile.name, headers)
         hdufile.flush_map()
         fits = hdufile.writer()
         for i, (hdu, text, payload) in enumerate(state):
-            if text != hdu._header_text:
+            if i in headers:
                 if verbose:
                     print(f"update header in place: HDU {i}")
-                fits.replace_header(i, text)
+                fits.replace_header(i, headers[i])
                 hdu._header_text = text
             if payload is not None and payload.nbytes and not hdu._is_mapped(payload):
                 if verbose:
@@ -620,6 +648,37 @@ def format_info(filename: str, rows: list[tuple]) -> list[str]:
              "No.    Name      Ver    Type      Cards   Dimensions   Format"]
     lines += ["{:3d}  {:10}  {:3} {:11}  {:5d}   {}   {}   {}".format(*row) for row in rows]
     return lines
+
+
+_SCRATCH_PRIMARY = PrimaryHDU(header=None)._disk_header_text()
+
+
+def _check_headers(name: str, headers: dict[int, str]) -> None:
+    """Have CFITSIO read each header text of ``headers`` (by HDU index in the file ``name``)
+    as the header of a new HDU in a scratch file: the FITSError it raises for one it refuses
+    (an invalid TFORM, NAXIS1 not the columns' width, ...) comes before the file changes.
+
+    The scratch HDUs get no data: the file is grown over their data units sparsely."""
+    if not headers:
+        return
+    fd, scratch = tempfile.mkstemp(suffix=".fits", prefix="fitsbind-check-")
+    os.close(fd)
+    os.remove(scratch)
+    try:
+        with FITS(scratch, "w+", in_place=True) as fits:
+            for index, text in headers.items():
+                if index > 0 and len(fits) == 0:
+                    fits.append_hdu(_SCRATCH_PRIMARY)
+                try:
+                    fits.append_hdu(text)
+                except FITSError as exc:
+                    raise FITSError(f"{name}, HDU {index}: CFITSIO refuses the new header "
+                                    f"({exc.status_text or exc}); the file is unchanged",
+                                    status=exc.status, status_text=exc.status_text,
+                                    messages=exc.messages, filename=name, hdu=index) from None
+    finally:
+        if os.path.exists(scratch):
+            os.remove(scratch)
 
 
 def _changed(hdu: _BaseHDU, text: str, payload: np.ndarray | None) -> bool:

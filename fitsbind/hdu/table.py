@@ -36,10 +36,12 @@ from fitsbind.column import (
     _FormatP,
     card_value,
     column_cards,
+    column_numbers,
     python_to_tdisp,
 )
 from fitsbind.fitsrec import FITS_rec
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
+from fitsbind.hdu.file import data_size
 from fitsbind.header import Header
 from fitsbind.verify import FITSUserWarning, _ErrList
 
@@ -164,10 +166,9 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
 
     @property
     def size(self) -> int:
-        """Bytes of the data unit (rows and heap), from the header."""
-        h = self._header
-        return abs(h.get("BITPIX", 8)) * h.get("GCOUNT", 1) * (
-            h.get("PCOUNT", 0) + h.get("NAXIS1", 0) * h.get("NAXIS2", 0)) // 8
+        """Bytes of the data unit (rows and heap), from the header (astropy's rule, the one
+        the HDU was located by: none without axes)."""
+        return data_size(self._header) or 0
 
     def _row_dtype(self, columns: ColDefs) -> np.dtype:
         """The stored row dtype of the table in the file (big-endian, NAXIS1 wide)."""
@@ -404,8 +405,8 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
             self.req_cards("NAXIS", None, lambda v: v == 2, 2, option, errs)
             self.req_cards("BITPIX", None, lambda v: v == 8, 8, option, errs)
             self.req_cards("TFIELDS", 7, lambda v: _is_int(v) and 0 <= v <= 999, 0, option, errs)
-            for i in range(int(h.get("TFIELDS", 0) or 0)):
-                self.req_cards(f"TFORM{i + 1}", None, None, None, option, errs)
+            for i in column_numbers(h):
+                self.req_cards(f"TFORM{i}", None, None, None, option, errs)
         return errs
 
     def _summary(self) -> tuple:
@@ -455,15 +456,23 @@ class TableHDU(_TableBaseHDU):
         if formats and rowsize > starts[-1] - 1 + spans[-1]:
             # the last field runs to the end of the row, as astropy reads it
             formats[-1] = f"S{rowsize - starts[-1] + 1}"
+        # a field reaching past NAXIS1 widens the rows read, as in astropy (which then reads
+        # on into the next row); _read_table keeps such rows inside the data unit
+        itemsize = max([rowsize, *(start - 1 + span for start, span in zip(starts, spans))])
+        nrows = int(self._header.get("NAXIS2", 0))
+        if self._offsets is not None and itemsize * nrows > self._offsets[2] - self._offsets[1]:
+            # never view more bytes than the data unit holds: numpy would read past the buffer
+            raise ValueError(f"{self._where()}: {nrows} rows of {itemsize} bytes (the columns' "
+                             f"TBCOL and TFORM, NAXIS1 = {rowsize}) need {itemsize * nrows} "
+                             f"bytes, but the data unit holds {self._offsets[2] - self._offsets[1]}")
         return np.dtype({"names": names, "formats": formats,
-                         "offsets": [s - 1 for s in starts],
-                         "itemsize": max(rowsize, columns._width)})
+                         "offsets": [s - 1 for s in starts], "itemsize": itemsize})
 
     def _verify(self, option: str = "warn") -> _ErrList:
         errs = super()._verify(option=option)
         self.req_cards("PCOUNT", None, lambda v: v == 0, 0, option, errs)
-        for i in range(int(self._header.get("TFIELDS", 0) or 0)):
-            self.req_cards(f"TBCOL{i + 1}", None, _is_int, None, option, errs)
+        for i in column_numbers(self._header):
+            self.req_cards(f"TBCOL{i}", None, _is_int, None, option, errs)
         return errs
 
 
