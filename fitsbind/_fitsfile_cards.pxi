@@ -28,6 +28,21 @@ cdef bytes _ascii(object text, str what):
     return raw
 
 
+cdef bytes _header_bytes(object cards, str filename):
+    """Header text (card images, END excluded) as bytes, refused with the card named when it
+    holds a character a header may not (a round trip of a damaged file may carry one)."""
+    raw = cards if isinstance(cards, bytes) else str(cards).encode("latin-1", "replace")
+    for i, c in enumerate(raw):
+        if c < 32 or c > 126:
+            raise FITSValueError(f"{filename}: card {i // 80 + 1} of the header holds the "
+                                 f"character {chr(c)!r}; FITS headers hold printable ASCII only",
+                                 filename=filename)
+    if len(raw) % 80:
+        raise FITSValueError(f"{filename}: header text is {len(raw)} characters, not a "
+                             "multiple of 80", filename=filename)
+    return raw
+
+
 # the characters of a standard keyword name (FITS 4.0, section 4.1.2.1)
 _KEYWORD_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 

@@ -317,11 +317,15 @@ cdef class FitsFile:
             if status:
                 ffcmsg()
                 return 0                 # unreadable: CFITSIO's own parse reports it
+            if pos > start and strncmp(block, b"XTENSION=", 9) == 0:
+                raise FITSError(f"{self.filename}, HDU {index}: malformed header: no END card "
+                                f"(the header runs into the next HDU's, at byte {pos})",
+                                filename=self.filename, hdu=index)
             _vet_cards(block, 36, found)
             pos += 2880
         if "END" not in found:
             return 0                     # no END: CFITSIO's own parse reports it
-        problem = _vet_problem(found, index, pos)
+        problem = _vet_problem(found, pos)
         if problem is not None:
             raise FITSError(f"{self.filename}, HDU {index}: malformed header: {problem}",
                             filename=self.filename, hdu=index)
@@ -1236,14 +1240,13 @@ cdef class FitsFile:
         zeros until written. On failure no part of the new HDU stays in the file."""
         cdef int status = 0, i, n
         cdef bint created
-        cdef bytes b_cards = _ascii(cards, "header")
+        cdef bytes b_cards = _header_bytes(cards, self.filename)
         cdef const char *c_cards
-        if len(b_cards) % 80:
-            raise ValueError(f"header text is {len(b_cards)} characters, not a multiple of 80")
         n = len(b_cards) // 80
         c_cards = b_cards
         cdef char record[81]
         with self._writing:
+            _vet_text(b_cards, self.filename)
             with nogil:
                 ffcrhd(self._ptr, &status)
                 # once ffcrhd succeeded the new HDU is current (counting HDUs first to tell
@@ -1273,14 +1276,13 @@ cdef class FitsFile:
         in place (CFITSIO moves later HDUs when it needs another 2880-byte block); the data
         unit is not touched, so the structural cards must keep describing it."""
         cdef int status = 0, nexist = 0, nmore = 0, i, n
-        cdef bytes b_cards = _ascii(cards, "header")
+        cdef bytes b_cards = _header_bytes(cards, self.filename)
         cdef const char *c_cards = b_cards
         cdef char record[81]
         cdef char old[FLEN_CARD]
-        if len(b_cards) % 80:
-            raise ValueError(f"header text is {len(b_cards)} characters, not a multiple of 80")
         n = len(b_cards) // 80
         with self._writing:
+            _vet_text(b_cards, self.filename)
             with nogil:
                 ffghsp(self._ptr, &nexist, &nmore, &status)
                 i = nexist

@@ -56,8 +56,9 @@ cdef object _vet_value(str text):
 
 
 cdef dict _vet_cards(const char *block, Py_ssize_t ncards, dict found):
-    """Add the structural cards among ``ncards`` card images to ``found`` (first occurrence
-    wins, as in CFITSIO's keyword search); return it. ``found["END"]`` is set at END."""
+    """Add the structural cards among ``ncards`` card images to ``found`` (the first value of
+    each; a repeat with another value is listed under ``" duplicates"``); return it.
+    ``found["END"]`` is set at END."""
     cdef Py_ssize_t i
     cdef const char *card
     cdef char c
@@ -71,12 +72,18 @@ cdef dict _vet_cards(const char *block, Py_ssize_t ncards, dict found):
             found["END"] = True
             return found
         key = card[:8].decode("latin-1").rstrip()
-        if key in found or card[8] != b"=":
+        if card[8] != b"=":
             continue
         if key not in _VET_EXACT and not (key.startswith(_VET_STEMS) and
                                           key.rstrip("0123456789") in _VET_STEMS):
             continue
-        found[key] = _vet_value(card[10:80].decode("latin-1"))
+        value = _vet_value(card[10:80].decode("latin-1"))
+        if key not in found:
+            found[key] = value
+        elif found[key] != value:
+            # CFITSIO looks a keyword up from where its last lookup ended, so which copy it
+            # takes depends on the order it reads keywords in: refuse the ambiguity
+            found.setdefault(" duplicates", []).append((key, found[key], value))
     return found
 
 
@@ -99,20 +106,23 @@ cdef object _vet_int(dict cards, str key, object default=None):
                       else f"{key} has no value")
 
 
-cdef str _vet_problem(dict cards, int index, LONGLONG header_end):
+cdef str _vet_problem(dict cards, LONGLONG header_end):
     """What is wrong with a header whose structural cards are ``cards``, or None.
 
     ``header_end`` is the byte where its data unit starts; the checks are arithmetic only,
     so vetting costs one pass over the header's cards."""
     try:
-        return _vet_structure(cards, index, header_end)
+        return _vet_structure(cards, header_end)
     except _VetFailure as failure:
         return str(failure)
 
 
-cdef str _vet_structure(dict cards, int index, LONGLONG header_end):
+cdef str _vet_structure(dict cards, LONGLONG header_end):
+    if " duplicates" in cards:
+        key, first, other = cards[" duplicates"][0]
+        return f"{key} appears more than once, with the values {first!r} and {other!r}"
     xtension = cards.get("XTENSION")
-    if index > 0 and isinstance(xtension, str) and xtension.strip().upper() not in _VET_XTENSIONS:
+    if isinstance(xtension, str) and xtension.strip().upper() not in _VET_XTENSIONS:
         return f"unknown extension type XTENSION = {xtension!r}"
     bitpix = _vet_int(cards, "BITPIX")
     if bitpix is not None and bitpix not in _VET_BITPIX:
@@ -130,7 +140,7 @@ cdef str _vet_structure(dict cards, int index, LONGLONG header_end):
         if n < 0:
             return f"NAXIS{i} = {n} is negative"
         axes.append(n)
-    kind = xtension.strip().upper() if isinstance(xtension, str) and index > 0 else "PRIMARY"
+    kind = xtension.strip().upper() if isinstance(xtension, str) else "PRIMARY"
     pcount = _vet_int(cards, "PCOUNT", 0)
     gcount = _vet_int(cards, "GCOUNT", 1)
     if kind in ("IMAGE", "TABLE", "BINTABLE", "A3DTABLE", "IUEIMAGE") and pcount < 0:
@@ -241,3 +251,14 @@ cdef str _vet_rice(dict cards):
     if bytepix not in (1, 2, 4, 8):
         return f"the Rice pixel size ZVAL2 = {bytepix} is not 1, 2, 4 or 8 bytes"
     return None
+
+
+cdef int _vet_text(bytes cards, str filename) except -1:
+    """Vet header text about to be written (80-character card images, END excluded): CFITSIO
+    parses a header as soon as it is defined, so what it cannot survive must not reach it."""
+    found = _vet_cards(cards, len(cards) // 80, {})
+    problem = _vet_problem(found, 0)
+    if problem is not None:
+        raise FITSValueError(f"{filename}: refusing to write a malformed header: {problem}",
+                             filename=filename)
+    return 0

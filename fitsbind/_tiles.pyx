@@ -68,7 +68,7 @@ from fitsbind._cfitsio_lock cimport fitsio_init_lock
 from fitsbind._kernels cimport fitsbind_rice_decode, fitsbind_swap
 
 from fitsbind._workers import executor
-from fitsbind.errors import FITSError
+from fitsbind.errors import FITSError, FITSValueError
 
 if fitsio_init_lock():
     raise ImportError("fitsbind: CFITSIO could not initialise its thread lock")
@@ -249,55 +249,55 @@ cdef class Codec:
                  long long zdither0=1, zblank=None, double bzero=0.0):
         name = zcmptype.strip().upper()
         if name not in _ALGORITHMS:
-            raise ValueError(f"unknown compression algorithm {zcmptype!r}; expected one of "
+            raise FITSValueError(f"unknown compression algorithm {zcmptype!r}; expected one of "
                              f"{', '.join(_ALGORITHMS)}")
         if zbitpix not in _KINDS:
-            raise ValueError(f"ZBITPIX must be one of 8, 16, 32, 64, -32, -64, not {zbitpix}")
+            raise FITSValueError(f"ZBITPIX must be one of 8, 16, 32, 64, -32, -64, not {zbitpix}")
         algo = _ALGORITHMS[name]
         kind = _KINDS[zbitpix]
         is_float = zbitpix < 0
         method = quantize_method.strip().upper()
         if method not in _METHODS:
-            raise ValueError(f"unknown quantize method {quantize_method!r}; expected one of "
+            raise FITSValueError(f"unknown quantize method {quantize_method!r}; expected one of "
                              f"{', '.join(_METHODS)}")
         if quantize_level is not None:
             if not is_float:
-                raise ValueError(f"a quantize level applies to floating-point images only, "
+                raise FITSValueError(f"a quantize level applies to floating-point images only, "
                                  f"not ZBITPIX {zbitpix}")
             quantize_level = float(quantize_level)
             if quantize_level == 0 or quantize_level != quantize_level \
                     or abs(quantize_level) == float("inf"):
-                raise ValueError(f"the quantize level must be a finite non-zero number, "
+                raise FITSValueError(f"the quantize level must be a finite non-zero number, "
                                  f"not {quantize_level}")
             if algo == ALG_NOCOMPRESS:
-                raise ValueError("NOCOMPRESS stores pixels as they are; it cannot quantize")
+                raise FITSValueError("NOCOMPRESS stores pixels as they are; it cannot quantize")
         elif is_float and algo not in (ALG_GZIP1, ALG_GZIP2, ALG_NOCOMPRESS):
-            raise ValueError(f"{name} cannot code floating-point pixels losslessly; quantize "
+            raise FITSValueError(f"{name} cannot code floating-point pixels losslessly; quantize "
                              f"them (quantize_level) or use GZIP_1 / GZIP_2")
         if zbitpix == 64 and algo in (ALG_RICE, ALG_PLIO, ALG_HCOMPRESS):
-            raise ValueError(f"{name} cannot code 64-bit integers (CFITSIO's codecs work on "
+            raise FITSValueError(f"{name} cannot code 64-bit integers (CFITSIO's codecs work on "
                              f"32-bit values); use GZIP_1 or GZIP_2")
         if algo == ALG_RICE:
             if not 1 <= blocksize <= 65536:
-                raise ValueError(f"Rice block size must be between 1 and 65536, not {blocksize}")
+                raise FITSValueError(f"Rice block size must be between 1 and 65536, not {blocksize}")
             if bytepix is None:
                 bytepix = 4 if is_float else _KIND_SIZE[kind]
             if bytepix not in (1, 2, 4):
-                raise ValueError(f"Rice bytes per pixel must be 1, 2 or 4, not {bytepix}")
+                raise FITSValueError(f"Rice bytes per pixel must be 1, 2 or 4, not {bytepix}")
         else:
             bytepix = _KIND_SIZE[kind]
         if gzip_level is None:
             gzip_level = Z_BEST_SPEED
         if not 0 <= gzip_level <= 9:
-            raise ValueError(f"gzip level must be between 0 and 9, not {gzip_level}")
+            raise FITSValueError(f"gzip level must be between 0 and 9, not {gzip_level}")
         if hcomp_scale != hcomp_scale or abs(hcomp_scale) == float("inf"):
-            raise ValueError(f"HCOMPRESS scale must be finite, not {hcomp_scale}")
+            raise FITSValueError(f"HCOMPRESS scale must be finite, not {hcomp_scale}")
         if quantize_level is not None and method != "NO_DITHER" and zdither0 < 1:
-            raise ValueError(f"ZDITHER0 must be at least 1, not {zdither0}")
+            raise FITSValueError(f"ZDITHER0 must be at least 1, not {zdither0}")
         if zblank is not None:
             zblank = int(zblank)
             if not -2**31 <= zblank < 2**31:
-                raise ValueError(f"ZBLANK must be a 32-bit integer, not {zblank}")
+                raise FITSValueError(f"ZBLANK must be a 32-bit integer, not {zblank}")
 
         self.zcmptype = name
         self.zbitpix = zbitpix
@@ -393,23 +393,23 @@ cdef Geometry _geometry(object shape, object tile) except *:
     shape = tuple(int(n) for n in shape)
     tile = tuple(int(n) for n in tile)
     if not 1 <= len(shape) <= MAXDIM:
-        raise ValueError(f"images of 1 to {MAXDIM} axes can be tile-compressed, not "
+        raise FITSValueError(f"images of 1 to {MAXDIM} axes can be tile-compressed, not "
                          f"{len(shape)}")
     if len(tile) != len(shape):
-        raise ValueError(f"tile shape {tile} and image shape {shape} differ in length")
+        raise FITSValueError(f"tile shape {tile} and image shape {shape} differ in length")
     g.ndim = len(shape)
     g.ntiles = 1
     npix = 1
     for k in range(g.ndim):
         if shape[k] < 1 or tile[k] < 1:
-            raise ValueError(f"image shape {shape} and tile shape {tile} must be positive")
+            raise FITSValueError(f"image shape {shape} and tile shape {tile} must be positive")
         g.shape[k] = shape[k]
         g.tile[k] = min(tile[k], shape[k])
         g.grid[k] = (shape[k] + g.tile[k] - 1) // g.tile[k]
         g.ntiles *= g.grid[k]
         npix *= g.tile[k]
     if npix > MAX_TILE_PIXELS:
-        raise ValueError(f"a tile of {npix} pixels is larger than CFITSIO can code")
+        raise FITSValueError(f"a tile of {npix} pixels is larger than CFITSIO can code")
     return g
 
 
@@ -1571,7 +1571,7 @@ cdef object _run(object job, Py_ssize_t n, int threads):
     """Split entries 0..n-1 into contiguous chunks, run them (the calling thread takes the
     first), wait for all, and raise the first failure in tile-list order."""
     if threads < 0:
-        raise ValueError(f"threads must be 0 (one per CPU) or more, not {threads}")
+        raise FITSValueError(f"threads must be 0 (one per CPU) or more, not {threads}")
     if threads == 0:
         threads = os.cpu_count() or 1
     threads = max(1, min(threads, n))
@@ -1597,10 +1597,10 @@ cdef object _run(object job, Py_ssize_t n, int threads):
 cdef cnp.ndarray _index_array(object values, str name, Py_ssize_t n):
     arr = np.asarray(values)
     if arr.dtype.kind not in "iu":
-        raise ValueError(f"{name} must be an integer array, not {arr.dtype}")
+        raise FITSValueError(f"{name} must be an integer array, not {arr.dtype}")
     arr = np.ascontiguousarray(arr, dtype=np.int64)
     if arr.ndim != 1 or (n >= 0 and arr.shape[0] != n):
-        raise ValueError(f"{name} must be 1-D with one entry per tile ({n}), not shape "
+        raise FITSValueError(f"{name} must be 1-D with one entry per tile ({n}), not shape "
                          f"{arr.shape}")
     return arr
 
@@ -1608,7 +1608,7 @@ cdef cnp.ndarray _index_array(object values, str name, Py_ssize_t n):
 cdef cnp.ndarray _float_array(object values, str name, Py_ssize_t n):
     arr = np.ascontiguousarray(values, dtype=np.float64)
     if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"{name} must be 1-D with one entry per tile ({n}), not shape "
+        raise FITSValueError(f"{name} must be 1-D with one entry per tile ({n}), not shape "
                          f"{arr.shape}")
     return arr
 
@@ -1621,10 +1621,10 @@ cdef void _check_hcompress_tile(const Geometry *g) except *:
         if g.tile[k] > 1:
             long_axes += 1
             if g.tile[k] < 4:
-                raise ValueError(f"HCOMPRESS tiles must be at least 4 pixels along each of "
+                raise FITSValueError(f"HCOMPRESS tiles must be at least 4 pixels along each of "
                                  f"their two axes, not {_shape_of(g.tile, g.ndim)}")
     if long_axes != 2:
-        raise ValueError(f"HCOMPRESS tiles must have exactly two axes longer than 1, not "
+        raise FITSValueError(f"HCOMPRESS tiles must have exactly two axes longer than 1, not "
                          f"{_shape_of(g.tile, g.ndim)}")
 
 
@@ -1636,7 +1636,7 @@ cdef void _check_tiles(const int64_t *tiles, Py_ssize_t n, Py_ssize_t ntiles) ex
     cdef Py_ssize_t i
     for i in range(n):
         if tiles[i] < 0 or tiles[i] >= ntiles:
-            raise ValueError(f"tile number {tiles[i]} is outside 0..{ntiles - 1}")
+            raise FITSValueError(f"tile number {tiles[i]} is outside 0..{ntiles - 1}")
 
 
 cdef void _check_extents(const int64_t *nbytes, const int64_t *offsets, Py_ssize_t n,
@@ -1702,15 +1702,15 @@ def decode_tiles(Codec codec not None, shape, tile, tiles, heap, nbytes, offsets
     else:
         heap_arr = np.frombuffer(heap, dtype=np.uint8)
     if heap_arr.dtype != np.uint8 or heap_arr.ndim != 1 or not heap_arr.flags.c_contiguous:
-        raise ValueError("heap must be a contiguous 1-D uint8 array")
+        raise FITSValueError("heap must be a contiguous 1-D uint8 array")
     if out.dtype != codec.dtype:
-        raise ValueError(f"out must have dtype {codec.dtype} (ZBITPIX {codec.zbitpix}), "
+        raise FITSValueError(f"out must have dtype {codec.dtype} (ZBITPIX {codec.zbitpix}), "
                          f"not {out.dtype}")
     if out.ndim != j.g.ndim or not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError(f"out must be a writeable C-contiguous array of {j.g.ndim} axes")
+        raise FITSValueError(f"out must be a writeable C-contiguous array of {j.g.ndim} axes")
     origin = tuple(int(v) for v in origin)
     if len(origin) != j.g.ndim:
-        raise ValueError(f"origin {origin} must have {j.g.ndim} coordinates")
+        raise FITSValueError(f"origin {origin} must have {j.g.ndim} coordinates")
 
     keep = [heap_arr, tiles_arr, nbytes_arr, offsets_arr, out]
     j.tiles = <const int64_t *>cnp.PyArray_DATA(tiles_arr)
@@ -1727,7 +1727,7 @@ def decode_tiles(Codec codec not None, shape, tile, tiles, heap, nbytes, offsets
         _tile_box(&j.g, j.tiles[i], start, size)
         for k in range(j.g.ndim):
             if start[k] < origin[k] or start[k] + size[k] > origin[k] + out.shape[k]:
-                raise ValueError(f"tile {j.tiles[i]} (image box from "
+                raise FITSValueError(f"tile {j.tiles[i]} (image box from "
                                  f"{_shape_of(start, j.g.ndim)}, shape "
                                  f"{_shape_of(size, j.g.ndim)}) is not inside out (shape "
                                  f"{(<object>out).shape} at origin {origin})")
@@ -1735,7 +1735,7 @@ def decode_tiles(Codec codec not None, shape, tile, tiles, heap, nbytes, offsets
 
     if codec.p.quantize:
         if zscale is None or zzero is None:
-            raise ValueError("quantized floating-point tiles need zscale and zzero")
+            raise FITSValueError("quantized floating-point tiles need zscale and zzero")
         arr = _float_array(zscale, "zscale", n)
         keep.append(arr)
         j.zscale = <const double *>cnp.PyArray_DATA(arr)
@@ -1749,7 +1749,7 @@ def decode_tiles(Codec codec not None, shape, tile, tiles, heap, nbytes, offsets
     for column, counts, starts in (("GZIP_COMPRESSED_DATA", gzip_nbytes, gzip_offsets),
                                    ("UNCOMPRESSED_DATA", raw_nbytes, raw_offsets)):
         if (counts is None) != (starts is None):
-            raise ValueError(f"give both or neither of the {column} byte counts and offsets")
+            raise FITSValueError(f"give both or neither of the {column} byte counts and offsets")
         if counts is None:
             continue
         count_arr = _index_array(counts, f"{column} byte counts", n)
@@ -1823,14 +1823,14 @@ cdef class TileTable:
         if codec.p.algo == ALG_HCOMPRESS:
             _check_hcompress_tile(&self.g)
         if heap_size < 0:
-            raise ValueError(f"heap_size must not be negative, not {heap_size}")
+            raise FITSValueError(f"heap_size must not be negative, not {heap_size}")
         self.heap_size = heap_size
         self.nbytes = self._column(nbytes, "nbytes")
         self.offsets = self._column(offsets, "offsets")
         for column, counts, starts in (("GZIP_COMPRESSED_DATA", gzip_nbytes, gzip_offsets),
                                        ("UNCOMPRESSED_DATA", raw_nbytes, raw_offsets)):
             if (counts is None) != (starts is None):
-                raise ValueError(f"give both or neither of the {column} byte counts and "
+                raise FITSValueError(f"give both or neither of the {column} byte counts and "
                                  "offsets")
         if gzip_nbytes is not None:
             self.has_gzip = True
@@ -1842,7 +1842,7 @@ cdef class TileTable:
             self.raw_offsets = self._column(raw_offsets, "raw_offsets")
         if codec.p.quantize:
             if zscale is None or zzero is None:
-                raise ValueError("quantized floating-point tiles need zscale and zzero")
+                raise FITSValueError("quantized floating-point tiles need zscale and zzero")
             self.zscale = self._scalars(zscale, "zscale")
             self.zzero = self._scalars(zzero, "zzero")
         if zblank is not None:
@@ -1855,7 +1855,7 @@ cdef class TileTable:
     cdef object _column(self, values, str name):
         arr = np.asarray(values)
         if arr.dtype.kind not in "iu" or arr.ndim != 1 or arr.shape[0] < self.g.ntiles:
-            raise ValueError(f"{name} must be a 1-D integer array with an entry for each of "
+            raise FITSValueError(f"{name} must be a 1-D integer array with an entry for each of "
                              f"the {self.g.ntiles} tiles")
         return arr.astype(np.int64, copy=False)
 
@@ -1864,7 +1864,7 @@ cdef class TileTable:
         if arr.ndim == 0:
             return np.full(self.g.ntiles, float(arr))
         if arr.ndim != 1 or arr.shape[0] < self.g.ntiles:
-            raise ValueError(f"{name} must be a number or a 1-D array with an entry for each "
+            raise FITSValueError(f"{name} must be a number or a 1-D array with an entry for each "
                              f"of the {self.g.ntiles} tiles")
         return arr
 
@@ -1908,13 +1908,13 @@ cdef class TileTable:
         cdef DecodeScratch *scratch
 
         if not _has_kind(out, self.p.kind):
-            raise ValueError(f"out must have dtype {self.codec.dtype} (ZBITPIX "
+            raise FITSValueError(f"out must have dtype {self.codec.dtype} (ZBITPIX "
                              f"{self.p.zbitpix}), not {out.dtype}")
         if out.ndim != ndim or not cnp.PyArray_ISWRITEABLE(out) \
                 or not cnp.PyArray_ISALIGNED(out):
-            raise ValueError(f"out must be a writeable, aligned array of {ndim} axes")
+            raise FITSValueError(f"out must be a writeable, aligned array of {ndim} axes")
         if len(starts) != ndim or len(steps) != ndim:
-            raise ValueError(f"starts {starts} and steps {steps} must have {ndim} entries")
+            raise FITSValueError(f"starts {starts} and steps {steps} must have {ndim} entries")
         itemsize = out.itemsize
         b.out = <char *>cnp.PyArray_DATA(out)
         for k in range(ndim):
@@ -1924,7 +1924,7 @@ cdef class TileTable:
             b.ostride[k] = out.strides[k]
             if b.step[k] < 1 or b.start[k] < 0 or (b.count[k] > 0 and b.start[k] + (
                     b.count[k] - 1) * b.step[k] >= self.g.shape[k]):
-                raise ValueError(f"the box from {tuple(starts)} by {tuple(steps)}, shape "
+                raise FITSValueError(f"the box from {tuple(starts)} by {tuple(steps)}, shape "
                                  f"{(<object>out).shape}, is not inside the image "
                                  f"{_shape_of(self.g.shape, ndim)}")
             if b.count[k] == 0:
@@ -1976,7 +1976,7 @@ cdef class TileTable:
                     if not _has_kind(arr, self.p.kind) or not cnp.PyArray_ISALIGNED(arr) \
                             or arr.ndim != ndim \
                             or any([arr.shape[k] != size[k] for k in range(ndim)]):
-                        raise ValueError(f"cached tile {t} must be an aligned "
+                        raise FITSValueError(f"cached tile {t} must be an aligned "
                                          f"{self.codec.dtype} array of shape "
                                          f"{_shape_of(size, ndim)}")
                     held.append(arr)
@@ -2146,20 +2146,20 @@ def encode_tiles(Codec codec not None, cnp.ndarray image not None, tile, tiles, 
     cdef cnp.ndarray zscale_arr = None, zzero_arr = None, data
 
     if image.dtype != codec.dtype:
-        raise ValueError(f"image must have dtype {codec.dtype} (ZBITPIX {codec.zbitpix}), "
+        raise FITSValueError(f"image must have dtype {codec.dtype} (ZBITPIX {codec.zbitpix}), "
                          f"not {image.dtype}")
     if not image.flags.c_contiguous:
-        raise ValueError("image must be C-contiguous")
+        raise FITSValueError("image must be C-contiguous")
     if image.size == 0:
-        raise ValueError(f"cannot encode an empty image (shape {(<object>image).shape})")
+        raise FITSValueError(f"cannot encode an empty image (shape {(<object>image).shape})")
     if first_row < 0:
-        raise ValueError(f"first_row must not be negative, not {first_row}")
+        raise FITSValueError(f"first_row must not be negative, not {first_row}")
     j.p = codec.p
     j.g = _geometry((<object>image).shape, tile)
     if codec.p.algo == ALG_HCOMPRESS:
         _check_hcompress_tile(&j.g)
         if codec.p.quantize and codec.p.qmethod == SUBTRACTIVE_DITHER_2:
-            raise ValueError("CFITSIO does not allow SUBTRACTIVE_DITHER_2 with HCOMPRESS_1")
+            raise FITSValueError("CFITSIO does not allow SUBTRACTIVE_DITHER_2 with HCOMPRESS_1")
     tiles_arr = _index_array(tiles, "tiles", -1)
     n = tiles_arr.shape[0]
     j.tiles = <const int64_t *>cnp.PyArray_DATA(tiles_arr)

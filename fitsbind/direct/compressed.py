@@ -32,6 +32,7 @@ from fitsbind.direct.pixels import (
     PixelLayout,
     blank_mask,
     prepare,
+    scale_value,
     stored_chunks,
     unscale,
 )
@@ -75,18 +76,25 @@ class _Geometry:
     """Everything about the on-disk layout, read once from the header."""
 
     def __init__(self, hdu: CompressedImageHDU) -> None:
+        try:
+            self._parse(hdu)
+        except FITSError as exc:
+            raise exc if exc.filename else FITSError(
+                f"{hdu._where()}: {exc}", filename=hdu._fits.filename, hdu=hdu._index) from None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            # the header is data: whatever a card holds ends here as a FITSError
+            raise FITSError(f"{hdu._where()}: malformed compressed-image header ({exc})",
+                            filename=hdu._fits.filename, hdu=hdu._index) from None
+
+    def _parse(self, hdu: CompressedImageHDU) -> None:
         h = hdu.header
         where = hdu._where()
-        try:
-            self.zbitpix = int(h["ZBITPIX"])
-            naxis = int(h["ZNAXIS"])
-            self.shape = tuple(int(h[f"ZNAXIS{i}"]) for i in range(naxis, 0, -1))
-            # ZTILEn absent: whole rows (axis 1) and single pixels along the others
-            tile = [int(h.get(f"ZTILE{i}", h[f"ZNAXIS{i}"] if i == 1 else 1))
-                    for i in range(naxis, 0, -1)]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise FITSError(f"{where}: malformed compressed-image header ({exc})",
-                            filename=hdu._fits.filename, hdu=hdu._index) from None
+        self.zbitpix = int(h["ZBITPIX"])
+        naxis = int(h["ZNAXIS"])
+        self.shape = tuple(int(h[f"ZNAXIS{i}"]) for i in range(naxis, 0, -1))
+        # ZTILEn absent: whole rows (axis 1) and single pixels along the others
+        tile = [int(h.get(f"ZTILE{i}", h[f"ZNAXIS{i}"] if i == 1 else 1))
+                for i in range(naxis, 0, -1)]
         if self.zbitpix not in STORED:
             raise FITSError(f"{where}: ZBITPIX {self.zbitpix} is not a FITS BITPIX",
                             filename=hdu._fits.filename, hdu=hdu._index)
@@ -104,8 +112,8 @@ class _Geometry:
         scaled = "ZSCALE" in self.columns or "ZSCALE" in h
         self.quantize = Quantize.from_header(h) if self.zbitpix < 0 and scaled else None
         blank = h.get("BLANK", h.get("ZBLANK")) if self.zbitpix > 0 else None
-        self.layout = PixelLayout(self.zbitpix, float(h.get("BSCALE", 1.0)),
-                                  _number(h.get("BZERO", 0)), None if blank is None else int(blank))
+        self.layout = PixelLayout(self.zbitpix, float(scale_value(h, "BSCALE", 1.0)),
+                                  scale_value(h, "BZERO", 0), None if blank is None else int(blank))
         self.rowsize = int(h["NAXIS1"])
         self.nrows = int(h["NAXIS2"])
         self.theap = int(h.get("THEAP", self.rowsize * self.nrows))
@@ -137,10 +145,6 @@ class _Geometry:
         ranges = [np.arange(a // t, b // t + 1) for a, b, t in zip(starts, stops, self.tile)]
         mesh = np.meshgrid(*ranges, indexing="ij")
         return np.ravel_multi_index([m.reshape(-1) for m in mesh], self.grid).astype(np.int64)
-
-
-def _number(value: Any) -> float | int:
-    return value if isinstance(value, int) else float(value)
 
 
 def _columns(h: Any, where: str) -> dict[str, tuple[int, str, int]]:
@@ -437,8 +441,12 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
             if "zscale" not in columns and g.zscale is not None:
                 columns["zscale"] = float(g.zscale)
                 columns["zzero"] = float(g.zzero or 0.0)
-            self._reader = (parsed, g, _tiles.TileTable(g.codec, g.shape, g.tile, g.heap_size,
-                                                        **columns))
+            try:
+                table = _tiles.TileTable(g.codec, g.shape, g.tile, g.heap_size, **columns)
+            except FITSError as exc:
+                raise FITSError(f"{self._where()}: {exc}", filename=self._fits.filename,
+                                hdu=self._index) from None
+            self._reader = (parsed, g, table)
         return self._reader[2]
 
     def _read_heap(self, offsets: list[int], sizes: list[int], out: np.ndarray) -> None:

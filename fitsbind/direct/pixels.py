@@ -6,6 +6,7 @@ user data into the buffer and scaling handed to CFITSIO, checking everything fir
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -76,19 +77,23 @@ class PixelLayout:
     @classmethod
     def from_header(cls, values: Any) -> PixelLayout:
         """Layout from a header (anything with ``get``)."""
-        bitpix = int(values.get("BITPIX"))
-        if bitpix not in STORED:
-            raise FITSValueError(f"BITPIX {bitpix} is not a FITS value (8, 16, 32, 64, -32, -64)")
+        bitpix = values.get("BITPIX")
+        if bitpix not in STORED or isinstance(bitpix, bool):
+            raise FITSValueError(f"BITPIX {bitpix!r} is not a FITS value "
+                                 "(8, 16, 32, 64, -32, -64)")
         blank = values.get("BLANK") if bitpix > 0 else None
         if blank is not None and (isinstance(blank, bool) or not isinstance(blank, int)):
             raise FITSValueError(f"BLANK {blank!r} is not an integer")
-        return cls(bitpix, float(values.get("BSCALE", 1.0)), _number(values.get("BZERO", 0)),
-                   None if blank is None else int(blank))
+        return cls(bitpix, float(scale_value(values, "BSCALE", 1.0)),
+                   scale_value(values, "BZERO", 0), None if blank is None else int(blank))
 
 
-def _number(value: Any) -> float | int:
-    # BZERO 2**63 must stay exact: keep integers as int
-    return value if isinstance(value, int) else float(value)
+def scale_value(values: Any, key: str, default: float) -> float | int:
+    """A scaling card's value; BZERO 2**63 must stay exact, so integers stay int."""
+    value = values.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise FITSValueError(f"{key} {value!r} is not a finite number")
+    return value
 
 
 def prepare(data: Any, layout: PixelLayout, where: str) -> tuple[np.ndarray, float, float]:

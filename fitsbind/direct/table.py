@@ -304,8 +304,12 @@ class TableHDU(HDU):
         """The cells of variable-length column ``c`` for rows with these descriptors."""
         counts, offsets = descriptors[:, 0].astype(np.int64), descriptors[:, 1].astype(np.int64)
         size = 1 if c.code in "LXAB" else BINARY_TYPES[c.code].itemsize
-        nbytes = (counts + 7) // 8 if c.code == "X" else counts * size
-        bad = (counts < 0) | (offsets < 0) | (offsets + nbytes > layout.heap_size)
+        limit = layout.heap_size
+        # descriptors are data: compare before adding or multiplying, which could overflow
+        bad = (counts < 0) | (offsets < 0) | (offsets > limit) | (
+            counts > (limit * 8 if c.code == "X" else limit // size))
+        nbytes = np.where(bad, 0, (counts + 7) // 8 if c.code == "X" else counts * size)
+        bad |= offsets + nbytes > limit
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise FITSValueError(
