@@ -36,10 +36,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not compare the drop-in with astropy.io.fits")
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     parser.add_argument("--save", type=Path, help="save findings (mutant + .json) here")
+    parser.add_argument("--markdown", type=Path, help="write the findings as Markdown here")
     parser.add_argument("--replay", type=Path, nargs="+",
                         help="run these files through every tier instead of fuzzing")
+    parser.add_argument("--minimize", type=Path, nargs=3, metavar=("FILE", "TIER", "OUT"),
+                        help="write to OUT the smallest part of FILE (whole HDUs dropped) that "
+                             "still gets TIER's verdict")
     args = parser.parse_args(argv)
     limits = campaign.Limits(args.timeout, args.margin_mib << 20, args.fsize_mib << 20)
+
+    if args.minimize:
+        path, tier, out = args.minimize
+        v = campaign.minimize(path, str(tier), out, limits=limits,
+                              with_astropy=not args.no_astropy)
+        print(f"{out}: {out.stat().st_size} bytes (from {path.stat().st_size}), {tier} "
+              f"{v.cls} {v.key[1]} {v.frame or ''}")
+        return 0
 
     if args.replay:
         bad = 0
@@ -67,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report.summary())
     if args.report:
         args.report.write_text(json.dumps(report.as_json(), indent=1))
+    if args.markdown:
+        args.markdown.write_text(campaign.markdown(report.as_json()))
     return 1 if report.findings else 0
 
 

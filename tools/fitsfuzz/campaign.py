@@ -27,6 +27,7 @@ from typing import Any
 from fitsfuzz import corpus as corpus_module
 from fitsfuzz import mutate
 from fitsfuzz.classify import CLASSES, FINDINGS, Verdict, classify
+from fitsfuzz.layout import parse_hdus
 
 TOOLS = Path(__file__).resolve().parent.parent
 REFERENCE = "astropy"
@@ -193,13 +194,42 @@ class Report:
         return "\n".join(lines)
 
 
+def markdown(report: dict[str, Any]) -> str:
+    """A report (as :meth:`Report.as_json` gives it) as Markdown: counts per class per tier,
+    then one section per distinct finding."""
+    lines = [f"# Fuzz findings: seed {report['seed']}, mutants {report['start']}.."
+             f"{report['start'] + report['count'] - 1} ({report['seconds']:.0f} s)", "",
+             "| tier | " + " | ".join(CLASSES) + " |", "|---" * (len(CLASSES) + 1) + "|"]
+    for tier, counts in report["counts"].items():
+        lines.append(f"| {tier} | " + " | ".join(str(counts[c]) for c in CLASSES) + " |")
+    lines += ["", "astropy is the reference (its exceptions are always clean); its hangs and",
+              "crashes do not count against fitsbind.", ""]
+    for n, f in enumerate(report["findings"], 1):
+        exception = f["exception"] or {}
+        lines += [f"## {n}. {f['class']} ({f['tier']}, {f['count']} mutants): "
+                  f"{f['what']} at {f['frame'] or '(no fitsbind frame)'}", "",
+                  f"- mutation (seed {f['seed']}, index {f['index']}): {f['mutation']}",
+                  f"- stage: {f['stage']}"]
+        if exception:
+            lines.append(f"- exception: `{exception['type']}: "
+                         f"{exception['message'][:300]!s}`".replace("\n", " "))
+        if f["reproducer"]:
+            lines.append(f"- reproducer ({f['size']} bytes): `{f['reproducer']}` "
+                         f"(replay: `python tools/fuzz.py --replay {f['reproducer']}`)")
+        text = f["traceback_tail"].strip().splitlines()
+        tail = "\n".join(text[-8:] if exception else text[:14])
+        lines += ["", "```", tail, "```", ""]
+    return "\n".join(lines)
+
+
 def _sidecar(m: mutate.Mutant, seed: int, index: int, tier: str, v: Verdict) -> dict[str, Any]:
     return {"seed": seed, "index": index, "base": m.base, "mutation": m.description,
             "tier": tier, "class": v.cls, "stage": v.stage, "signal": v.signal,
             "frame": v.frame,
             "exception": None if v.error is None else
             {"type": v.error["type"], "message": v.error["message"]},
-            "traceback_tail": (v.error["traceback"][-1500:] if v.error else v.dump[-1500:])}
+            # a traceback ends with the failing call; faulthandler's dump starts with it
+            "traceback_tail": v.error["traceback"][-1500:] if v.error else v.dump[:1500]}
 
 
 def run(seed: int, count: int, *, start: int = 0, jobs: int = 2, limits: Limits | None = None,
@@ -252,18 +282,20 @@ def _record(report: Report, m: mutate.Mutant, index: int, tier: str, v: Verdict,
     finding.count += 1
     sidecar = _sidecar(m, report.seed, index, tier, v)
     smaller = finding.smallest is None or len(m.data) < finding.smallest
-    if not finding.example or smaller:
-        finding.example = {k: sidecar[k] for k in ("seed", "index", "mutation", "stage",
-                                                    "exception", "traceback_tail")}
+    saved = None
     if save is not None and (finding.count <= EXAMPLES_PER_KEY or smaller):
         save.mkdir(parents=True, exist_ok=True)
         stem = f"{v.cls}-{tier}-s{report.seed}-i{index}"
         suffix = ".fits.gz" if m.name.endswith(".gz") else ".fits"
         (save / (stem + suffix)).write_bytes(m.data)
         (save / (stem + ".json")).write_text(json.dumps(sidecar, indent=1))
-        finding.saved.append(str(save / (stem + suffix)))
+        saved = str(save / (stem + suffix))
+        finding.saved.append(saved)
     if smaller:
         finding.smallest = len(m.data)
+        finding.example = {k: sidecar[k] for k in ("seed", "index", "mutation", "stage",
+                                                    "exception", "traceback_tail")}
+        finding.example.update(reproducer=saved, size=len(m.data))
 
 
 def replay(path: Path, *, limits: Limits | None = None, with_astropy: bool = True
@@ -274,25 +306,68 @@ def replay(path: Path, *, limits: Limits | None = None, with_astropy: bool = Tru
     return run_targets(path, targets, limits)
 
 
-def run_targets(path: Path, targets: list[str], limits: Limits) -> dict[str, Verdict]:
-    """Verdicts of ``targets`` (names or "file.py:function") on a copy of ``path``."""
+def run_targets(path: Path, targets: list[str], limits: Limits,
+                pool: Pool | None = None) -> dict[str, Verdict]:
+    """Verdicts of ``targets`` (names or "file.py:function") on a copy of ``path``, run on
+    ``pool`` (default: a one-server pool of its own)."""
+    data = path.read_bytes()
+    size = len(data)
+    if path.name.endswith(".gz"):
+        try:
+            size = len(gzip.decompress(data))
+        except (OSError, EOFError, zlib.error):
+            pass
+
+    def make(directory: Path) -> dict[str, Any]:
+        copy = directory / path.name
+        shutil.copyfile(path, copy)
+        return request_for(copy, size, targets, limits)
+
     with tempfile.TemporaryDirectory(prefix="fitsfuzz-") as tmp:
-        pool = Pool(1, Path(tmp))
-        data = path.read_bytes()
-        size = len(data)
-        if path.name.endswith(".gz"):
-            try:
-                size = len(gzip.decompress(data))
-            except (OSError, EOFError, zlib.error):
-                pass
-
-        def make(directory: Path) -> dict[str, Any]:
-            copy = directory / path.name
-            shutil.copyfile(path, copy)
-            return request_for(copy, size, targets, limits)
-
+        own = pool is None
+        pool = pool or Pool(1, Path(tmp))
         try:
             (_, results), = pool.map(iter([(None, make)]))
         finally:
-            pool.close()
+            if own:
+                pool.close()
     return verdicts(results)
+
+
+def minimize(path: Path, tier: str, out: Path, *, limits: Limits | None = None,
+             with_astropy: bool = True) -> Verdict:
+    """Write to ``out`` the smallest file found, by dropping whole extension HDUs and the
+    bytes after the last HDU that matters, on which ``tier`` still gets the verdict it gets
+    on ``path`` (same class, exception type and frame); return that verdict. gzip-wrapped
+    files are minimized inside and wrapped again."""
+    limits = limits or Limits()
+    targets = ([REFERENCE] if with_astropy and astropy_available() else []) + [tier]
+    wrapped = path.name.endswith(".gz")
+    raw = path.read_bytes()
+    data = gzip.decompress(raw) if wrapped else raw
+    with tempfile.TemporaryDirectory(prefix="fitsfuzz-min-") as tmp:
+        pool = Pool(1, Path(tmp) / "servers")
+        trial = Path(tmp) / path.name
+
+        def verdict(candidate: bytes) -> Verdict:
+            trial.write_bytes(gzip.compress(candidate, mtime=0) if wrapped else candidate)
+            return run_targets(trial, targets, limits, pool)[tier]
+
+        try:
+            wanted = verdict(data)
+            changed = True
+            while changed:
+                changed = False
+                hdus = parse_hdus(data)
+                # the last HDU first: dropping it also drops whatever trails the file
+                for hdu in reversed(hdus[1:]):
+                    end = hdus[hdu.index + 1].header_start if hdu.index + 1 < len(hdus) \
+                        else len(data)
+                    candidate = data[:hdu.header_start] + data[end:]
+                    if candidate != data and verdict(candidate).key == wanted.key:
+                        data, changed = candidate, True
+                        break
+        finally:
+            pool.close()
+    out.write_bytes(gzip.compress(data, mtime=0) if wrapped else data)
+    return wanted
