@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
                 bad += tier in campaign.TIERS and v.cls not in ("ok", "clean")
         return 1 if bad else 0
 
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # kill PID stops the run as Ctrl-C does: with the report of what was run
+    signal.signal(signal.SIGTERM, interrupt)
     last = [time.monotonic()]
 
     def progress(report: campaign.Report, done: int) -> None:

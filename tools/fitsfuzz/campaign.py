@@ -171,6 +171,7 @@ class Report:
     findings: dict[tuple, Finding] = field(default_factory=dict)
     seconds: float = 0.0
     restarts: int = 0
+    interrupted: bool = False
     child_seconds: Counter = field(default_factory=Counter)   # per target, summed
 
     def as_json(self) -> dict[str, Any]:
@@ -178,7 +179,7 @@ class Report:
                          key=lambda f: (CLASSES.index(f.key[0]), -f.count))
         return {"seed": self.seed, "start": self.start, "count": self.count,
                 "targets": self.targets, "seconds": round(self.seconds, 1),
-                "server_restarts": self.restarts,
+                "interrupted": self.interrupted, "server_restarts": self.restarts,
                 "child_seconds": {t: round(s, 1) for t, s in self.child_seconds.items()},
                 "counts": {t: {c: self.counts[t][c] for c in CLASSES} for t in self.counts},
                 "findings": [{"class": f.key[0], "what": f.key[1], "frame": f.key[2],
@@ -187,7 +188,7 @@ class Report:
 
     def summary(self) -> str:
         lines = [f"seed {self.seed}, mutants {self.start}..{self.start + self.count - 1}, "
-                 f"{self.seconds:.0f} s"]
+                 f"{self.seconds:.0f} s" + (" (interrupted)" if self.interrupted else "")]
         for tier, counts in self.counts.items():
             lines.append(f"  {tier:8} " + "  ".join(f"{c} {counts[c]}" for c in CLASSES))
         lines.append(f"  {len(self.findings)} distinct findings")
@@ -235,10 +236,11 @@ def _sidecar(m: mutate.Mutant, seed: int, index: int, tier: str, v: Verdict) -> 
 def run(seed: int, count: int, *, start: int = 0, jobs: int = 2, limits: Limits | None = None,
         save: Path | None = None, with_astropy: bool = True,
         progress: Callable[[Report, int], None] | None = None) -> Report:
-    """Fuzz mutants ``start .. start + count - 1`` of ``seed``; return the report."""
+    """Fuzz mutants ``start .. start + count - 1`` of ``seed``; return the report (of the
+    mutants run so far when interrupted by KeyboardInterrupt)."""
     limits = limits or Limits()
     targets = ([REFERENCE] if with_astropy and astropy_available() else []) + list(TIERS)
-    report = Report(seed, start, count, targets,
+    report = Report(seed, start, 0, targets,
                     counts={t: Counter() for t in targets})
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fitsfuzz-") as tmp:
@@ -267,8 +269,12 @@ def run(seed: int, count: int, *, start: int = 0, jobs: int = 2, limits: Limits 
                     report.counts[tier][v.cls] += 1
                     if v.cls in FINDINGS and tier != REFERENCE:
                         _record(report, m, index, tier, v, save)
+                report.count = done
                 if progress is not None:
                     progress(report, done)
+        except KeyboardInterrupt:
+            # stopped early (Ctrl-C, or SIGTERM in tools/fuzz.py): report what was run
+            report.interrupted = True
         finally:
             pool.close()
             report.restarts = pool.restarts
@@ -334,11 +340,19 @@ def run_targets(path: Path, targets: list[str], limits: Limits,
     return verdicts(results)
 
 
+def same(found: Verdict, wanted: Verdict) -> bool:
+    """Whether two verdicts are one root cause: the same key, except that a hang's frame
+    is wherever the loop was when the dump was taken."""
+    if wanted.cls == "hang":
+        return found.cls == "hang"
+    return found.key == wanted.key
+
+
 def minimize(path: Path, tier: str, out: Path, *, limits: Limits | None = None,
              with_astropy: bool = True) -> Verdict:
     """Write to ``out`` the smallest file found, by dropping whole extension HDUs and the
     bytes after the last HDU that matters, on which ``tier`` still gets the verdict it gets
-    on ``path`` (same class, exception type and frame); return that verdict. gzip-wrapped
+    on ``path`` (see :func:`same`); return that verdict. gzip-wrapped
     files are minimized inside and wrapped again."""
     limits = limits or Limits()
     targets = ([REFERENCE] if with_astropy and astropy_available() else []) + [tier]
@@ -364,7 +378,7 @@ def minimize(path: Path, tier: str, out: Path, *, limits: Limits | None = None,
                     end = hdus[hdu.index + 1].header_start if hdu.index + 1 < len(hdus) \
                         else len(data)
                     candidate = data[:hdu.header_start] + data[end:]
-                    if candidate != data and verdict(candidate).key == wanted.key:
+                    if candidate != data and same(verdict(candidate), wanted):
                         data, changed = candidate, True
                         break
         finally:
