@@ -16,7 +16,7 @@ from fitsfuzz.layout import parse_hdus
 pytestmark = pytest.mark.fuzz
 
 HERE = Path(__file__).resolve().parent
-REGRESSIONS = sorted(p for p in (HERE / "regressions").iterdir() if p.suffix != ".json")
+REGRESSIONS = sorted((HERE / "regressions").glob("*.fits*"))
 TARGETS = HERE / "targets.py"
 
 #: the seeded pass: seed and mutant count sized to take 60-90 s on two cores
