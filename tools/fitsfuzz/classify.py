@@ -1,0 +1,114 @@
+"""A tier's outcome on one mutant as one class, and the key findings are deduplicated by.
+
+Classes, worst first: ``crash`` (the child died of a signal, or exited without reporting),
+``hang`` (still running at the timeout), ``memory`` (MemoryError, or killed by the kernel for
+memory, under an address-space limit of the file's size plus a margin), ``diskfill`` (a write
+reached the file-size limit), ``unexpected`` (an exception outside the contract), ``clean``
+(only exceptions inside the contract), ``ok`` (no exception).
+
+The contract: the direct tier raises only the ``fitsbind.FITSError`` family; the drop-in raises
+that family, or the class astropy.io.fits raised on the same file at the same stage (or at an
+earlier one, when astropy stopped there). Classes are compared by name along the MRO, since
+fitsbind's VerifyError is its own class with astropy's name.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+CLASSES = ("crash", "hang", "memory", "diskfill", "unexpected", "clean", "ok")
+FINDINGS = CLASSES[:5]
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
+
+
+@dataclass
+class Verdict:
+    """One tier's class on one mutant, with what decided it: the ``stage`` and ``error``
+    (described exception) for exception classes, ``signal`` for crashes, ``frame`` the
+    innermost fitsbind frame ("fitsbind/x.py:12 in f") when one is known."""
+
+    cls: str
+    stage: str | None = None
+    error: dict[str, Any] | None = None
+    signal: str | None = None
+    frame: str | None = None
+    dump: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(class, exception type or signal, top fitsbind frame): one root cause."""
+        what = self.signal or (self.error["type"] if self.error else "")
+        return (self.cls, what, self.frame or "")
+
+
+def dump_frame(dump: str, package: str = "fitsbind") -> str | None:
+    """The innermost ``package`` frame of a faulthandler dump (most recent call first), from
+    the thread that crashed ("Current thread") when it has one, else from any thread."""
+    blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", dump)
+    blocks.sort(key=lambda b: not b.lstrip().startswith("Current thread"))
+    for block in blocks:
+        for path, line, name in _FRAME.findall(block):
+            marker = f"/{package}/"
+            if marker in path:
+                return f"{path[path.rfind(marker) + 1:]}:{line} in {name}"
+    return None
+
+
+def _allowed(error: dict[str, Any], tier: str, reference: list[str]) -> bool:
+    # astropy is the reference: any exception of its is its contract
+    if tier == "astropy" or "FITSError" in error["mro"]:
+        return True
+    return tier == "dropin" and any(name in error["mro"] for name in reference)
+
+
+def reference_names(stages: list[dict[str, Any]] | None, stage: str) -> list[str]:
+    """Class names astropy raised at ``stage``, or at its open when it stopped there."""
+    if not stages:
+        return []
+    names = [s["error"]["type"].rpartition(".")[2] for s in stages
+             if s["error"] and (s["stage"] == stage or s["stage"] == "open")]
+    return names
+
+
+def classify(outcome: dict[str, Any], tier: str,
+             reference: list[dict[str, Any]] | None = None) -> Verdict:
+    """The verdict of ``tier`` ("direct", "dropin", "astropy" or a test target) on one
+    outcome of :func:`fitsfuzz.server.run_target`; ``reference`` is astropy's stages on the
+    same file (drop-in only)."""
+    dump = outcome.get("dump", "")
+    if outcome["how"] == "timeout":
+        return Verdict("hang", frame=dump_frame(dump), dump=dump)
+    if outcome["how"] == "signal":
+        number = outcome["signal"]
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ \
+            else f"signal {number}"
+        # SIGKILL that is not the timeout's: the kernel's out-of-memory killer
+        cls = "memory" if number == signal.SIGKILL else "crash"
+        return Verdict(cls, signal=name, frame=dump_frame(dump), dump=dump)
+    if outcome["stages"] is None:
+        return Verdict("crash", signal=f"exit code {outcome['code']}", frame=dump_frame(dump),
+                       dump=dump + outcome.get("output", ""))
+    worst = Verdict("ok")
+    caught: set[str] = set()
+    for stage in outcome["stages"]:
+        caught.update(stage["warnings"])
+        error = stage["error"]
+        if error is None:
+            continue
+        if "MemoryError" in error["mro"]:
+            cls = "memory"
+        elif error["efbig"] or outcome.get("diskfill"):
+            cls = "diskfill"
+        elif _allowed(error, tier, reference_names(reference, stage["stage"])):
+            cls = "clean"
+        else:
+            cls = "unexpected"
+        if CLASSES.index(cls) < CLASSES.index(worst.cls):
+            worst = Verdict(cls, stage["stage"], error, frame=error["frame"])
+    worst.warnings = sorted(caught)
+    return worst
