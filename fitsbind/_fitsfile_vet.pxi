@@ -261,4 +261,17 @@ cdef int _vet_text(bytes cards, str filename) except -1:
     if problem is not None:
         raise FITSValueError(f"{filename}: refusing to write a malformed header: {problem}",
                              filename=filename)
+    # CFITSIO judges the column formats only once the header is in the file
+    xtension = found.get("XTENSION")
+    tfields = _vet_int(found, "TFIELDS", 0) if isinstance(xtension, str) else 0
+    kind = xtension.strip().upper() if isinstance(xtension, str) else ""
+    if kind in ("BINTABLE", "TABLE", "A3DTABLE"):
+        for i in range(1, tfields + 1):
+            form = found.get(f"TFORM{i}")
+            if isinstance(form, str):
+                try:
+                    _check_tform(form.encode("ascii", "replace"), kind == "TABLE", i)
+                except FITSError as exc:
+                    raise FITSValueError(f"{filename}: refusing to write a malformed header: "
+                                         f"{exc}", filename=filename) from None
     return 0

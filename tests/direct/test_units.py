@@ -182,3 +182,17 @@ def test_data_checksum_is_datasum(two: Path, tmp_path: Path) -> None:
     with afits.open(summed) as hdul, fitsbind.FITS(summed) as f:
         for i, hdu in enumerate(hdul):
             assert f.data_checksum(i) == int(hdu.header["DATASUM"])
+
+
+def test_replace_header_with_a_bad_column_format_changes_nothing(two: Path) -> None:
+    """CFITSIO judges TFORMn only once the cards are in the file: they are checked first."""
+    with afits.open(two) as hdul:
+        text = hdul["CAT"].header.tostring(endcard=False, padding=False)
+    bad = text.replace("TFORM1  = 'J       '", "TFORM1  = 'QQ      '")
+    before = digest(two)
+    with fitsbind.FITS(two, "r+") as f:
+        for write in (lambda: f.replace_header(2, bad), lambda: f.append_hdu(bad)):
+            with pytest.raises(FITSValueError, match="'QQ' is not a valid TFORM"):
+                write()
+        assert len(f) == 3
+    assert digest(two) == before
