@@ -570,8 +570,17 @@ class NonstandardExtHDU(ExtensionHDU):
         return (self.name, self.ver, "NonstandardExtHDU", len(self._header))
 
 
-class _CorruptedHDU(_BaseHDU):
+class _CorruptedHDU(_BaseHDU, _Verify):
     """An HDU whose header does not describe a valid HDU."""
+
+    def _verify(self, option: str = "warn") -> _ErrList:
+        # its cards cannot be checked against a kind of HDU it is not: one error, which no
+        # option can fix, says why
+        errs = _ErrList([], unit="Card")
+        errs.append(self.run_option(option, err_text="The header describes no valid HDU (no "
+                                    "HDU class matches it): the HDU is corrupted.",
+                                    fixable=False))
+        return errs
 
     def _summary(self) -> tuple:
         return (self.name, self.ver, "CorruptedHDU")

@@ -42,6 +42,7 @@ import threading
 import warnings
 import weakref
 import zipfile
+import zlib
 from typing import Any, BinaryIO, Callable
 
 import numpy as np
@@ -49,7 +50,7 @@ import numpy as np
 from fitsbind import checksum as _checksum
 from fitsbind._lifetime import close_forgotten
 from fitsbind.direct import FITS, data_unit_size
-from fitsbind.errors import FITSError
+from fitsbind.errors import FITSError, FITSValueError
 from fitsbind.header import Header
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
@@ -68,11 +69,17 @@ _SIGNATURE = b"SIMPLE  =" + b" " * 20      # the first card's fixed format, up t
 _CHUNK = BLOCK * 4096            # bytes summed at a time for a data checksum
 
 
-class TruncatedDataError(TypeError, ValueError):
+class TruncatedDataError(FITSError, TypeError, ValueError):
     """An HDU's data runs past the end of the file (the file was probably truncated).
 
     astropy raises ``TypeError`` here with memory mapping and ``ValueError`` without: this
-    class is both."""
+    class is both, and a :class:`~fitsbind.FITSError` since the file is malformed."""
+
+
+# what Python's decompressors raise on a damaged stream, besides an OSError without errno
+# (gzip.BadGzipFile for a bad header or CRC, bz2's "Invalid data stream"): a truncated
+# stream (EOFError), corrupt deflate or xz data (zlib.error, lzma.LZMAError), a bad archive
+_DECOMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 
 
 def _unpacker(opener: Callable[..., Any]) -> Callable[[str, BinaryIO], None]:
@@ -82,11 +89,32 @@ def _unpacker(opener: Callable[..., Any]) -> Callable[[str, BinaryIO], None]:
     return unpack
 
 
+def _decompress(unpack: Callable[[str, BinaryIO], None], path: str, out: BinaryIO) -> None:
+    """Run ``unpack``; a damaged compressed stream raises FITSError naming the file (the
+    decompressors' own exceptions say nothing of which file, or that it is a FITS file)."""
+    try:
+        unpack(path, out)
+    except OSError as exc:
+        # an errno is the operating system's error (e.g. a full disk for the copy), not the
+        # stream's
+        if exc.errno is not None or isinstance(exc, FITSError):
+            raise
+        raise _damaged(path, exc) from exc
+    except _DECOMPRESSION_ERRORS as exc:
+        raise _damaged(path, exc) from exc
+
+
+def _damaged(path: str, exc: BaseException) -> FITSError:
+    return FITSError(f"{path}: the compressed file is damaged and cannot be decompressed: "
+                     f"{exc}", filename=path)
+
+
 def _unpack_zip(path: str, out: BinaryIO) -> None:
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         if len(names) != 1:
-            raise OSError(f"{path}: a zipped FITS file must hold one file, not {len(names)}")
+            raise FITSError(f"{path}: a zipped FITS file must hold one file, not {len(names)}",
+                            filename=path)
         with archive.open(names[0]) as member:
             shutil.copyfileobj(member, out, 1 << 24)
 
@@ -122,6 +150,12 @@ def data_size(header: Header) -> int | None:
         # astropy cannot tell what such an HDU is (a corrupted one): its data runs to the end
         return None
     return data_unit_size(header, groups)
+
+
+def _is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer (a logical, such as a GCOUNT = T, is not one, though
+    Python counts it as an int)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _end_offset(raw: bytes) -> int | None:
@@ -458,7 +492,7 @@ class HDUFile:
         fd, path = tempfile.mkstemp(suffix=".fits", prefix="fitsbind-unpacked-")
         try:
             with os.fdopen(fd, "wb") as out:
-                unpack(self.name, out)
+                _decompress(unpack, self.name, out)
         except BaseException:
             os.remove(path)
             raise
@@ -478,8 +512,12 @@ class HDUFile:
             return f.read(count)
 
     def check_signature(self) -> None:
-        """As astropy on open: a non-empty file must start with a SIMPLE card (OSError if
-        not; a VerifyWarning if it is there but not in the standard's fixed format)."""
+        """As astropy on open: a non-empty file must start with a SIMPLE card (FITSError, an
+        OSError, if not; a VerifyWarning if it is there but not in the standard's fixed
+        format). As astropy, a compressed file is not checked: astropy does not know its
+        length, and checks only files it knows to be non-empty."""
+        if self.compressed:
+            return
         first = self.first_bytes(80)
         if not first or (first[:29] == _SIGNATURE and first[29:30] in (b"T", b"F")):
             return
@@ -487,8 +525,9 @@ class HDUFile:
             warnings.warn("Found a SIMPLE card but its format doesn't respect the FITS Standard",
                           VerifyWarning, stacklevel=3)
             return
-        raise OSError("No SIMPLE card found, this file does not appear to be a valid FITS file. "
-                      "If this is really a FITS file, try with ignore_missing_simple=True")
+        raise FITSError(f"{self.name}: No SIMPLE card found, this file does not appear to be a "
+                        "valid FITS file. If this is really a FITS file, try with "
+                        "ignore_missing_simple=True", filename=self.name)
 
     # -- data access --------------------------------------------------------------------------
 
@@ -510,21 +549,51 @@ class HDUFile:
         unit): a view of the memory map when there is one, else read from the file.
         :class:`TruncatedDataError` when the file ends before the data does."""
         dtype = np.dtype(dtype)
+        if not all(_is_integer(n) for n in shape):
+            raise FITSValueError(f"{self.name}, HDU {index}: the header gives the data the "
+                                 f"shape {shape}: axis lengths must be integers",
+                                 filename=self.name, hdu=index)
         if any(n < 0 for n in shape):
-            raise ValueError("negative dimensions are not allowed")
+            # numpy's words, which astropy's users see
+            raise FITSValueError(f"{self.name}, HDU {index}: the header gives the data the "
+                                 f"shape {shape}: negative dimensions are not allowed",
+                                 filename=self.name, hdu=index)
         nbytes = math.prod(shape) * dtype.itemsize
         mapped = self.mapping()
         if mapped is not None and start + nbytes <= len(mapped):
             return mapped[start:start + nbytes].view(dtype).reshape(shape)
-        if not self.compressed or not self.native(index):
-            length = self._length()
-            if start + nbytes > length:
-                raise TruncatedDataError(
-                    f"{self.name}, HDU {index}: the data needs bytes {start} to {start + nbytes} "
-                    f"but the file has {length} bytes (it may have been truncated)")
+        # before the array is allocated: a header may claim far more data than the file holds
+        self._require_bytes(index, start, nbytes)
         out = np.empty(shape, dtype=dtype)
         self._read_into(index, start, out.reshape(-1).view(np.uint8))
         return out
+
+    def _require_bytes(self, index: int, start: int, nbytes: int) -> None:
+        """:class:`TruncatedDataError` unless the file's plain bytes reach ``start + nbytes``.
+
+        A compressed file CFITSIO holds decompressed is asked for its last byte: decompressing
+        it again to a temporary copy to learn its length would cost more."""
+        end = start + nbytes
+        if self.compressed and self.native(index):
+            if nbytes == 0 or self._holds_byte(end - 1):
+                return
+            problem = "the decompressed file ends before that"
+        else:
+            length = self._length()
+            if end <= length:
+                return
+            problem = f"the file has {length} bytes"
+        raise TruncatedDataError(f"{self.name}, HDU {index}: the data needs bytes {start} to "
+                                 f"{end} but {problem} (it may have been truncated)",
+                                 filename=self.name, hdu=index)
+
+    def _holds_byte(self, position: int) -> bool:
+        """Whether CFITSIO's copy of the file has a byte at ``position``."""
+        try:
+            self.fits.read_bytes(position, 1)
+        except FITSError:
+            return False
+        return True
 
     def _read_into(self, index: int, start: int, out: np.ndarray) -> None:
         """Fill the uint8 array ``out`` with the file's bytes from ``start`` (inside HDU
@@ -537,7 +606,8 @@ class HDUFile:
             got = reader.readinto(memoryview(out))
         if got != len(out):
             raise TruncatedDataError(f"{self.name}, HDU {index}: the file ends at byte "
-                                     f"{start + got}, inside the data (it may have been truncated)")
+                                     f"{start + got}, inside the data (it may have been "
+                                     "truncated)", filename=self.name, hdu=index)
 
     def datasum(self, index: int) -> int:
         """The data checksum (ones' complement sum of the data unit, padding included) of HDU

@@ -382,7 +382,9 @@ class GroupsHDU(PrimaryHDU, _TableLikeHDU):
         self.req_cards("NAXIS", 2, lambda v: _is_int(v) and 1 <= v <= 999, 1, option, errs)
         self.req_cards("NAXIS1", 3, lambda v: _is_int(v) and v == 0, 0, option, errs)
         after = self._header.get("NAXIS", 0) + 3
-        for keyword, test, fix_value in (("GCOUNT", _is_int, 1), ("PCOUNT", _is_int, 0),
+        # GCOUNT and PCOUNT as astropy tests them: a logical passes (Python's bool is an
+        # int), so the drop-in's verdict on a GCOUNT = T is astropy's
+        for keyword, test, fix_value in (("GCOUNT", _int_or_bool, 1), ("PCOUNT", _int_or_bool, 0),
                                          ("GROUPS", lambda v: v is True, True)):
             self._req_after(keyword, after, option, errs)
             self.req_cards(keyword, None, test, fix_value, option, errs)
@@ -403,3 +405,7 @@ class GroupsHDU(PrimaryHDU, _TableLikeHDU):
         errs.append(self.run_option(
             option, err_text=f"'{keyword}' card at the wrong place (card {index}).",
             fix_text=f"Fixed by moving it to the right place (card {len(h) + 1}).", fix=move))
+
+
+def _int_or_bool(value: Any) -> bool:
+    return isinstance(value, (int, np.integer))

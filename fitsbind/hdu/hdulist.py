@@ -74,7 +74,7 @@ def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
         if not hdulist._read_past(0):
             # (astropy gives an empty list in the writable modes; CFITSIO cannot write to
             # a file without a valid primary HDU)
-            raise OSError("Empty or corrupt FITS file")
+            raise FITSError(f"{hdufile.name}: Empty or corrupt FITS file", filename=hdufile.name)
         if not lazy_load_hdus or kwargs.get("checksum") is True:
             hdulist.readall()
     except BaseException:
@@ -139,14 +139,6 @@ class HDUList(list, _Verify):
             text, header, offsets = found
             hdu = class_for(header)._from_file(hdufile, index, header, text, offsets,
                                                **self._open_kwargs)
-            super().append(hdu)
-            if self._on_disk == position:
-                self._on_disk = position + 1
-            if self._open_kwargs.get("checksum") is True:
-                _check_sums(hdu, index)
-            if position == 0 and isinstance(hdu, PrimaryHDU) and not hdu.header.get("EXTEND"):
-                # as astropy: a second HDU would make the primary need EXTEND = T
-                self._read_next()
         except (VerifyError, ValueError) as exc:
             # as astropy: the list ends at a header that does not validate
             warnings.warn(f"Error validating header for HDU #{index} (note: fitsbind uses "
@@ -155,6 +147,16 @@ class HDUList(list, _Verify):
                           VerifyWarning, stacklevel=3)
             self._read_all = True
             return False
+        super().append(hdu)
+        if self._on_disk == position:
+            self._on_disk = position + 1
+        # outside the try: data that cannot be summed (a truncated file) is an error of its
+        # own, not a header that ends the list
+        if self._open_kwargs.get("checksum") is True:
+            _check_sums(hdu, index)
+        if position == 0 and isinstance(hdu, PrimaryHDU) and not hdu.header.get("EXTEND"):
+            # as astropy: a second HDU would make the primary need EXTEND = T
+            self._read_next()
         if position == 1 and isinstance(super().__getitem__(0), PrimaryHDU):
             # as astropy, in every mode: a primary HDU followed by an extension gets EXTEND = T
             primary = super().__getitem__(0).header

@@ -432,12 +432,15 @@ class PrimaryHDU(_ImageBaseHDU):
     @classmethod
     def match_header(cls, header: Header) -> bool:
         cards = header.cards
+        # as astropy, any true SIMPLE value (SIMPLE = 2147483647 as well as T)
         return (len(cards) > 0 and cards[0].keyword == "SIMPLE" and header.get("GROUPS") is not True
-                and cards[0].value is True)
+                and bool(cards[0].value))
 
     def _verify(self, option: str = "warn") -> _ErrList:
         errs = super()._verify(option)
-        self.req_cards("SIMPLE", 0, lambda v: v is True, True, option, errs)
+        # as astropy, SIMPLE's place is checked, not its value: a header whose SIMPLE is true
+        # but not T reads and verifies as astropy's does
+        self.req_cards("SIMPLE", 0, None, True, option, errs)
         return errs
 
 

@@ -362,3 +362,80 @@ def test_absurd_data_size_is_a_truncated_file(write, axes):
         assert len(hdul) == 1
         with pytest.raises(TypeError, match="may have been truncated"):
             hdul[0].data  # noqa: B018
+
+
+# -- fuzzer findings: the drop-in's exception is the FITSError family or astropy's class -----------
+
+def _gzipped(content: bytes) -> bytes:
+    return gzip.compress(content, mtime=0)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "crc"])
+def test_damaged_gzip_stream_is_a_fits_error(write, damage):
+    import fitsbind
+
+    packed = _gzipped(header(IMAGE) + data(DATA))
+    if damage == "truncated":
+        packed = packed[:-12]
+    else:
+        packed = packed[:-8] + bytes(b ^ 0xFF for b in packed[-8:-4]) + packed[-4:]
+    path = write(packed, "damaged.fits.gz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(fitsbind.FITSError, match="cannot be decompressed") as caught:
+            fitsbind.open(path).readall()
+    assert str(path) in str(caught.value)
+
+
+def test_gzip_header_claiming_more_data_than_the_stream_holds(write):
+    import fitsbind
+
+    # a terabyte claimed, a block held: refused before anything of that size is allocated
+    cards = [card("SIMPLE", True), card("BITPIX", 8), card("NAXIS", 1), card("NAXIS1", 2**40)]
+    path = write(_gzipped(header(cards) + data(b"abc")), "huge.fits.gz")
+    with fitsbind.open(path) as hdul:
+        with pytest.raises(fitsbind.FITSError, match="may have been truncated"):
+            hdul[0].data  # noqa: B018
+
+
+def test_checksum_of_truncated_data_is_not_an_empty_file(write):
+    import fitsbind
+
+    path = write(header([*IMAGE, card("DATASUM", "0")]))
+    with pytest.warns(UserWarning, match="File may have been truncated"):
+        with pytest.raises(TypeError, match="may have been truncated") as caught:
+            fitsbind.open(path, checksum=True)
+    assert isinstance(caught.value, fitsbind.FITSError)
+
+
+def test_corrupted_hdu_fails_verification(write):
+    import fitsbind
+
+    # GROUPS unparsable: no HDU class can tell what the primary header describes
+    path = write(header([card("SIMPLE", True), "GROUPS  = 'T".ljust(80), card("BITPIX", 8),
+                         card("NAXIS", 0)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with fitsbind.open(path) as hdul:
+            assert type(hdul[0]).__name__ == "_CorruptedHDU"
+            with pytest.raises(fitsbind.VerifyError, match="the HDU is corrupted"):
+                hdul.verify("exception")
+
+
+def test_true_simple_value_is_a_primary_hdu(fits, write):
+    # as astropy: any true SIMPLE makes a primary HDU, and its value is not verified
+    path = write(header([card("SIMPLE", 2147483647), card("BITPIX", 8), card("NAXIS", 0)]))
+    with fits.open(path, ignore_missing_simple=True) as hdul:
+        assert isinstance(hdul[0], fits.PrimaryHDU)
+        hdul.verify("exception")
+
+
+def test_logical_gcount_verifies_but_reads_as_a_fits_error(write):
+    import fitsbind
+
+    cards = [card("SIMPLE", True), card("BITPIX", 8), card("NAXIS", 2), card("NAXIS1", 0),
+             card("NAXIS2", 2), card("GROUPS", True), card("PCOUNT", 0), card("GCOUNT", True)]
+    with fitsbind.open(write(header(cards) + data(b"ab"))) as hdul:
+        hdul.verify("exception")      # as astropy, which counts a logical as an integer
+        with pytest.raises(fitsbind.FITSError, match="axis lengths must be integers"):
+            hdul[0].data  # noqa: B018

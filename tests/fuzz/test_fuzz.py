@@ -163,6 +163,18 @@ def test_dropin_is_judged_against_astropy() -> None:
     assert classify(_outcome("read", fits_error), "dropin").warnings == ["VerifyWarning"]
 
 
+def test_dropin_verify_error_without_astropy_verdict() -> None:
+    # astropy hung (no stages): verify("exception") and writeto still raise VerifyError by
+    # contract, but nothing else is excused
+    verify_error = ["VerifyError", "Exception", "BaseException", "object"]
+    key_error = ["KeyError", "LookupError", "Exception", "BaseException", "object"]
+    assert classify(_outcome("verify", verify_error), "dropin", None).cls == "clean"
+    assert classify(_outcome("roundtrip", verify_error), "dropin", None).cls == "clean"
+    assert classify(_outcome("read", verify_error), "dropin", None).cls == "unexpected"
+    assert classify(_outcome("verify", key_error), "dropin", None).cls == "unexpected"
+    assert classify(_outcome("verify", verify_error), "direct", None).cls == "unexpected"
+
+
 def test_dump_frame_prefers_the_crashing_thread() -> None:
     dump = ('Fatal Python error: Segmentation fault\n\n'
             'Thread 0x01 (most recent call first):\n'
