@@ -28,7 +28,9 @@ import numpy as np
 cimport cython
 cimport numpy as cnp
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.errno cimport errno
+from libc.stdint cimport int64_t
 from libc.math cimport NAN
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset, strlen, strncmp
@@ -43,6 +45,8 @@ from fitsbind._kernels cimport (
     fitsbind_pread_all,
     fitsbind_pwrite_all,
     fitsbind_strip_blanks,
+    fitsbind_vet_integer,
+    fitsbind_vet_wanted,
 )
 from fitsbind.errors import (
     FITSError,

@@ -25,3 +25,10 @@ cdef extern from "fitsbind_rice.h" nogil:
     # native order; -1 when the stream is corrupt or ends early
     int fitsbind_rice_decode(const uint8_t *c, int64_t clen, void *out, int64_t nx, int nblock,
                              int bytepix)
+
+
+cdef extern from "fitsbind_vet.h" nogil:
+    # 1 if the card's keyword takes part in header vetting
+    int fitsbind_vet_wanted(const char *card)
+    # 1 and *out set when the card's value is a plain decimal integer (up to 18 digits)
+    int fitsbind_vet_integer(const char *card, int64_t *out)
