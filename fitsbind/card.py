@@ -366,18 +366,20 @@ class Card(_Verify):
             )
         if comment is None:
             comment = ""
-        if isinstance(comment, str) and not _PRINTABLE.match(comment):
-            raise ValueError(
-                "FITS header comments must contain standard printable ASCII characters; "
-                f"{comment!r} contains characters not representable in ASCII or "
-                "non-printable characters."
-            )
         try:
             old = self.comment
         except VerifyError:
             old = self._comment
         if old is None:
             old = ""
+        if comment == old:
+            return       # nothing changes: a comment read from a file is not judged again
+        if isinstance(comment, str) and not _PRINTABLE.match(comment):
+            raise ValueError(
+                "FITS header comments must contain standard printable ASCII characters; "
+                f"{comment!r} contains characters not representable in ASCII or "
+                "non-printable characters."
+            )
         if comment != old:
             self._comment = comment
             self._modified = True
@@ -428,7 +430,12 @@ class Card(_Verify):
             if self._plainly_valid():
                 self._verified = True
             else:
-                self.verify("fix+warn")
+                try:
+                    self.verify("fix+warn")
+                except ValueError:
+                    # the fix itself refused the text (an unprintable value): the card stays
+                    # the record it was read as, which is what the file holds
+                    self._verified = True
         if self._image is None or self._modified:
             self._image = self._format_image()
         return self._image

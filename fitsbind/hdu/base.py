@@ -36,7 +36,7 @@ from fitsbind.config import conf
 from fitsbind.direct import FITS, stored_chunks
 from fitsbind.hdu.file import data_size
 from fitsbind.header import Header
-from fitsbind.verify import VerifyWarning, _ErrList, _Verify
+from fitsbind.verify import VerifyError, VerifyWarning, _ErrList, _Verify
 
 __all__ = ["DELAYED", "ExtensionHDU", "NonstandardExtHDU", "register_hdu", "unregister_hdu"]
 
@@ -401,8 +401,8 @@ class _BaseHDU:
             return 2
         try:
             stored = int(self._header["DATASUM"])
-        except (TypeError, ValueError):
-            return 0
+        except (TypeError, ValueError, VerifyError):
+            return 0           # a card that holds no number matches no data
         return 1 if stored == self._datasum() else 0
 
     def verify_checksum(self) -> int:
@@ -411,7 +411,11 @@ class _BaseHDU:
         if "CHECKSUM" not in self._header:
             return 2
         datasum = self._datasum() if "DATASUM" in self._header else 0
-        return 1 if self._header["CHECKSUM"] == self._checksum_value(datasum, "CHECKSUM") else 0
+        try:
+            stored = self._header["CHECKSUM"]
+        except VerifyError:
+            return 0           # an unparsable card matches no checksum
+        return 1 if stored == self._checksum_value(datasum, "CHECKSUM") else 0
 
     def _refresh_checksums(self, payload: np.ndarray | None) -> None:
         """Bring CHECKSUM/DATASUM up to date before the HDU is written, as

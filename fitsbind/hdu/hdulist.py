@@ -674,8 +674,11 @@ def _check_headers(name: str, headers: dict[int, str]) -> None:
                 try:
                     fits.append_hdu(text)
                 except FITSError as exc:
+                    # the reason, without the scratch file's name or CFITSIO's message stack
+                    reason = exc.status_text or str(exc).splitlines()[0].rpartition(
+                        "malformed header: ")[2]
                     raise FITSError(f"{name}, HDU {index}: CFITSIO refuses the new header "
-                                    f"({exc.status_text or exc}); the file is unchanged",
+                                    f"({reason}); the file is unchanged",
                                     status=exc.status, status_text=exc.status_text,
                                     messages=exc.messages, filename=name, hdu=index) from None
     finally:

@@ -39,6 +39,7 @@ from fitsbind.column import (
     column_numbers,
     python_to_tdisp,
 )
+from fitsbind.errors import FITSKeyError
 from fitsbind.fitsrec import FITS_rec
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.file import data_size
@@ -417,7 +418,13 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
         else:
             nrows = self._header["NAXIS2"]
             ncols = self._header["TFIELDS"]
-            formats = "[" + ", ".join(self._header[f"TFORM{j + 1}"] for j in range(ncols)) + "]"
+            forms = []
+            for j in range(1, ncols + 1):   # stops at the first missing card: TFIELDS is data
+                if f"TFORM{j}" not in self._header:
+                    raise FITSKeyError(f"HDU {self.name!r}: TFIELDS = {ncols} but the header "
+                                       f"has no TFORM{j}")
+                forms.append(str(self._header[f"TFORM{j}"]))
+            formats = "[" + ", ".join(forms) + "]"
         return (self.name, self.ver, type(self).__name__, len(self._header),
                 f"{nrows}R x {ncols}C", formats)
 
