@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from fitsbind.direct import parse_tform
+from fitsbind.errors import FITSValueError
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
 __all__ = ["ColDefs", "Column", "Delayed"]
@@ -1125,7 +1126,11 @@ class ColDefs(_Notifier):
         its TFORM gives, shaped by TDIM."""
         names, formats, offsets = [], [], []
         offset = 0
-        for col in self.columns:
+        for number, col in enumerate(self.columns, 1):
+            if not isinstance(col.name, str):
+                # as astropy (numpy's "field names must be strings"): a record needs names
+                raise FITSValueError(f"column {number} has no name (TTYPE{number} missing or "
+                                     "empty): field names must be strings")
             fmt = col.format
             cell = fmt.dtype
             dims = col._dims

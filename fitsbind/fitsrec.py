@@ -37,6 +37,7 @@ from fitsbind.column import (
     _is_int,
     _scaled,
 )
+from fitsbind.errors import FITSError, FITSValueError
 from fitsbind.verify import FITSUserWarning
 
 __all__ = ["FITS_rec", "FITS_record"]
@@ -575,8 +576,7 @@ class FITS_rec(np.recarray):
     def _unscale(self, column: Any, raw: np.ndarray, letter: str) -> np.ndarray:
         """Physical values ``raw * TSCAL + TZERO`` (unsigned integers for the offset
         convention when the table reads unsigned integers)."""
-        bscale = column.bscale if column.bscale not in ("", None) else 1
-        bzero = column.bzero if column.bzero not in ("", None) else 0
+        bscale, bzero = _scale_factors(column)
         uint = _UINT_OF.get(letter)
         if self._uint and bscale == 1 and uint is not None and bzero == uint[1]:
             # flipping the sign bit adds 2**(n-1) exactly
@@ -610,8 +610,9 @@ class FITS_rec(np.recarray):
             return np.array(text, dtype=fmt.recformat), True
         except ValueError as exc:
             number = self._coldefs.names.index(column.name) + 1
-            raise ValueError(f"{exc}; the header may be missing the necessary TNULL{number} "
-                             "keyword or the table contains invalid data") from None
+            raise FITSValueError(f"{exc}; the header may be missing the necessary "
+                                 f"TNULL{number} keyword or the table contains invalid data"
+                                 ) from None
 
     def _convert_vla(self, column: Any, raw: np.ndarray) -> _VLF:
         """The cells of a variable-length column read from the heap."""
@@ -626,12 +627,9 @@ class FITS_rec(np.recarray):
                           else code)
         if counts.size and counts.max() > 0:
             if heap is None:
-                raise OSError(f"Could not find heap data for the {column.name!r} "
-                              "variable-length array column.")
-            ends = offsets + counts * stored.itemsize
-            if offsets.min() < 0 or ends.max() > len(heap):
-                raise ValueError(f"Variable-length array column {column.name!r} points "
-                                 "outside the heap.")
+                raise FITSError(f"Could not find heap data for the {column.name!r} "
+                                "variable-length array column.")
+            _check_descriptors(column.name, counts, offsets, len(heap), stored.itemsize)
         legacy = False
         if logical and counts.size and counts.max() > 0:
             used = np.concatenate([heap[o:o + c] for o, c in zip(offsets, counts) if c])
@@ -723,8 +721,7 @@ class FITS_rec(np.recarray):
 
     def _store_scaled(self, column: Any, values: np.ndarray, raw: np.ndarray) -> None:
         """Stored values of a scaled column from its physical ones."""
-        bscale = column.bscale if column.bscale not in ("", None) else 1
-        bzero = column.bzero if column.bzero not in ("", None) else 0
+        bscale, bzero = _scale_factors(column)
         values = np.asarray(values)
         uint = _UINT_OF.get(column.format.format)
         if values.dtype.kind == "u" and uint is not None and bscale == 1 and bzero == uint[1]:
@@ -848,6 +845,36 @@ class FITS_rec(np.recarray):
 
 # -- helpers --------------------------------------------------------------------------------------
 
+def _scale_factors(column: Any) -> tuple[Any, Any]:
+    """(TSCAL, TZERO) of ``column``, 1 and 0 where unset; FITSError naming the column when
+    either is not a real number (a header card holding text, a logical, a complex)."""
+    bscale = column.bscale if column.bscale not in ("", None) else 1
+    bzero = column.bzero if column.bzero not in ("", None) else 0
+    for keyword, value in (("TSCAL", bscale), ("TZERO", bzero)):
+        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(
+                value, (bool, np.bool_)):
+            raise FITSError(f"column {column.name!r}: {keyword} = {value!r} is not a real "
+                            "number to scale the column by")
+    return bscale, bzero
+
+
+def _check_descriptors(name: str, counts: np.ndarray, offsets: np.ndarray, heap: int,
+                       itemsize: int) -> None:
+    """FITSValueError unless every (count, offset) descriptor of variable-length column
+    ``name`` selects elements of ``itemsize`` bytes inside a heap of ``heap`` bytes. astropy
+    reads what an offset before the heap or past it selects in the rows or the padding (or
+    nothing); those bytes are no cell's, so they are refused. The offset of an empty cell is
+    not used. Compared without forming count x itemsize, which a count of 2**63 - 1 would
+    overflow."""
+    used = counts != 0
+    counts, offsets = counts[used], offsets[used]
+    room = (heap - offsets) // itemsize
+    if counts.min(initial=0) < 0 or offsets.min(initial=0) < 0 or \
+            offsets.max(initial=0) > heap or np.any(counts > room):
+        raise FITSValueError(f"Variable-length array column {name!r} points outside the "
+                             f"{heap}-byte heap (a descriptor's count or offset is negative, or "
+                             "its elements end past the heap).")
+
 def _physical_dtype(given: np.dtype, stored: np.dtype) -> np.dtype:
     """dtype to keep the physical values of a scaled column in."""
     if given.kind in "iufc" or given.kind == "b":
@@ -952,8 +979,7 @@ def _vla_bytes(cell: Any, stored: np.dtype, logical: bool, column: Any) -> np.nd
             return values.ravel().view(np.uint8).copy()
         return np.where(values.ravel().astype(bool), ord("T"), ord("F")).astype(np.uint8)
     if _scaled(column.bscale, column.bzero):
-        bscale = column.bscale if column.bscale not in ("", None) else 1
-        bzero = column.bzero if column.bzero not in ("", None) else 0
+        bscale, bzero = _scale_factors(column)
         values = (np.asarray(values, dtype=np.float64) - bzero) / bscale
         if stored.kind in "iu":
             values = np.around(values)

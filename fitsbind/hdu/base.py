@@ -122,6 +122,10 @@ class _BaseHDU:
         # which checksum cards writing refreshes (True: both, "datasum", "remove", False:
         # none); as astropy, the cards the header comes with decide, or open(checksum=...)
         self._output_checksum: bool | str = False
+        if header is not None:
+            # astropy parses both values here, so an unparsable one fails the HDU (VerifyError:
+            # the list ends before it, as at any header that does not validate)
+            _ = [header[keyword] for keyword in ("DATASUM", "CHECKSUM") if keyword in header]
         if header is not None and "CHECKSUM" in header:
             self._output_checksum = True
         elif header is not None and "DATASUM" in header:

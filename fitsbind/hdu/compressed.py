@@ -31,8 +31,10 @@ import numpy as np
 
 from fitsbind.card import Card
 from fitsbind.checksum import padded_length
-from fitsbind.column import KEYWORD_NAMES, TDEF_RE, column_numbers
+from fitsbind.column import KEYWORD_NAMES, TDEF_RE, _is_int, column_numbers
+from fitsbind.direct import CompressedImageHDU as TileReader
 from fitsbind.direct import Gzip1, Gzip2, Hcompress1, Plio1, Quantize, Rice1, encode_table, z_cards
+from fitsbind.errors import FITSError, FITSValueError
 from fitsbind.hdu.base import DELAYED, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.image import BITPIX2DTYPE, ImageHDU, Section, to_stored
 from fitsbind.header import Header
@@ -124,6 +126,49 @@ def compression_setting(table: Header, name: str, default: Any) -> Any:
             return table[f"ZVAL{i}"]
         i += 1
     return default
+
+
+# integers taken from a header must fit numpy's int64 (axis and tile lengths, null values)
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def _fault(table: Header) -> str | None:
+    """What makes the tile-compression keywords of ``table`` unusable, or None. Keywords
+    that are missing are left to the readers (KeyError, as in astropy)."""
+    zbitpix = table.get("ZBITPIX")
+    if "ZBITPIX" in table and not (_is_int(zbitpix) and zbitpix in BITPIX2DTYPE):
+        return f"ZBITPIX = {zbitpix!r} is not a FITS BITPIX ({', '.join(map(str, BITPIX2DTYPE))})"
+    ranges = [("ZNAXIS", 0, 999)]
+    naxis = table.get("ZNAXIS", 0)
+    if _is_int(naxis) and 0 <= naxis <= 999:
+        axes = range(1, naxis + 1)
+        ranges += [(f"ZNAXIS{i}", 0, _INT64[1]) for i in axes]
+        ranges += [(f"ZTILE{i}", 1, _INT64[1]) for i in axes]
+    ranges += [("ZBLANK", *_INT64), ("ZDITHER0", *_INT64)]
+    for keyword, low, high in ranges:
+        value = table.get(keyword)
+        if keyword in table and not (_is_int(value) and low <= value <= high):
+            return f"{keyword} = {value!r} is not an integer from {low} to {high}"
+    method = table.get("ZQUANTIZ")
+    if "ZQUANTIZ" in table and not (isinstance(method, str) and method in DITHER_METHODS):
+        return (f"unknown quantization method ZQUANTIZ = {method!r} (known: "
+                f"{', '.join(DITHER_METHODS)})")
+    if not isinstance(table.get("ZCMPTYPE", ""), str):
+        return f"ZCMPTYPE = {table['ZCMPTYPE']!r} is not the name of an algorithm"
+    return None
+
+
+def _check_tile_header(table: Header, where: str, filename: str | None = None,
+                      index: int | None = None) -> None:
+    """FITSError naming ``where`` (the file and HDU) when the tile-compression keywords of
+    the compressed-image table header ``table`` hold values no image can have (ZBITPIX not a
+    FITS type; ZNAXIS, ZNAXISn, ZTILEn, ZBLANK, ZDITHER0 not integers in range; ZQUANTIZ not
+    a known method; ZCMPTYPE not text). The image header and the compression settings are
+    made from these keywords, so they are checked once, as the HDU is read."""
+    fault = _fault(table)
+    if fault is not None:
+        raise FITSError(f"{where}: malformed compressed-image header: {fault}",
+                        filename=filename, hdu=index)
 
 
 def tile_shape_of(table: Header) -> tuple:
@@ -564,6 +609,7 @@ class CompImageHDU(ImageHDU):
                                           "yet: give a BinTableHDU read from a file")
             tile_source = bintable
             header = bintable.header
+            _check_tile_header(header, bintable._where(), bintable._file.name, bintable._index)
             data = DELAYED
         if data is DELAYED:
             drop_default_extnames(header)
@@ -603,11 +649,7 @@ class CompImageHDU(ImageHDU):
         self.hcomp_scale = int(compression_setting(table, "SCALE", 0))
         self.hcomp_smooth = compression_setting(table, "SMOOTH", 0)
         self.quantize_level = compression_setting(table, "NOISEBIT", 16.0)
-        method = table.get("ZQUANTIZ", "NO_DITHER")
-        if method not in DITHER_METHODS:
-            raise KeyError(f"unknown quantization method ZQUANTIZ = {method!r} (known: "
-                           f"{', '.join(DITHER_METHODS)})")
-        self.quantize_method = DITHER_METHODS[method]
+        self.quantize_method = DITHER_METHODS[table.get("ZQUANTIZ", "NO_DITHER")]
         self.dither_seed = table.get("ZDITHER0", 0)
 
     @classmethod
@@ -618,6 +660,7 @@ class CompImageHDU(ImageHDU):
             from fitsbind.hdu.table import BinTableHDU
 
             return BinTableHDU._from_file(hdufile, index, header, text, offsets, **kwargs)
+        _check_tile_header(header, f"{hdufile.name}, HDU {index}", hdufile.name, index)
         return super()._from_file(hdufile, index, header, text, offsets, **kwargs)
 
     @classmethod
@@ -680,7 +723,12 @@ class CompImageHDU(ImageHDU):
         touch (the direct tier's CompressedImageHDU). Quantized float pixels flagged null
         (ZBLANK) come back as NaN."""
         self._file.require_native(self._index)
-        return self._file.fits[self._index].read_section(key, scale=False)
+        tiles = self._file.fits[self._index]
+        if not isinstance(tiles, TileReader):
+            # CFITSIO takes only ZIMAGE = T for a compressed image, astropy any true value
+            # (1D5, say): the direct tier then sees a table, read here as the image it holds
+            tiles = TileReader(self._file.fits, self._index)
+        return tiles.read_section(key, scale=False)
 
     def _load_data(self) -> np.ndarray | None:
         data = self._decompressed()
@@ -832,6 +880,11 @@ class CompImageHDU(ImageHDU):
                 and encoding.compression.zcmptype in ("RICE_1", "PLIO_1", "HCOMPRESS_1"):
             stored, wide_bzero = self._narrowed(data, encoding.compression.zcmptype)
             encoding = encoding._replace(zbitpix=32)
+        if encoding.compression.zcmptype == "PLIO_1" and stored.dtype.kind in "iu" and (
+                stored.min() < 0 or stored.max() >= 1 << 24):
+            # checked here, before any tile is coded, for astropy's class and message
+            raise FITSValueError(f"{self._where()}: data out of range for PLIO compression "
+                                 "(0 - 2**24)")
         columns, rows, encoded = encode_table(stored, encoding.zbitpix, encoding.compression,
                                               encoding.quantize, wide=stored.nbytes > 1 << 32)
         payload = np.concatenate([rows.reshape(-1), encoded.data])

@@ -67,6 +67,7 @@ _PRINTABLE = bytes(range(0x20, 0x7F))
 _CLEAN_END = b"END" + b" " * 77
 _SIGNATURE = b"SIMPLE  =" + b" " * 20      # the first card's fixed format, up to its value
 _CHUNK = BLOCK * 4096            # bytes summed at a time for a data checksum
+_MAX_OFFSET = (1 << 63) - 1      # the largest file offset (off_t)
 
 
 class TruncatedDataError(FITSError, TypeError, ValueError):
@@ -399,6 +400,11 @@ class HDUFile:
             size = data_size(header)
             if size is None:
                 size = self._length() - data
+            if data + size > _MAX_OFFSET:
+                # astropy cannot seek there (ValueError): its list ends before this HDU
+                raise FITSValueError(f"{self.name}, HDU {index}: the header describes a data "
+                                     f"unit of {size} bytes, beyond any file",
+                                     filename=self.name, hdu=index)
             end = data + _checksum.padded_length(max(size, 0))
             offsets = (head, data, end)
             if seen is None:

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind.column import ColDefs, Column, _is_int, _scaled
+from fitsbind.column import MAX_COLUMNS, ColDefs, Column, _is_int, _scaled
 from fitsbind.fitsrec import FITS_rec, FITS_record
 from fitsbind.hdu.base import DELAYED, _register_builtin
-from fitsbind.hdu.image import DTYPE2BITPIX, PrimaryHDU
+from fitsbind.hdu.image import _MAX_LENGTH, DTYPE2BITPIX, PrimaryHDU
 from fitsbind.hdu.table import _big_endian_rows, _TableLikeHDU, _writable
 from fitsbind.header import Header
 from fitsbind.verify import _ErrList
@@ -36,6 +36,8 @@ from fitsbind.verify import _ErrList
 __all__ = ["Group", "GroupData", "GroupsHDU"]
 
 _BITPIX2TFORM = {8: "B", 16: "I", 32: "J", 64: "K", -32: "E", -64: "D"}
+# values one group array may have: numpy gives a field's shape as C ints
+_MAX_FIELD = (1 << 31) - 1
 
 
 def _par_indices(names: Sequence[str]) -> dict[str, list[int]]:
@@ -254,7 +256,27 @@ class GroupsHDU(PrimaryHDU, _TableLikeHDU):
             self._columns = self._header_columns()
         return self._columns
 
+    def _check_layout(self) -> None:
+        """FITSError naming the HDU when BITPIX, PCOUNT (at most 999 parameters), GCOUNT or
+        NAXIS2..n cannot describe random groups, or a group array has more values than a
+        numpy field holds."""
+        h = self._header
+        bitpix = h["BITPIX"]
+        if not (_is_int(bitpix) and bitpix in _BITPIX2TFORM):
+            raise self._malformed(f"BITPIX = {bitpix!r} is not a FITS data type "
+                                  f"({', '.join(map(str, _BITPIX2TFORM))})")
+        self._require_int("PCOUNT", h["PCOUNT"], 0, MAX_COLUMNS)
+        self._require_int("GCOUNT", h.get("GCOUNT", 1), 0, _MAX_LENGTH)
+        cell = self.shape[:-1]
+        for axis, length in zip(range(len(cell) + 1, 1, -1), cell):
+            self._require_int(f"NAXIS{axis}", length, 0, _MAX_LENGTH)
+        cells = math.prod(cell)
+        if cells > _MAX_FIELD:
+            raise self._malformed(f"a group array of {cells} values (NAXIS2 x ... x NAXISn) "
+                                  f"is more than {_MAX_FIELD}, the most a numpy field holds")
+
     def _header_columns(self) -> ColDefs:
+        self._check_layout()
         h = self._header
         letter = _BITPIX2TFORM[h["BITPIX"]]
         count = h["PCOUNT"]

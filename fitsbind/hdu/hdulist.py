@@ -91,6 +91,8 @@ class HDUList(list, _Verify):
         self._open_kwargs: dict[str, Any] = {}
         self._read_all = file is None or file.mode == "ostream"
         self._on_disk = 0           # HDUs (from the front) that exist in the file as listed
+        # (index, located header) of an HDU whose header raised when it was made
+        self._unbuilt: tuple[int, Any] | None = None
         # held while headers are read lazily (see _read_past); the list's already-read HDUs
         # are reached without it
         self._lock = threading.RLock()
@@ -130,15 +132,20 @@ class HDUList(list, _Verify):
             self._read_all = True
             return False
         position = super().__len__()
-        index = hdufile.located
+        # an HDU located before but whose header raised is made again, as astropy reads it
+        # again, rather than skipped
+        index, found = self._unbuilt or (hdufile.located, None)
         try:
-            found = hdufile.locate(index, bool(self._open_kwargs.get("ignore_missing_end")))
+            if found is None:
+                found = hdufile.locate(index, bool(self._open_kwargs.get("ignore_missing_end")))
             if found is None:
                 self._read_all = True
                 return False
+            self._unbuilt = index, found
             text, header, offsets = found
             hdu = class_for(header)._from_file(hdufile, index, header, text, offsets,
                                                **self._open_kwargs)
+            self._unbuilt = None
         except (VerifyError, ValueError) as exc:
             # as astropy: the list ends at a header that does not validate
             warnings.warn(f"Error validating header for HDU #{index} (note: fitsbind uses "

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from fitsbind.card import Undefined
+from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
 from fitsbind.header import Header
 from fitsbind.verify import _ErrList
@@ -24,6 +26,29 @@ DTYPE2BITPIX = {"int8": 8, "uint8": 8, "int16": 16, "uint16": 16, "int32": 32, "
                 "int64": 64, "uint64": 64, "float32": -32, "float64": -64}
 _STRUCTURAL = ("SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCOUNT")
 _NAXIS_N = re.compile(r"NAXIS\d+")
+
+
+# longest axis a header may give: numpy's shapes are int64
+_MAX_LENGTH = (1 << 63) - 1
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value: Any) -> bool:
+    return _is_integer(value) or isinstance(value, (float, np.floating))
+
+
+def _scaling_value(header: Header, keyword: str, default: Any) -> Any:
+    """The value of the first ``keyword`` card (BSCALE, BZERO) that has one, else
+    ``default``: as astropy, a card without a value (no value indicator, or nothing after
+    it) does not scale the data."""
+    for card in header.cards:
+        if card.keyword == keyword and not isinstance(card.value, Undefined) \
+                and card.value not in (None, ""):
+            return card.value
+    return default
 
 
 def _pseudo_zero(dtype: np.dtype) -> int:
@@ -110,8 +135,8 @@ class _ImageBaseHDU(_ValidHDU):
     def _remember_scaling(self) -> None:
         h = self._header
         self._orig_bitpix = h.get("BITPIX", 8)
-        self._orig_bscale = h.get("BSCALE", 1)
-        self._orig_bzero = h.get("BZERO", 0)
+        self._orig_bscale = _scaling_value(h, "BSCALE", 1)
+        self._orig_bzero = _scaling_value(h, "BZERO", 0)
         blank = h.get("BLANK")
         self._orig_blank = blank if isinstance(blank, int) and self._orig_bitpix > 0 else None
 
@@ -119,9 +144,43 @@ class _ImageBaseHDU(_ValidHDU):
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """Data shape in numpy order (slowest axis first)."""
+        """Data shape in numpy order (slowest axis first). FITSError naming the HDU when
+        NAXIS (0 to 999) or an NAXISn is not an integer; a negative length, as in astropy,
+        fails only when the data is read (numpy's ValueError)."""
         naxis = self._header.get("NAXIS", 0)
-        return tuple(int(self._header.get(f"NAXIS{i}", 0)) for i in range(naxis, 0, -1))
+        self._require_int("NAXIS", naxis, 0, 999)
+        lengths = [self._header.get(f"NAXIS{i}", 0) for i in range(naxis, 0, -1)]
+        for axis, length in zip(range(naxis, 0, -1), lengths):
+            self._require_int(f"NAXIS{axis}", length, -_MAX_LENGTH, _MAX_LENGTH)
+        return tuple(int(length) for length in lengths)
+
+    def _require_int(self, keyword: str, value: Any, low: int, high: int) -> None:
+        """FITSError unless ``value`` (of ``keyword``) is an integer from ``low`` to
+        ``high``."""
+        if not (_is_integer(value) and low <= value <= high):
+            raise self._malformed(f"{keyword} = {value!r} is not an integer from {low} to "
+                                  f"{high}")
+
+    def _malformed(self, problem: str) -> FITSError:
+        """The error for a header value of this HDU that no image can have."""
+        return FITSError(f"{self._where()}: {problem}", hdu=self._index,
+                         filename=None if self._file is None else self._file.name)
+
+    def _file_dtype(self) -> np.dtype:
+        """The big-endian dtype of the pixels in the file, from BITPIX (FITSError naming the
+        HDU for a BITPIX that is no FITS type)."""
+        if not (_is_integer(self._orig_bitpix) and self._orig_bitpix in BITPIX2DTYPE):
+            raise self._malformed(f"BITPIX = {self._orig_bitpix!r} is not a FITS data type "
+                                  f"({', '.join(map(str, BITPIX2DTYPE))})")
+        return np.dtype(BITPIX2DTYPE[self._orig_bitpix]).newbyteorder(">")
+
+    def _scaling(self) -> tuple[Any, Any]:
+        """(BSCALE, BZERO) the stored pixels are scaled by; FITSError naming the HDU when one
+        is not a real number."""
+        for keyword, value in (("BSCALE", self._orig_bscale), ("BZERO", self._orig_bzero)):
+            if not _is_real(value):
+                raise self._malformed(f"{keyword} = {value!r} is not a real number")
+        return self._orig_bscale, self._orig_bzero
 
     @property
     def size(self) -> int:
@@ -157,7 +216,7 @@ class _ImageBaseHDU(_ValidHDU):
         shape = self.shape
         if not shape:
             return None
-        stored = np.dtype(BITPIX2DTYPE[self._orig_bitpix]).newbyteorder(">")
+        stored = self._file_dtype()
         if 0 in shape:
             # as astropy: an axis of length 0 gives an empty array of that shape
             return np.empty(shape, stored)
@@ -174,7 +233,7 @@ class _ImageBaseHDU(_ValidHDU):
 
     def _scale(self, raw: np.ndarray) -> np.ndarray:
         dtype = self._dtype_for_bitpix()
-        bscale, bzero = self._orig_bscale, self._orig_bzero
+        bscale, bzero = self._scaling()
         if dtype.kind in "ui" and not (bscale == 1 and bzero == 0):
             return np.asarray(raw).astype(dtype) ^ np.array(_pseudo_zero(dtype)).astype(dtype)
         data = np.asarray(raw, dtype=dtype)
@@ -358,8 +417,7 @@ class _ImageBaseHDU(_ValidHDU):
         tier without loading the rest."""
         if not self._file.native(self._index):
             # a file CFITSIO misreads: select from the file's bytes (a memory-map view)
-            stored = np.dtype(BITPIX2DTYPE[self._orig_bitpix]).newbyteorder(">")
-            return np.array(self._file_array(0, stored, self.shape)[key])
+            return np.array(self._file_array(0, self._file_dtype(), self.shape)[key])
         return self._file.fits[self._index].read_section(key, scale=False)
 
     @property

@@ -39,7 +39,7 @@ from fitsbind.column import (
     column_numbers,
     python_to_tdisp,
 )
-from fitsbind.errors import FITSKeyError
+from fitsbind.errors import FITSKeyError, FITSValueError
 from fitsbind.fitsrec import FITS_rec
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.file import data_size
@@ -176,8 +176,8 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
         rowsize = int(self._header.get("NAXIS1", 0))
         dtype = columns.dtype
         if dtype.itemsize > rowsize:
-            raise ValueError(f"NAXIS1 = {rowsize} is smaller than the {dtype.itemsize} bytes the "
-                             "column formats take")
+            raise FITSValueError(f"{self._where()}: NAXIS1 = {rowsize} is smaller than the "
+                                 f"{dtype.itemsize} bytes the column formats take")
         fields = dtype.fields
         return np.dtype({"names": list(dtype.names),
                          "formats": [fields[n][0].newbyteorder(">") for n in dtype.names],
@@ -469,9 +469,10 @@ class TableHDU(_TableBaseHDU):
         nrows = int(self._header.get("NAXIS2", 0))
         if self._offsets is not None and itemsize * nrows > self._offsets[2] - self._offsets[1]:
             # never view more bytes than the data unit holds: numpy would read past the buffer
-            raise ValueError(f"{self._where()}: {nrows} rows of {itemsize} bytes (the columns' "
-                             f"TBCOL and TFORM, NAXIS1 = {rowsize}) need {itemsize * nrows} "
-                             f"bytes, but the data unit holds {self._offsets[2] - self._offsets[1]}")
+            raise FITSValueError(f"{self._where()}: {nrows} rows of {itemsize} bytes (the "
+                                 f"columns' TBCOL and TFORM, NAXIS1 = {rowsize}) need "
+                                 f"{itemsize * nrows} bytes, but the data unit holds "
+                                 f"{self._offsets[2] - self._offsets[1]}")
         return np.dtype({"names": names, "formats": formats,
                          "offsets": [s - 1 for s in starts], "itemsize": itemsize})
 

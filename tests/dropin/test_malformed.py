@@ -351,11 +351,25 @@ def test_random_bytes_read_as_a_header(write):
 
 
 @pytest.mark.parametrize("axes", [[2**62], [2**40, 2**40]], ids=["naxis1-huge", "product-huge"])
-def test_absurd_data_size_is_a_truncated_file(write, axes):
+def test_data_unit_beyond_any_file(fits, write, axes):
+    # more bytes than a file offset can reach (2**63): astropy cannot seek past such an HDU
+    # (ValueError), so its list ends before it; a primary HDU leaves no list at all
+    axis_cards = [card("NAXIS", len(axes)), *(card(f"NAXIS{i}", n) for i, n in enumerate(axes, 1))]
+    primary = [card("SIMPLE", True), card("BITPIX", 64), *axis_cards]
+    with pytest.warns(UserWarning, match="Error validating header for HDU #0"):
+        with pytest.raises(OSError, match="Empty or corrupt FITS file"):
+            fits.open(write(header(primary)))
+    extension = [card("XTENSION", "IMAGE"), card("BITPIX", 64), *axis_cards,
+                 card("PCOUNT", 0), card("GCOUNT", 1)]
+    with pytest.warns(UserWarning, match="Error validating header for HDU #1"):
+        with fits.open(write(header(PRIMARY) + header(extension))) as hdul:
+            assert len(hdul) == 1
+
+
+def test_data_unit_past_the_end_is_a_truncated_file(write):
     import fitsbind
 
-    cards = [card("SIMPLE", True), card("BITPIX", 64), card("NAXIS", len(axes))]
-    cards += [card(f"NAXIS{i}", n) for i, n in enumerate(axes, 1)]
+    cards = [card("SIMPLE", True), card("BITPIX", 64), card("NAXIS", 1), card("NAXIS1", 2**58)]
     with pytest.warns(UserWarning, match="File may have been truncated: actual file length \\(2880\\)"):
         hdul = fitsbind.open(write(header(cards)))
     with hdul:
