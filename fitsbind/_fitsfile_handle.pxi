@@ -383,6 +383,7 @@ cdef class FitsFile:
         when the file is opened: HDUs appended later would overwrite the unreadable one."""
         cdef int status = 0
         cdef LONGLONG head = 0, data = 0, end = 0
+        cdef char start[9]
         if n == 0 or (self.writable and not checking_open):
             return 0
         before = self._current()
@@ -391,12 +392,16 @@ cdef class FitsFile:
             ffghadll(self._ptr, &head, &data, &end, &status)
         self._restore(before)
         ffcmsg()
-        if status or self._ptr.Fptr.logfilesize < end + 2880:
+        if status or end < 0 or self._ptr.Fptr.logfilesize < end + 2880:
             return 0
-        with open(self.path, "rb") as f:
-            f.seek(end)
-            start = f.read(9)
-        if start == b"XTENSION=":
+        # through CFITSIO: a gzip file's bytes are the decompressed ones
+        ffmbyt(self._ptr, end, 0, &status)
+        if status == 0:
+            ffgbyt(self._ptr, 9, start, &status)
+        if status:
+            ffcmsg()
+            return 0
+        if strncmp(start, b"XTENSION=", 9) == 0:
             ffmahd(self._ptr, n + 1, NULL, &status)
             exc = _error(status, f"reading the header of HDU {n}", self.filename, n) if status \
                 else None
@@ -701,9 +706,10 @@ cdef class FitsFile:
                             filename=self.filename, hdu=hdu)
         return 0
 
-    def data_missing(self, LONGLONG nbytes) -> int:
+    def data_missing(self, nbytes) -> int:
         """Bytes of the current HDU's first ``nbytes`` data bytes that lie beyond the end of
-        the file (0 when the file holds them all: it is not truncated there)."""
+        the file (0 when the file holds them all: it is not truncated there). ``nbytes`` may
+        be any size a header's numbers multiply to."""
         with self._reading:
             data = self.hdu_offsets()[1]
             return max(0, data + nbytes - self._ptr.Fptr.logfilesize)

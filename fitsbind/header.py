@@ -37,6 +37,7 @@ from fitsbind.card import (
     Card,
     _pad,
 )
+from fitsbind.errors import FITSError
 from fitsbind.verify import FITSUserWarning
 
 __all__ = ["Header"]
@@ -304,7 +305,7 @@ class Header:
         text = "".join(texts)
         _check_padding(text, block_size, at_eof, check_block_size=padding)
         if not found and at_eof and endcard:
-            raise OSError("Header missing END card.")
+            raise FITSError("Header missing END card.")  # an OSError, as astropy raises
         return text, cls.fromstring(text, sep=sep)
 
     @classmethod

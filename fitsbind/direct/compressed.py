@@ -107,6 +107,12 @@ class _Geometry:
         self.n_tiles = int(np.prod(self.grid, dtype=np.int64)) if self.shape else 0
         self.compression = Compression.from_header(h, self.tile)
         self.columns = _columns(h, where)
+        for name, _ in _DATA_COLUMNS:
+            entry = self.columns.get(name)
+            if (entry is None and name == "COMPRESSED_DATA") or (
+                    entry is not None and entry[1][:1] not in ("P", "Q")):
+                raise FITSError(f"{where}: the table has no variable-length {name} column",
+                                filename=hdu._fits.filename, hdu=hdu._index)
         # astropy writes ZQUANTIZ also for lossless GZIP floats; quantized tiles come with
         # ZSCALE / ZZERO (columns, or keywords for every tile)
         scaled = "ZSCALE" in self.columns or "ZSCALE" in h

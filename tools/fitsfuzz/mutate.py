@@ -303,6 +303,10 @@ def _descriptor(rng: random.Random, data: bytes, hdus: list[HDUAt]) -> tuple[byt
     hdu = rng.choice(tables)
     d = rng.choice(hdu.descriptors)
     size, fmt = (8, ">ii") if d.kind == "P" else (16, ">qq")
+    # an earlier mutation may have cut the file inside the rows
+    whole = [e for e in hdu.descriptors if e.kind == d.kind and e.offset + size <= len(data)]
+    if d.offset + size > len(data) or not whole:
+        return _data_bytes(rng, data, hdus)
     count, offset = struct.unpack(fmt, data[d.offset:d.offset + size])
     heap = (hdu.heap[1] - hdu.heap[0]) if hdu.heap else 0
     which = rng.choice(["count", "offset", "both", "overlap"])
@@ -312,7 +316,7 @@ def _descriptor(rng: random.Random, data: bytes, hdus: list[HDUAt]) -> tuple[byt
     if which in ("offset", "both"):
         offset = rng.choice(interesting)
     if which == "overlap":
-        other = rng.choice(hdu.descriptors)
+        other = rng.choice(whole)
         count, offset = struct.unpack(fmt, data[other.offset:other.offset + size])
         count += rng.choice([0, 1, 100])
     limit = 2**31 if d.kind == "P" else 2**63
