@@ -1373,6 +1373,9 @@ def columns_from_header(header: Any, ascii: bool = False, hdu: Any = None) -> li
         attr = KEYWORD_TO_ATTRIBUTE[m.group("label")]
         value = header[keyword]
         if attr == "format":
+            if not isinstance(value, str):
+                # a logical or a number where a format string belongs: the card is damaged
+                raise FITSValueError(f"{keyword} = {value!r} is not a format string")
             value = fmt_cls(value)
         attrs.setdefault(number - 1, {})[attr] = value
     columns = []

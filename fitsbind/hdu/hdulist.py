@@ -161,15 +161,18 @@ class HDUList(list, _Verify):
         # own, not a header that ends the list
         if self._open_kwargs.get("checksum") is True:
             _check_sums(hdu, index)
-        if position == 0 and isinstance(hdu, PrimaryHDU) and not hdu.header.get("EXTEND"):
+        if position == 0 and isinstance(hdu, PrimaryHDU) and not _extends(hdu.header):
             # as astropy: a second HDU would make the primary need EXTEND = T
             self._read_next()
         if position == 1 and isinstance(super().__getitem__(0), PrimaryHDU):
             # as astropy, in every mode: a primary HDU followed by an extension gets EXTEND = T
             primary = super().__getitem__(0).header
             if "EXTEND" in primary:
-                if not primary["EXTEND"]:
-                    primary["EXTEND"] = True
+                try:
+                    if not primary["EXTEND"]:
+                        primary["EXTEND"] = True
+                except VerifyError:
+                    pass   # an unparsable card is left for verify to report
             else:
                 naxis = primary.get("NAXIS", 0)
                 after = f"NAXIS{naxis}" if naxis and f"NAXIS{naxis}" in primary else "NAXIS"
@@ -728,3 +731,12 @@ def _check_sums(hdu: _BaseHDU, index: int) -> None:
 
 
 __all__ = ["DELAYED", "HDUList", "VerifyWarning", "fitsopen", "format_info"]
+
+
+def _extends(header: Any) -> bool:
+    """The primary header's EXTEND, an unparsable card counting as false (the HDUs after it
+    are read all the same, and the card is left for verify to report)."""
+    try:
+        return bool(header.get("EXTEND"))
+    except VerifyError:
+        return False
