@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from fitsbind._fitsfile import FitsFile
 from fitsbind.direct.header import FITSHeader
+from fitsbind.errors import FITSError
 
 if TYPE_CHECKING:
     from fitsbind.direct.fits import FITS
@@ -35,6 +36,14 @@ class HDU:
 
     def _where(self) -> str:
         return f"{self._fits.filename}, HDU {self._index}"
+
+    def _raise_undone(self, failure: BaseException, what: str) -> NoReturn:
+        """Raise ``failure`` after an undone growth; a bare OSError (a full disk) becomes a
+        FITSError naming the file, the HDU and ``what`` it was left with."""
+        if type(failure) is OSError:
+            raise FITSError(f"{self._where()}: {what} ({failure})", filename=self._fits.filename,
+                            hdu=self._index) from failure
+        raise failure
 
     # -- hooks for subclasses: keep derived state in step with header edits ------------------
 

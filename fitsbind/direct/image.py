@@ -277,11 +277,8 @@ class ImageHDU(HDU):
                 f.resize_image(shape)
         except Exception as undoing:
             raise failure from undoing
-        if type(failure) is OSError:
-            raise FITSError(f"{self._where()}: extending the image failed ({failure}); it "
-                            f"keeps its old shape {shape}", filename=self._fits.filename,
-                            hdu=self._index) from failure
-        raise failure
+        self._raise_undone(failure, f"extending the image failed; it keeps its old shape "
+                                    f"{shape}")
 
     def _write_box(self, corner: tuple[int, ...], buffer: np.ndarray, bscale: float,
                    bzero: float) -> None:

@@ -443,11 +443,7 @@ class TableHDU(HDU):
                     f.delete_rows(np.arange(nrows, now, dtype=np.int64))
         except Exception as undoing:
             raise failure from undoing
-        if type(failure) is OSError:
-            raise FITSError(f"{self._where()}: adding rows failed ({failure}); the table "
-                            f"keeps its {nrows} rows", filename=self._fits.filename,
-                            hdu=self._index) from failure
-        raise failure
+        self._raise_undone(failure, f"adding rows failed; the table keeps its {nrows} rows")
 
     def append(self, data: Any, *, truncate: bool = False) -> None:
         """Add rows at the end (as :meth:`write` past the last row). Everything is checked
