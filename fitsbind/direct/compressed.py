@@ -129,8 +129,9 @@ class _Geometry:
                             filename=hdu._fits.filename, hdu=hdu._index)
         self.codec = make_codec(self.compression, self.quantize, self.zbitpix, h.get("ZBLANK"))
         # ZSCALE / ZZERO given once in the header apply to every tile
-        self.zscale = h.get("ZSCALE") if self.quantize is not None else None
-        self.zzero = h.get("ZZERO") if self.quantize is not None else None
+        constant = self.quantize is not None and "ZSCALE" in h
+        self.zscale = float(scale_value(h, "ZSCALE", 1.0)) if constant else None
+        self.zzero = float(scale_value(h, "ZZERO", 0.0)) if constant else None
 
     def tile_box(self, number: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(origin, clipped shape) of tile ``number``."""
