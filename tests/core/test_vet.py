@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fitsgen import set_card
 
 import fitsbind
 from fitsbind.direct import Gzip2, Rice1
-from tests.fitsgen import set_card
 
 
 @pytest.fixture(scope="module")
