@@ -119,11 +119,16 @@ def drop_default_extnames(table: Header, default: str = _DEFAULT_NAME) -> None:
 
 
 def compression_setting(table: Header, name: str, default: Any) -> Any:
-    """The ZVALi paired with the ZNAMEi equal to ``name`` (case-insensitive), or ``default``."""
+    """The ZVALi paired with the ZNAMEi equal to ``name`` (case-insensitive), or ``default``.
+    Every setting is a number (block size, bytes per pixel, noise bits, scale, smoothing);
+    anything else raises FITSValueError."""
     i = 1
     while f"ZNAME{i}" in table:
         if str(table[f"ZNAME{i}"]).lower() == name.lower():
-            return table[f"ZVAL{i}"]
+            value = table.get(f"ZVAL{i}", default)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise FITSValueError(f"ZVAL{i} ({name}) = {value!r} is not a number")
+            return value
         i += 1
     return default
 
@@ -865,7 +870,7 @@ class CompImageHDU(ImageHDU):
         data, image = self._data, self._header
         if stored is None or stored.size == 0:
             # astropy writes a table without rows, which CFITSIO refuses to create or read
-            raise ValueError(f"{self.name}: a CompImageHDU without pixels cannot be written "
+            raise FITSValueError(f"{self.name}: a CompImageHDU without pixels cannot be written "
                              "(CFITSIO, funpack and fitsverify reject compressed images without "
                              "data); write an ImageHDU instead")
         if self.compression_type == "NOCOMPRESS":

@@ -138,7 +138,8 @@ class _ImageBaseHDU(_ValidHDU):
         self._orig_bscale = _scaling_value(h, "BSCALE", 1)
         self._orig_bzero = _scaling_value(h, "BZERO", 0)
         blank = h.get("BLANK")
-        self._orig_blank = blank if isinstance(blank, int) and self._orig_bitpix > 0 else None
+        integer = isinstance(self._orig_bitpix, int) and self._orig_bitpix > 0
+        self._orig_blank = blank if isinstance(blank, int) and integer else None
 
     # -- shape ----------------------------------------------------------------------------
 

@@ -161,11 +161,6 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
         return 0 if self._data is None else len(self._data)
 
     @property
-    def _theap(self) -> int:
-        size = self._header["NAXIS1"] * self._header["NAXIS2"]
-        return self._header.get("THEAP", size)
-
-    @property
     def size(self) -> int:
         """Bytes of the data unit (rows and heap), from the header (astropy's rule, the one
         the HDU was located by: none without axes)."""
@@ -173,7 +168,11 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
 
     def _row_dtype(self, columns: ColDefs) -> np.dtype:
         """The stored row dtype of the table in the file (big-endian, NAXIS1 wide)."""
-        rowsize = int(self._header.get("NAXIS1", 0))
+        rowsize = _header_int(self._header, "NAXIS1", self._where())
+        if rowsize > 2**31 - 1:
+            # numpy's record dtypes are limited to C int sizes; no real row comes near it
+            raise FITSValueError(f"{self._where()}: NAXIS1 = {rowsize} bytes per row is more "
+                                 "than a table row can hold")
         dtype = columns.dtype
         if dtype.itemsize > rowsize:
             raise FITSValueError(f"{self._where()}: NAXIS1 = {rowsize} is smaller than the "
@@ -201,11 +200,11 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
     def _read_table(self, columns: ColDefs) -> FITS_rec:
         """The table's rows (and heap) from the file."""
         h = self._header
-        nrows = int(h.get("NAXIS2", 0))
+        nrows = _header_int(h, "NAXIS2", self._where())
         dtype = self._row_dtype(columns)
         tbsize = dtype.itemsize * nrows
-        pcount = int(h.get("PCOUNT", 0))
-        theap = int(self._theap)
+        pcount = _header_int(h, "PCOUNT", self._where())
+        theap = _header_int(h, "THEAP", self._where()) if "THEAP" in h else tbsize
         vla = any(isinstance(f, _FormatP) for f in columns._recformats)
         area = None
         if vla and pcount > 0:
@@ -999,3 +998,10 @@ def _set_unit(col: Column, unit: Any, table: Any) -> None:
     else:
         Unit(col.unit, format="fits", parse_strict="warn")
 
+
+def _header_int(header: Header, key: str, where: str) -> int:
+    """A size card of a table header (0 when missing); any other value is a FITSValueError."""
+    value = header.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise FITSValueError(f"{where}: {key} = {value!r} is not a size")
+    return int(value)
