@@ -187,7 +187,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
 
         nrows, rowsize, pcount = count("ZNAXIS2"), count("ZNAXIS1"), count("ZPCOUNT")
         tile_rows = min(count("ZTILELEN", 1), nrows) if nrows else 0
-        ncols = int(values.get("TFIELDS", 0) or 0)
+        ncols = count("TFIELDS")
 
         # the compressed table as stored: its cell keywords belong to the original columns
         raw_values = {k: v for k, v in values.items() if not _CELL_KEYS.fullmatch(k)}
@@ -674,9 +674,14 @@ def compress_table(source: TableHDU, target: Any) -> TableHDU:
 def _table_layout(columns: list[ColumnInfo], values: dict[str, Any], where: str,
                   filename: str, hdu: int) -> TableLayout:
     """The :class:`TableLayout` of a binary table with these columns and header values."""
-    rowsize = int(values.get("NAXIS1", 0) or 0)
-    nrows = int(values.get("NAXIS2", 0) or 0)
-    pcount = int(values.get("PCOUNT", 0) or 0)
+    sizes = []
+    for key in ("NAXIS1", "NAXIS2", "PCOUNT"):
+        value = values.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise FITSValueError(f"{where}: {key} = {value!r} is not a size", filename=filename,
+                                 hdu=hdu)
+        sizes.append(value)
+    rowsize, nrows, pcount = sizes
     theap = values.get("THEAP", rowsize * nrows)
     if not isinstance(theap, int) or not rowsize * nrows <= theap <= rowsize * nrows + pcount:
         raise FITSValueError(f"{where}: THEAP = {theap!r} is outside the data (rows end at "
