@@ -303,9 +303,11 @@ def _descriptor(rng: random.Random, data: bytes, hdus: list[HDUAt]) -> tuple[byt
     hdu = rng.choice(tables)
     d = rng.choice(hdu.descriptors)
     size, fmt = (8, ">ii") if d.kind == "P" else (16, ">qq")
-    # an earlier mutation may have cut the file inside the rows
-    whole = [e for e in hdu.descriptors if e.kind == d.kind and e.offset + size <= len(data)]
-    if d.offset + size > len(data) or not whole:
+    # an earlier mutation may have cut the file inside the rows, or moved them (a layout
+    # parsed from damaged sizes can put a descriptor before the file's start)
+    whole = [e for e in hdu.descriptors
+             if e.kind == d.kind and 0 <= e.offset and e.offset + size <= len(data)]
+    if d not in whole:
         return _data_bytes(rng, data, hdus)
     count, offset = struct.unpack(fmt, data[d.offset:d.offset + size])
     heap = (hdu.heap[1] - hdu.heap[0]) if hdu.heap else 0
