@@ -153,7 +153,7 @@ def data_size(header: Header) -> int | None:
     return data_unit_size(header, groups)
 
 
-def _is_integer(value: Any) -> bool:
+def is_integer(value: Any) -> bool:
     """Whether ``value`` is an integer (a logical, such as a GCOUNT = T, is not one, though
     Python counts it as an int)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
@@ -555,7 +555,7 @@ class HDUFile:
         unit): a view of the memory map when there is one, else read from the file.
         :class:`TruncatedDataError` when the file ends before the data does."""
         dtype = np.dtype(dtype)
-        if not all(_is_integer(n) for n in shape):
+        if not all(is_integer(n) for n in shape):
             raise FITSValueError(f"{self.name}, HDU {index}: the header gives the data the "
                                  f"shape {shape}: axis lengths must be integers",
                                  filename=self.name, hdu=index)

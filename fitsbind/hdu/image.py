@@ -17,6 +17,7 @@ import numpy as np
 from fitsbind.card import Undefined
 from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
+from fitsbind.hdu.file import is_integer
 from fitsbind.header import Header
 from fitsbind.verify import _ErrList
 
@@ -32,12 +33,8 @@ _NAXIS_N = re.compile(r"NAXIS\d+")
 _MAX_LENGTH = (1 << 63) - 1
 
 
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
 def _is_real(value: Any) -> bool:
-    return _is_integer(value) or isinstance(value, (float, np.floating))
+    return is_integer(value) or isinstance(value, (float, np.floating))
 
 
 def _scaling_value(header: Header, keyword: str, default: Any) -> Any:
@@ -158,7 +155,7 @@ class _ImageBaseHDU(_ValidHDU):
     def _require_int(self, keyword: str, value: Any, low: int, high: int) -> None:
         """FITSError unless ``value`` (of ``keyword``) is an integer from ``low`` to
         ``high``."""
-        if not (_is_integer(value) and low <= value <= high):
+        if not (is_integer(value) and low <= value <= high):
             raise self._malformed(f"{keyword} = {value!r} is not an integer from {low} to "
                                   f"{high}")
 
@@ -170,7 +167,7 @@ class _ImageBaseHDU(_ValidHDU):
     def _file_dtype(self) -> np.dtype:
         """The big-endian dtype of the pixels in the file, from BITPIX (FITSError naming the
         HDU for a BITPIX that is no FITS type)."""
-        if not (_is_integer(self._orig_bitpix) and self._orig_bitpix in BITPIX2DTYPE):
+        if not (is_integer(self._orig_bitpix) and self._orig_bitpix in BITPIX2DTYPE):
             raise self._malformed(f"BITPIX = {self._orig_bitpix!r} is not a FITS data type "
                                   f"({', '.join(map(str, BITPIX2DTYPE))})")
         return np.dtype(BITPIX2DTYPE[self._orig_bitpix]).newbyteorder(">")

@@ -42,7 +42,7 @@ from fitsbind.column import (
 from fitsbind.errors import FITSKeyError, FITSValueError
 from fitsbind.fitsrec import FITS_rec
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
-from fitsbind.hdu.file import data_size
+from fitsbind.hdu.file import data_size, is_integer
 from fitsbind.header import Header
 from fitsbind.verify import FITSUserWarning, _ErrList
 
@@ -1002,6 +1002,6 @@ def _set_unit(col: Column, unit: Any, table: Any) -> None:
 def _header_int(header: Header, key: str, where: str) -> int:
     """A size card of a table header (0 when missing); any other value is a FITSValueError."""
     value = header.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    if not is_integer(value) or value < 0:
         raise FITSValueError(f"{where}: {key} = {value!r} is not a size")
     return int(value)
