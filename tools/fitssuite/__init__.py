@@ -1,0 +1,1 @@
+"""astropy's io.fits test suite run with fitsbind in astropy's place (tools/astropy_suite.py)."""
