@@ -39,15 +39,36 @@ import warnings
 from collections.abc import Callable, Iterator
 from textwrap import indent
 
-__all__ = ["VERIFY_OPTIONS", "FITSUserWarning", "VerifyError", "VerifyWarning"]
+__all__ = [
+    "VERIFY_OPTIONS",
+    "AstropyDeprecationWarning",
+    "AstropyUserWarning",
+    "FITSUserWarning",
+    "VerifyError",
+    "VerifyWarning",
+]
 
 
 class VerifyError(Exception):
     """A FITS structure does not meet the standard and the verify option demands an error."""
 
 
-class FITSUserWarning(UserWarning):
-    """Base class of the warnings of the astropy-compatible layer (astropy's AstropyUserWarning)."""
+try:
+    # Pipelines filter on astropy's classes (warnings.filterwarnings(..., AstropyUserWarning));
+    # with astropy installed, fitsbind's warnings are instances of them so those filters keep
+    # working. Costs astropy's package import (about 0.2 s) once, where astropy is installed.
+    from astropy.utils.exceptions import AstropyDeprecationWarning, AstropyUserWarning
+except ImportError:
+
+    class AstropyUserWarning(UserWarning):
+        """Stands in for astropy's class of the same name where astropy is not installed."""
+
+    class AstropyDeprecationWarning(DeprecationWarning):
+        """Stands in for astropy's class of the same name where astropy is not installed."""
+
+
+class FITSUserWarning(AstropyUserWarning):
+    """Base class of the warnings of the astropy-compatible layer (an AstropyUserWarning)."""
 
 
 class VerifyWarning(FITSUserWarning):

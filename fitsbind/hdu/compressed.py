@@ -952,7 +952,7 @@ class CompImageHDU(ImageHDU):
             if method and method not in QUANTIZE_METHOD_NAMES:
                 warnings.warn("Unknown quantization method provided.  Default method "
                               f"({QUANTIZE_METHOD_NAMES[DEFAULT_QUANTIZE_METHOD]}) used.",
-                              UserWarning, stacklevel=4)
+                              FITSUserWarning, stacklevel=4)
                 method = DEFAULT_QUANTIZE_METHOD
             if method and method != NO_DITHER:
                 zquantiz = QUANTIZE_METHOD_NAMES[method]

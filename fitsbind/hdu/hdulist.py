@@ -31,7 +31,7 @@ from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
 from fitsbind.hdu.file import HDUFile
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
-from fitsbind.verify import VerifyError, VerifyWarning, _ErrList, _Verify
+from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning, _ErrList, _Verify
 
 _OVERWRITE = ('File {} already exists. If you mean to replace it then use the argument '
               '"overwrite=True".')
@@ -428,7 +428,7 @@ class HDUList(list, _Verify):
                 checksum: bool = False) -> None:
         """Write every HDU to a new file (a path or a writable file object)."""
         if len(self) == 0:
-            warnings.warn("There is nothing to write.", UserWarning, stacklevel=2)
+            warnings.warn("There is nothing to write.", FITSUserWarning, stacklevel=2)
             return
         self.verify(option=output_verify)
         self.update_extend()
@@ -542,7 +542,7 @@ class HDUList(list, _Verify):
         if hdufile is None:
             return
         if hdufile.mode not in ("update", "append", "ostream"):
-            warnings.warn(f"Flush for '{hdufile.mode}' mode is not supported.", UserWarning,
+            warnings.warn(f"Flush for '{hdufile.mode}' mode is not supported.", FITSUserWarning,
                           stacklevel=2)
             return
         self.verify(option=output_verify)
@@ -724,10 +724,10 @@ def _compress(plain: Replacement, opener: Callable[..., Any]) -> Replacement:
 def _check_sums(hdu: _BaseHDU, index: int) -> None:
     if "CHECKSUM" in hdu.header and hdu.verify_checksum() == 0:
         warnings.warn(f"Checksum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
-                      UserWarning, stacklevel=4)
+                      FITSUserWarning, stacklevel=4)
     if "DATASUM" in hdu.header and hdu.verify_datasum() == 0:
         warnings.warn(f"Datasum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
-                      UserWarning, stacklevel=4)
+                      FITSUserWarning, stacklevel=4)
 
 
 __all__ = ["DELAYED", "HDUList", "VerifyWarning", "fitsopen", "format_info"]
