@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the library the suite tests (astropy: a calibration run)")
     parser.add_argument("--known", type=Path, default=run.KNOWN,
                         help="known differences: one 'test id # reason' per line")
+    parser.add_argument("--memory-gib", type=float, default=12.0,
+                        help="address-space limit of the test process (0: none); a test that "
+                             "needs more fails with MemoryError")
     parser.add_argument("--workdir", type=Path, help="keep the copied suite and logs here")
     parser.add_argument("--report", type=Path, help="write every test's outcome here as JSON")
     parser.add_argument("--failures", type=Path,
@@ -48,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, workdir: Path, extra: list[str]) -> int:
-    result = run.run(workdir, args.against, extra)
+    memory = int(args.memory_gib * 2**30) or None
+    result = run.run(workdir, args.against, extra, memory)
     print(f"astropy io.fits test suite against {args.against}")
     print(run.table(result))
     if args.report:

@@ -3,14 +3,20 @@
 - Tests that need the network (``remote_data``) are deselected; nothing else is.
 - astropy's Table I/O for the ``fits`` format is pointed at ``fitsbind.connect`` when it exists,
   and switched off when it does not, so Table.read/write tests never pass on astropy's own code.
-- Every test's outcome is written, one JSON object per line, to $FITSBIND_SUITE_RESULTS.
+- Every test's start and outcome is written, one JSON object per line, to $FITSBIND_SUITE_RESULTS;
+  tests named there or in $FITSBIND_SUITE_SKIP (a resumed run) are deselected.
 """
 
 import importlib
 import json
 import os
 
-__all__ = ["pytest_collection_modifyitems", "pytest_configure", "pytest_runtest_logreport"]
+__all__ = [
+    "pytest_collection_modifyitems",
+    "pytest_configure",
+    "pytest_runtest_logreport",
+    "pytest_runtest_logstart",
+]
 
 _TARGET = os.environ.get("FITSBIND_SUITE_TARGET", "fitsbind")
 
@@ -44,23 +50,38 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # Tests an earlier attempt of this run already finished or crashed in (run.py resumes).
+    done = set()
+    skip_file = os.environ.get("FITSBIND_SUITE_SKIP")
+    if skip_file and os.path.exists(skip_file):
+        done.update(open(skip_file).read().split("\n"))
+    results = os.environ.get("FITSBIND_SUITE_RESULTS")
+    if results and os.path.exists(results):
+        done.update(json.loads(line)["id"] for line in open(results))
     keep, drop = [], []
     for item in items:
-        (drop if item.get_closest_marker("remote_data") else keep).append(item)
+        (drop if item.get_closest_marker("remote_data") or item.nodeid in done else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
 
 
+def pytest_runtest_logstart(nodeid, location):
+    _record({"id": nodeid, "when": "start", "outcome": "started"})
+
+
 def pytest_runtest_logreport(report):
+    # Every phase is recorded: setup/teardown failures count, a skip in setup is a skip, and
+    # the teardown record tells run.py the test finished.
+    record = {"id": report.nodeid, "when": report.when, "outcome": report.outcome}
+    if report.failed:
+        record["error"] = _summary(report)
+    _record(record)
+
+
+def _record(record: dict) -> None:
     out = os.environ.get("FITSBIND_SUITE_RESULTS")
-    if not out:
-        return
-    if report.when == "call" or report.outcome != "passed":
-        # setup/teardown failures count too; a skip in setup is a skip.
-        record = {"id": report.nodeid, "when": report.when, "outcome": report.outcome}
-        if report.failed:
-            record["error"] = _summary(report)
+    if out:
         with open(out, "a") as f:
             f.write(json.dumps(record) + "\n")
 

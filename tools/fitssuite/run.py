@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -25,10 +26,18 @@ def astropy_tests() -> Path:
     return Path(astropy.__file__).resolve().parent / "io" / "fits" / "tests"
 
 
-def _pytest(folder: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+def _pytest(folder: Path, args: list[str], env: dict[str, str],
+            memory: int | None = None) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "pytest", rewrite.PACKAGE, "-p", "no:cacheprovider",
            "--rootdir", str(folder), "-c", os.devnull, *args]
-    return subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True)
+
+    def limit() -> None:
+        # A test that allocates past the limit fails with MemoryError instead of waking the
+        # kernel's OOM killer, which may pick any process on the machine.
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True,
+                          preexec_fn=limit if memory else None)
 
 
 def collect(folder: Path, env: dict[str, str]) -> list[str]:
@@ -56,7 +65,8 @@ def module_of(test_id: str) -> str:
     return Path(test_id.split("::", 1)[0]).stem
 
 
-def run(workdir: Path, target: str, pytest_args: list[str]) -> Result:
+def run(workdir: Path, target: str, pytest_args: list[str],
+        memory: int | None = None) -> Result:
     """Copy the suite into ``workdir`` and run it against ``target`` ("fitsbind" or "astropy")."""
     source = astropy_tests()
     plain = workdir / "astropy"
@@ -71,24 +81,53 @@ def run(workdir: Path, target: str, pytest_args: list[str]) -> Result:
         rewrite.copy_suite(source, folder)
     results = workdir / f"results-{target}.jsonl"
     results.unlink(missing_ok=True)
-    env = dict(os.environ, FITSBIND_SUITE_TARGET=target, FITSBIND_SUITE_RESULTS=str(results))
-    done = _pytest(folder, ["-q", "--continue-on-collection-errors", *pytest_args], env)
-    (workdir / f"pytest-{target}.log").write_text(done.stdout + done.stderr)
-
+    skip = workdir / f"skip-{target}.txt"
+    skip.write_text("")
+    env = dict(os.environ, FITSBIND_SUITE_TARGET=target, FITSBIND_SUITE_RESULTS=str(results),
+               FITSBIND_SUITE_SKIP=str(skip))
     result = Result()
-    for line in results.read_text().splitlines() if results.exists() else ():
-        rec = json.loads(line)
-        test_id, outcome = rec["id"], rec["outcome"]
-        if outcome == "failed":
-            result.outcome[test_id] = "failed"
-            result.error.setdefault(test_id, rec.get("error", ""))
-        elif result.outcome.get(test_id) != "failed":
-            result.outcome[test_id] = outcome
+    with open(workdir / f"pytest-{target}.log", "w") as log:
+        # A test that kills the pytest process (a crash, the OOM killer) is recorded as failed
+        # and the run resumes after it, so one crash does not hide the rest of the suite.
+        while True:
+            done = _pytest(folder, ["-q", "--continue-on-collection-errors", *pytest_args], env,
+                           memory)
+            log.write(done.stdout + done.stderr)
+            crashed = _read_results(results, result)
+            if done.returncode >= 0 or crashed is None:
+                break
+            result.outcome[crashed] = "failed"
+            result.error[crashed] = f"crashed the test process (signal {-done.returncode})"
+            with open(skip, "a") as f:
+                f.write(crashed + "\n")
+
     for test_id in universe:
         if test_id not in result.outcome:
             result.outcome[test_id] = "failed"
             result.error[test_id] = "not run: its module failed to import or collect"
     return result
+
+
+def _read_results(path: Path, result: Result) -> str | None:
+    """Fold the records in ``path`` into ``result``; returns the id of a test that started and
+    never finished (the process died in it), else None."""
+    started = None
+    for line in path.read_text().splitlines() if path.exists() else ():
+        rec = json.loads(line)
+        test_id, outcome = rec["id"], rec["outcome"]
+        if outcome == "started":
+            started = test_id
+            continue
+        if test_id == started and rec["when"] == "teardown":
+            started = None
+        if outcome == "passed" and rec["when"] != "call":
+            continue  # a passed setup or teardown says nothing about the test
+        if outcome == "failed":
+            result.outcome[test_id] = "failed"
+            result.error.setdefault(test_id, rec.get("error", ""))
+        elif result.outcome.get(test_id) != "failed":
+            result.outcome[test_id] = outcome
+    return started
 
 
 def read_known(path: Path) -> dict[str, str]:
