@@ -193,6 +193,7 @@ cdef extern from "fitsio.h" nogil:
     int ffghsp(fitsfile *fptr, int *nexist, int *nmore, int *status)
     int ffmrec(fitsfile *fptr, int nkey, const char *card, int *status)
     int ffdrec(fitsfile *fptr, int keypos, int *status)
+    int ffirec(fitsfile *fptr, int nkey, const char *card, int *status)
     int ffhdr2str(fitsfile *fptr, int exclude_comm, char **exclist, int nexc,
                   char **header, int *nkeys, int *status)
     int ffcnvthdr2str(fitsfile *fptr, int exclude_comm, char **exclist, int nexc,

@@ -33,7 +33,7 @@ from libc.errno cimport errno
 from libc.stdint cimport int64_t
 from libc.math cimport NAN
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, memset, strlen, strncmp
+from libc.string cimport memcpy, memset, strcspn, strlen, strncmp
 
 from fitsbind._cfitsio cimport *
 from fitsbind._cfitsio_lock cimport fitsio_init_lock

@@ -1305,7 +1305,12 @@ cdef class FitsFile:
                         # ffgrec ends the card at its last non-blank character
                         old[strlen(old)] = 32
                         if status == 0 and strncmp(old, record, 80) != 0:
-                            ffmrec(self._ptr, i + 1, record, &status)
+                            if _upcased_in_place(record):
+                                # a card inserted anew keeps commentary text as it is
+                                ffdrec(self._ptr, i + 1, &status)
+                                ffirec(self._ptr, i + 1, record, &status)
+                            else:
+                                ffmrec(self._ptr, i + 1, record, &status)
                     else:
                         ffprec(self._ptr, record, &status)
                     i += 1
@@ -1786,3 +1791,16 @@ cdef bint _contiguous_box(list naxes, long *blc, long *trc, long *inc, int naxis
             return False
     return True
 
+
+
+cdef bint _upcased_in_place(const char *record) noexcept nogil:
+    """Whether CFITSIO's in-place card rewrite (ffmrec) would change ``record``: it upper-cases
+    everything before the first '=' (the first 8 characters without one), the text of
+    COMMENT and HISTORY cards included, where inserting a card (ffirec) stops at column 8."""
+    cdef size_t k, n = strcspn(record, b"=")
+    if n >= 80:
+        n = 8
+    for k in range(n):
+        if b"a"[0] <= record[k] <= b"z"[0]:
+            return True
+    return False

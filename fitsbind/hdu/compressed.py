@@ -780,6 +780,13 @@ class CompImageHDU(ImageHDU):
     def _payload(self) -> np.ndarray | None:
         return self._output().payload
 
+    def _keep_disk_size(self) -> None:
+        # The image header sizes the pixels, not the stored table: the cards the base class
+        # would put back are the table's, and copying them into the image header would make
+        # the flush recompress a corrupt image (the table header is rebuilt around the stored
+        # tiles by _stored_output instead).
+        return
+
     def _disk_header_text(self) -> str:
         return self._output(check_data=False).text()
 

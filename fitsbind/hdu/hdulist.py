@@ -513,10 +513,17 @@ class HDUList(list, _Verify):
         for i in range(self._on_disk):
             hdu = super().__getitem__(i)
             hdu._keep_disk_size()
-            payload = hdu._payload() if hdu._data_loaded else None
+            loaded = hdu._data_loaded
+            payload = hdu._payload() if loaded else None
             if refresh_checksums:
                 hdu._refresh_checksums(payload)
-            state.append((hdu, hdu._disk_header_text(), payload))
+            text = hdu._disk_header_text()
+            if hdu._data_loaded and not loaded:
+                # summing or rebuilding it loaded the data (a compressed image whose tiles
+                # cannot be kept is compressed again): that is the data unit that goes out,
+                # not "no data"
+                payload = hdu._payload()
+            state.append((hdu, text, payload))
         return state
 
     def _needs_rewrite_for(self, index: int, hdu: _BaseHDU, text: str,

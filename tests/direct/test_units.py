@@ -152,6 +152,24 @@ def test_replace_header_in_place_and_growing(two: Path, fitsverify) -> None:
         np.testing.assert_array_equal(hdul["CAT"].data["A"], np.arange(5))
 
 
+def test_replace_header_keeps_commentary_text_as_written(two: Path) -> None:
+    """A rewritten COMMENT/HISTORY card keeps its text's case, '=' in it or not (CFITSIO's
+    in-place card rewrite upper-cases everything before the first '=')."""
+    with afits.open(two) as hdul:
+        header = hdul["SCI"].header.copy()
+    header["HISTORY"] = "first"
+    header["HISTORY"] = "second"
+    with fitsbind.FITS(two, "r+") as f:
+        f.replace_header(1, header.tostring(endcard=False, padding=False))
+    header["HISTORY"][0] = "task:  in=x.fits"
+    header["HISTORY"][1] = "lower case, no equals"
+    with fitsbind.FITS(two, "r+") as f:
+        f.replace_header(1, header.tostring(endcard=False, padding=False))
+    with afits.open(two) as hdul:
+        assert list(hdul["SCI"].header["HISTORY"]) == ["task:  in=x.fits", "lower case, no equals"]
+        np.testing.assert_array_equal(hdul["SCI"].data, np.arange(3000).reshape(100, 30))
+
+
 def test_replace_header_of_another_data_size_changes_nothing(two: Path) -> None:
     before = digest(two)
     with fitsbind.FITS(two, "r+") as f:

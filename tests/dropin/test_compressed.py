@@ -806,3 +806,24 @@ def test_files_cfitsio_cannot_read_are_refused(tmp_path, data, options, match):
     with pytest.raises(ValueError, match=match):
         write(fitsbind, tmp_path / "refused.fits", data, **options)
     assert not (tmp_path / "refused.fits").exists()
+
+
+@pytest.mark.parametrize("checksum", [False, True])
+def test_update_mode_keeps_the_tiles(tmp_path, checksum):
+    """An edited card, or a new compression setting, on a compressed image opened for update
+    (its pixels never read) leaves the pixels intact: the image header does not size the
+    stored table, so the flush must not put the table's cards back into it."""
+    pixels = np.arange(100 * 100, dtype=np.int16).reshape(100, 100)
+    path = tmp_path / "c.fits"
+    fitsbind.HDUList([fitsbind.PrimaryHDU(), fitsbind.CompImageHDU(pixels)]).writeto(path)
+    with fitsbind.open(path, mode="update", checksum=checksum) as hdul:
+        hdul[1].header["FOO"] = 1
+    with fitsbind.open(path, checksum=checksum) as hdul:
+        assert hdul[1].header["FOO"] == 1
+        assert hdul[1].header["BITPIX"] == 16
+        np.testing.assert_array_equal(hdul[1].data, pixels)
+    with fitsbind.open(path, mode="update", checksum=checksum) as hdul:
+        hdul[1].compression_type = "GZIP_1"
+    with fitsbind.open(path, checksum=checksum) as hdul:
+        assert hdul[1].compression_type == "GZIP_1"
+        np.testing.assert_array_equal(hdul[1].data, pixels)
