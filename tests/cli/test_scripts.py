@@ -1,5 +1,5 @@
-"""The drop-in's command-line scripts (fitsbind.scripts): fitsinfo, fitsheader and fitscheck, run
-through their main() on files made here."""
+"""The drop-in's command-line scripts (fitsbind.scripts): fitsinfo, fitsheader, fitscheck and
+fitsdiff, run through their main() on files made here."""
 
 import subprocess
 import sys
@@ -10,7 +10,7 @@ import pytest
 
 import fitsbind
 from fitsbind import cli
-from fitsbind.scripts import fitscheck, fitsheader, fitsinfo
+from fitsbind.scripts import fitscheck, fitsdiff, fitsheader, fitsinfo
 
 
 def _image_file(path, data=None, **keys):
@@ -40,7 +40,7 @@ def not_fits(tmp_path):
     return str(path)
 
 
-@pytest.mark.parametrize("module", [fitsinfo, fitsheader, fitscheck])
+@pytest.mark.parametrize("module", [fitsinfo, fitsheader, fitscheck, fitsdiff])
 def test_help_and_version(module, capsys):
     name = module.__name__.rpartition(".")[2]
     for flag in ("-h", "--version"):
@@ -295,3 +295,96 @@ def test_fitscheck_unreadable_files(tmp_path, not_fits, capsys):
     assert err[0].startswith(f"EXCEPTION {missing!r} .. ") and "No such file or directory" in err[0]
     assert err[1].startswith(f"EXCEPTION {not_fits!r} .. ")
     assert err[2] == "2 errors"
+
+
+# -- fitsdiff ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pair(tmp_path):
+    """Two 10x10 float images differing in one pixel (10 against 11)."""
+    a = np.arange(100, dtype=np.float64).reshape(10, 10)
+    b = a.copy()
+    b[1, 0] = 11
+    return (_image_file(tmp_path / "a.fits", a, OBSERVER="me"),
+            _image_file(tmp_path / "b.fits", b, OBSERVER="you"))
+
+
+def test_fitsdiff_identical_and_different(pair, capsys):
+    a, b = pair
+    assert fitsdiff.main([a, a]) == 0
+    out = capsys.readouterr().out
+    assert f" a: {a}\n b: {a}\n" in out and out.endswith("No differences found.\n")
+    assert fitsdiff.main([a, b]) == 1
+    out, err = capsys.readouterr()
+    assert "Keyword OBSERVER has different values" in out
+    assert "Data differs at [1, 2]:" in out and "1 different pixels found (1.00% different)." in out
+    assert err == ""
+
+
+def test_fitsdiff_tolerances_ignores_and_exact(pair, tmp_path, capsys):
+    a, b = pair
+    assert fitsdiff.main(["-k", "OBSERVER", a, b]) == 1
+    assert fitsdiff.main(["-k", "OBSERVER", "-a", "1", a, b]) == 0
+    assert fitsdiff.main(["-k", "OBSERVER", "-r", "0.1", a, b]) == 0
+    assert fitsdiff.main(["--exact", "-k", "OBSERVER", "-a", "1", a, b]) == 1
+    listing = tmp_path / "ignore.txt"
+    listing.write_text("OBSERVER\nDATE\n")
+    assert fitsdiff.main(["-q", "-k", f"@{listing}", "-a", "1", a, b]) == 0
+    assert capsys.readouterr().out.count("fitsdiff:") == 4
+
+
+def test_fitsdiff_settings_variable(pair, monkeypatch):
+    a, b = pair
+    monkeypatch.setenv("FITSDIFF_SETTINGS", "-q -k OBSERVER -a 2")
+    assert fitsdiff.main([a, b]) == 0
+    assert fitsdiff.main(["-a", "0.5", a, b]) == 1     # the command line comes later and wins
+    assert fitsdiff.main(["--exact", a, b]) == 1
+
+
+def test_fitsdiff_quiet_and_output_file(pair, tmp_path, capsys):
+    a, b = pair
+    assert fitsdiff.main(["-q", a, b]) == 1
+    assert capsys.readouterr() == ("", "")
+    report = tmp_path / "report.txt"
+    assert fitsdiff.main(["-o", str(report), "-n", "1", a, b]) == 1
+    assert capsys.readouterr().out == ""
+    text = report.read_text()
+    assert "Maximum number of different data values to be reported: 1" in text
+    assert "Maximum absolute difference: 1.0" in text
+
+
+def test_fitsdiff_directories_and_patterns(tmp_path, capsys):
+    left, right = tmp_path / "left", tmp_path / "right"
+    left.mkdir()
+    right.mkdir()
+    for name in ("one.fits", "two.fits"):
+        _image_file(left / name)
+        _image_file(right / name)
+    _image_file(left / "extra.fits")
+    assert fitsdiff.main(["-q", str(left), str(right)]) == 0   # a directory's extra file is no news
+    assert fitsdiff.main([str(left / "*.fits"), str(right)]) == 0
+    err = capsys.readouterr().err
+    assert err == f"WARNING: 'extra.fits' has no match in {str(right)!r}\n"
+    _image_file(right / "two.fits", np.ones((4, 5), dtype=np.int32))
+    assert fitsdiff.main(["-q", str(left), str(right)]) == 1
+    assert fitsdiff.main(["-q", str(left / "one.fits"), str(right)]) == 0
+
+
+def test_fitsdiff_usage_errors(pair, tmp_path, capsys):
+    a, _ = pair
+    for args in ([a], [a, a, a], [str(tmp_path / "none*"), a], [str(tmp_path / "absent"), str(tmp_path)]):
+        with pytest.raises(SystemExit) as exit_info:
+            fitsdiff.main(args)
+        assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "fitsdiff requires two arguments" in err
+    assert "did not match any files" in err and "is not an existing file, directory" in err
+
+
+def test_fitsdiff_unreadable_file(pair, not_fits, capsys):
+    a, _ = pair
+    assert fitsdiff.main([not_fits, a]) == 1
+    assert capsys.readouterr() == ("", f"Warning: failed to open {not_fits} (or {a}). Skipping.\n")
+    assert fitsdiff.main(["-q", not_fits, not_fits]) == 1
+    assert capsys.readouterr() == ("", "")
