@@ -38,13 +38,11 @@ import fitsbind
 from fitsbind.scripts._common import new_parser, script_logger
 
 DESCRIPTION = """
-e.g. fitscheck example.fits
+Check the CHECKSUM and DATASUM keywords of every HDU of FITS files; with -w,
+write them anew; with -c, also check the files against the FITS standard (and
+with -w fix what can be fixed). Exit status: 0 when nothing was found, else 1.
 
-Verifies and optionally re-writes the CHECKSUM and DATASUM keywords
-for a .fits file.
-Optionally detects and fixes FITS standard compliance problems.
-
-Part of fitsbind's drop-in for astropy.io.fits (astropy's fitscheck script).
+fitsbind's counterpart of astropy's fitscheck script.
 """.strip()
 
 # messages alone, without a level: the first word (MISSING, BAD, OK, ...) says what it is
@@ -68,21 +66,23 @@ class Options:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``fitscheck`` (astropy's options and help texts)."""
+    """The argument parser of ``fitscheck`` (astropy's options)."""
     parser = new_parser("fitscheck", DESCRIPTION)
-    parser.add_argument("fits_files", metavar="file", nargs="+", help=".fits files to process.")
+    parser.add_argument("fits_files", metavar="file", nargs="+", help="the FITS files to check")
     parser.add_argument("-k", "--checksum", dest="checksum_kind", default="standard",
                         choices=["standard", "remove", "none"],
-                        help="Choose FITS checksum mode or none.  Defaults standard.")
+                        help="standard (default): verify the checksums and write standard ones; "
+                             "remove: delete them (implies --write --force); none: leave them be")
     parser.add_argument("-w", "--write", dest="write", action="store_true",
-                        help="Write out file checksums and/or FITS compliance fixes.")
+                        help="rewrite the files whose checksums pass: new checksums, and the "
+                             "compliance fixes with --compliance")
     parser.add_argument("-f", "--force", action="store_true",
-                        help="Do file update even if original checksum was bad.")
+                        help="rewrite every file, even one whose checksums are bad or missing")
     parser.add_argument("-c", "--compliance", action="store_true",
-                        help="Do FITS compliance checking; fix if possible.")
+                        help="also check the files against the FITS standard (fix with --write)")
     parser.add_argument("-i", "--ignore-missing", dest="ignore_missing", action="store_true",
-                        help="Ignore missing checksums.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="Generate extra output.")
+                        help="do not count HDUs without CHECKSUM or DATASUM")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also name the files that pass")
     return parser
 
 

@@ -15,47 +15,34 @@ import contextlib
 import glob
 import os
 import sys
-import textwrap
 from typing import TextIO
 
 import fitsbind
 from fitsbind.scripts._common import new_parser, script_logger
 
 DESCRIPTION = """
-Compare two FITS image files and report the differences in header keywords and
-data.
+Compare two FITS files and report how their headers and data differ.
 
-    fitsdiff [options] filename1 filename2
+Either argument may also be a directory or a quoted wildcard pattern (all its
+matches in one directory): then the files of the same name on both sides are
+compared, e.g. fitsdiff "*.fits" /archive/run1 compares each FITS file here
+with its namesake in /archive/run1.
 
-where filename1 filename2 are the two files to be compared.  They may also be
-wild cards, in such cases, they must be enclosed by double or single quotes, or
-they may be directory names.  If both are directory names, all files in each of
-the directories will be included; if only one is a directory name, then the
-directory name will be prefixed to the file name(s) specified by the other
-argument.  for example::
+Exit status: 0 when everything compared is identical (within the tolerances),
+1 when something differs or a file cannot be opened, 2 for a usage error.
 
-    fitsdiff "*.fits" "/machine/data1"
-
-will compare all FITS files in the current directory to the corresponding files
-in the directory /machine/data1.
-
-Part of fitsbind's drop-in for astropy.io.fits (astropy's fitsdiff script).
+fitsbind's counterpart of astropy's fitsdiff script.
 """.strip()
 
-EPILOG = "\n\n".join(textwrap.fill(paragraph, width=80) for paragraph in (
-    "If the two files are identical within the specified conditions, it will report "
-    '"No difference is found." If the value(s) of -c and -k takes the form \'@filename\', '
-    "list is in the text file 'filename', and each line in that text file contains one "
-    "keyword.",
-    "Example: fitsdiff -k filename,filtnam1 -n 5 -r 1.e-6 test1.fits test2 compares "
-    "test1.fits and test2.fits, reports at most 5 different pixel values per extension, "
-    "only reports data values more than 1.e-6 apart relative to each other, and ignores the "
-    "values of keywords FILENAME and FILTNAM1 (or their very existence).",
-    "fitsdiff command-line arguments can also be set using the environment variable "
-    "FITSDIFF_SETTINGS.  If the FITSDIFF_SETTINGS environment variable is present, each "
-    "argument present will override the corresponding argument on the command-line unless "
-    "the --exact option is specified.",
-))
+EPILOG = """
+The lists of -u, -k, -c and -f are comma-separated names, or @FILE for a text
+file with one name a line.
+
+Options in the environment variable FITSDIFF_SETTINGS are read before those of
+the command line, so the command line wins where both set one; --exact cancels
+the tolerances and ignore lists of both, e.g. for regression tests that set
+FITSDIFF_SETTINGS globally.
+""".strip()
 
 log = script_logger("fitsdiff")
 
@@ -74,56 +61,46 @@ def name_list(value: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``fitsdiff`` (astropy's options and help texts)."""
+    """The argument parser of ``fitsdiff`` (astropy's options)."""
     parser = new_parser("fitsdiff", DESCRIPTION, EPILOG)
-    parser.add_argument("fits_files", metavar="file", nargs="+", help=".fits files to process.")
+    parser.add_argument("fits_files", metavar="file", nargs="+",
+                        help="the two files (or directories, or quoted patterns) to compare")
     parser.add_argument("-q", "--quiet", action="store_true",
-                        help="Produce no output and just return a status code.")
+                        help="print no report; only the exit status tells the outcome")
     parser.add_argument("-n", "--num-diffs", type=int, default=10, dest="numdiffs", metavar="INTEGER",
-                        help="Max number of data differences (image pixel or table element) to "
-                             "report per extension (default %(default)s).")
-    tolerance = ("specifically two floating point numbers.  This applies to data in both images and "
-                 "tables, and to floating point keyword values in headers (default %(default)s).")
+                        help="report at most this many differing pixels or table cells per HDU "
+                             "(default %(default)s)")
     parser.add_argument("-r", "--rtol", "--relative-tolerance", type=float, default=0.0, dest="rtol",
                         metavar="NUMBER",
-                        help=f"The relative tolerance for comparison of two numbers, {tolerance}")
+                        help="relative tolerance for floating-point data and header values "
+                             "(default %(default)s)")
     parser.add_argument("-a", "--atol", "--absolute-tolerance", type=float, default=0.0, dest="atol",
                         metavar="NUMBER",
-                        help=f"The absolute tolerance for comparison of two numbers, {tolerance}")
+                        help="absolute tolerance for floating-point data and header values "
+                             "(default %(default)s)")
     parser.add_argument("-b", "--no-ignore-blanks", action="store_false", dest="ignore_blanks",
-                        help="Don't ignore trailing blanks (whitespace) in string values.  Otherwise "
-                             "trailing blanks both in header keywords/values and in table column "
-                             "values) are not treated as significant i.e., without this option "
-                             "'ABCDEF   ' and 'ABCDEF' are considered equivalent. ")
+                        help="count trailing blanks of string values (in headers and table cells) "
+                             "as differences")
     parser.add_argument("--no-ignore-blank-cards", action="store_false", dest="ignore_blank_cards",
-                        help="Don't ignore entirely blank cards in headers.  Normally fitsdiff does "
-                             "not consider blank cards when comparing headers, but this will ensure "
-                             "that even blank cards match up. ")
+                        help="compare blank header cards too")
     parser.add_argument("--exact", action="store_true", dest="exact_comparisons",
-                        help="Report ALL differences, overriding command-line options and "
-                             "FITSDIFF_SETTINGS. ")
+                        help="report every difference: no tolerances, nothing ignored, whatever "
+                             "other options or FITSDIFF_SETTINGS say")
     parser.add_argument("-o", "--output-file", metavar="FILE",
-                        help="Output results to this file; otherwise results are printed to stdout.")
+                        help="write the report to FILE instead of the standard output")
     parser.add_argument("-u", "--ignore-hdus", type=name_list, default=[], dest="ignore_hdus",
-                        metavar="HDU_NAMES",
-                        help="Comma-separated list of HDU names not to be compared.  HDU names may "
-                             "contain wildcard patterns.")
-    header = parser.add_argument_group("Header Comparison Options")
+                        metavar="HDU_NAMES", help="HDU names (wildcards allowed) to leave out")
+    header = parser.add_argument_group("header comparison")
     header.add_argument("-k", "--ignore-keywords", type=name_list, default=[], dest="ignore_keywords",
                         metavar="KEYWORDS",
-                        help="Comma-separated list of keywords not to be compared.  Keywords may "
-                             'contain wildcard patterns.  To exclude all keywords, use "*"; make '
-                             "sure to have double or single quotes around the asterisk on the "
-                             "command-line.")
+                        help="keywords (wildcards allowed; '*' for all, quoted) whose values and "
+                             "presence are not compared")
     header.add_argument("-c", "--ignore-comments", type=name_list, default=[], dest="ignore_comments",
                         metavar="COMMENTS",
-                        help="Comma-separated list of keywords whose comments will not be "
-                             "compared.  Wildcards may be used as with --ignore-keywords.")
-    table = parser.add_argument_group("Table Comparison Options")
+                        help="keywords (wildcards allowed) whose comments are not compared")
+    table = parser.add_argument_group("table comparison")
     table.add_argument("-f", "--ignore-fields", type=name_list, default=[], dest="ignore_fields",
-                       metavar="COLUMNS",
-                       help="Comma-separated list of fields (i.e. columns) not to be compared.  All "
-                            'columns may be excluded using "*" as with --ignore-keywords.')
+                       metavar="COLUMNS", help="columns (wildcards allowed; '*' for all) not compared")
     return parser
 
 
@@ -133,7 +110,7 @@ def parse_options(args: list[str]) -> argparse.Namespace:
     parser = build_parser()
     options = parser.parse_args(args)
     if len(options.fits_files) != 2:
-        parser.error("\nfitsdiff requires two arguments; see `fitsdiff --help` for more details.")
+        parser.error(f"expected two files, directories or patterns to compare, got {len(options.fits_files)}")
     if options.exact_comparisons:
         options.ignore_keywords, options.ignore_comments, options.ignore_fields = [], [], []
         options.rtol = options.atol = 0.0
@@ -148,11 +125,11 @@ def _listing(path: str) -> tuple[str, list[str]]:
     if glob.has_magic(path):
         matches = glob.glob(path)
         if not matches:
-            log.error("Wildcard pattern %r did not match any files.", path)
+            log.error("No file matches the pattern %r.", path)
             sys.exit(2)
         directories = {os.path.dirname(match) for match in matches}
         if len(directories) > 1:
-            log.error("Wildcard pattern %r should match only one directory.", path)
+            log.error("The pattern %r matches files in several directories; it may match in one only.", path)
             sys.exit(2)
         return directories.pop(), sorted(os.path.basename(match) for match in matches)
     if os.path.isdir(path):
@@ -160,8 +137,8 @@ def _listing(path: str) -> tuple[str, list[str]]:
                             if os.path.isfile(os.path.join(path, name)))
     if os.path.isfile(path):
         return os.path.dirname(path), [os.path.basename(path)]
-    log.error("%r is not an existing file, directory, or wildcard pattern; see `fitsdiff --help` "
-              "for more usage help.", path)
+    log.error("%r is neither a file, a directory nor a pattern that matches files (see fitsdiff --help).",
+              path)
     sys.exit(2)
 
 

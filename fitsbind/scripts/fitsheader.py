@@ -28,12 +28,12 @@ import fitsbind
 from fitsbind.scripts._common import new_parser, script_logger
 
 DESCRIPTION = """
-Print the header(s) of a FITS file. Optional arguments allow the desired
-extension(s), keyword(s), and output format to be specified.
-Note that in the case of a compressed image, the decompressed header is
-shown by default.
+Show the header cards of FITS files: of every HDU, or of the HDUs chosen with
+-e, limited to the keywords chosen with -k, as 80-column cards (default), as a
+table of cards (-t) or as one row per file (-f). A tile-compressed image shows
+its image header unless -c is given.
 
-Part of fitsbind's drop-in for astropy.io.fits (astropy's fitsheader script).
+fitsbind's counterpart of astropy's fitsheader script.
 """.strip()
 
 log = script_logger("fitsheader")
@@ -153,6 +153,7 @@ class HeaderFormatter:
 
     def _rows(self, keys: list[HDUKey], keywords: Sequence[str] | None,
               compressed: bool) -> list[tuple[str, HDUKey, str, str]]:
+        """The rows of :meth:`rows` for HDU keys already parsed."""
         rows = []
         for key in keys:
             try:
@@ -347,30 +348,29 @@ def print_headers_as_comparison(options: Any) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``fitsheader`` (astropy's options and help texts)."""
+    """The argument parser of ``fitsheader`` (astropy's options)."""
     parser = new_parser("fitsheader", DESCRIPTION)
     parser.add_argument("-e", "--extension", metavar="HDU", action="append", dest="extensions",
-                        help="specify the extension by name or number; this argument can be "
-                             "repeated to select multiple extensions")
+                        help="an HDU to show, by number, EXTNAME or 'EXTNAME,EXTVER'; repeat the "
+                             "option for several (default: all)")
     parser.add_argument("-k", "--keyword", metavar="KEYWORD", action="append", type=str,
-                        help="specify a keyword; this argument can be repeated to select "
-                             "multiple keywords; also supports wildcards")
+                        help="a keyword to show (wildcards such as NAXIS* allowed; HIERARCH "
+                             "keywords dotted or spaced); repeat the option for several")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("-t", "--table", nargs="?", default=False, metavar="FORMAT",
-                      help='print the header(s) in machine-readable table format; the default '
-                           'format is "ascii.fixed_width" (can be "ascii.csv", "ascii.html", '
-                           '"ascii.latex", "fits", etc); needs astropy')
+                      help="write one row per card (filename, hdu, keyword, value) with astropy's "
+                           "Table writer in FORMAT (default ascii.fixed_width; also ascii.csv, "
+                           "ascii.html, fits, ...); needs astropy")
     mode.add_argument("-f", "--fitsort", action="store_true",
-                      help="print the headers as a table with each unique keyword in a given "
-                           "column (fitsort format) ")
+                      help="write one row per file and one column per keyword, as dfits | fitsort")
     parser.add_argument("-s", "--sort", metavar="SORT_KEYWORD", action="append", type=str,
-                        help="sort output by the specified header keywords, can be repeated to "
-                             "sort by multiple keywords; Only supported with -f/--fitsort")
+                        help="order the -f/--fitsort rows by this keyword's values; repeat the "
+                             "option to break ties with further keywords")
     parser.add_argument("-c", "--compressed", action="store_true",
-                        help="for compressed image data, show the true header which describes "
-                             "the compression rather than the data")
+                        help="for a tile-compressed image, show the header of the binary table "
+                             "that stores it instead of the image header")
     parser.add_argument("filename", nargs="+",
-                        help="path to one or more files; wildcards are supported")
+                        help="the FITS files to read (the shell expands wildcards)")
     return parser
 
 

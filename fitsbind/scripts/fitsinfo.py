@@ -18,9 +18,10 @@ import fitsbind
 from fitsbind.scripts._common import new_parser, script_logger
 
 DESCRIPTION = """
-Print a summary of the HDUs in a FITS file(s).
+List the HDUs of each FITS file given: number, name, version, type, number of
+header cards, dimensions and data format.
 
-Part of fitsbind's drop-in for astropy.io.fits (astropy's fitsinfo script).
+fitsbind's counterpart of astropy's fitsinfo script.
 """.strip()
 
 log = script_logger("fitsinfo")
@@ -41,7 +42,7 @@ def main(args: list[str] | None = None) -> int:
     """Entry point: summarise each file named in ``args`` (default: the command line)."""
     parser = new_parser("fitsinfo", DESCRIPTION)
     parser.add_argument("filename", nargs="+",
-                        help="Path to one or more FITS files. Wildcards are supported.")
+                        help="the FITS files to list (the shell expands wildcards)")
     options = parser.parse_args(args)
     for index, filename in enumerate(options.filename):
         if index:

@@ -378,8 +378,8 @@ def test_fitsdiff_usage_errors(pair, tmp_path, capsys):
             fitsdiff.main(args)
         assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "fitsdiff requires two arguments" in err
-    assert "did not match any files" in err and "is not an existing file, directory" in err
+    assert "expected two files, directories or patterns to compare, got 1" in err
+    assert "No file matches the pattern" in err and "is neither a file, a directory nor a pattern" in err
 
 
 def test_fitsdiff_unreadable_file(pair, not_fits, capsys):
