@@ -288,9 +288,6 @@ def test_fitscheck_noncompliant(tmp_path, capsys):
     assert err[1] == "1 errors"
 
 
-@pytest.mark.xfail(strict=True, reason="drop-in bug: a header rewritten in place by an update-mode "
-                   "flush upper-cases the text before '=' in a HISTORY card followed by two more "
-                   "(the new CHECKSUM is of the text before that)")
 def test_fitscheck_write_keeps_history_text(tmp_path, capsys):
     path = tmp_path / "history.fits"
     hdu = fitsbind.PrimaryHDU(np.zeros(3))
@@ -303,8 +300,6 @@ def test_fitscheck_write_keeps_history_text(tmp_path, capsys):
     assert fitscheck.main([str(path)]) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="drop-in bug: an update-mode flush of a file with a CompImageHDU "
-                   "zeroes the tile descriptors of its compressed data")
 def test_fitscheck_write_keeps_compressed_image(tmp_path, capsys):
     path = str(tmp_path / "comp.fits")
     image = np.arange(100, dtype=np.int32).reshape(10, 10)
@@ -312,7 +307,10 @@ def test_fitscheck_write_keeps_compressed_image(tmp_path, capsys):
     fitscheck.main(["--write", "--force", path])
     with fitsbind.open(path) as hdul:
         assert np.array_equal(hdul[1].data, image)
-    assert fitscheck.main([path]) == 0
+    # the sums are the stored table's (fitscheck, like astropy's, reports a compressed image's
+    # sums as missing: the image header it sees has none)
+    with fitsbind.open(path, disable_image_compression=True) as hdul:
+        assert hdul[1].verify_checksum() == 1 and hdul[1].verify_datasum() == 1
 
 
 def test_fitscheck_unreadable_files(tmp_path, not_fits, capsys):
