@@ -4,6 +4,8 @@
 - Every other module reaches the direct tier through the names ``fitsbind.direct`` exports in
   ``__all__``: no imports from its submodules, no underscore member of a direct-tier object.
 - The direct tier imports nothing above it: only the extensions, itself and the leaf modules.
+- The table facade's helpers (fitsbind/tables/) import no layer: only themselves and the leaf
+  modules, so the numpy-only facade and the astropy-facing modules share them.
 
 Which expressions are direct-tier objects is decided by a small, deliberate inference: a call
 of ``FITS`` or of a class imported from ``fitsbind.direct``, the drop-in file's ``.fits``
@@ -259,6 +261,22 @@ def test_the_checker_sees_violations() -> None:
     found = violations(source, "probe.py")
     assert sorted(int(line.split(":")[1]) for line in found) == \
         [2, 3, 4, 6, 8, 10, 12, 12, 13, 15, 16, 17, 17, 17, 18]
+
+
+TABLES = PACKAGE / "tables"
+
+
+@pytest.mark.parametrize("path", sorted(TABLES.rglob("*.py")), ids=label)
+def test_table_helpers_import_no_layer(path: Path) -> None:
+    above = []
+    for line, target, names in imports(ast.parse(path.read_text())):
+        for name in [f"fitsbind.{n}" for n in names] if target == "fitsbind" else [target]:
+            if name.startswith(("fitsbind", ".")) and name not in LEAVES \
+                    and not name.startswith("fitsbind.tables"):
+                above.append(f"{label(path)}:{line}: {name}")
+            if name.split(".")[0] in ("astropy", "pandas", "pyarrow"):
+                above.append(f"{label(path)}:{line}: {name} (optional dependency)")
+    assert above == []
 
 
 def test_leaf_modules_import_no_layer() -> None:
