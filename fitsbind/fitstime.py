@@ -7,9 +7,10 @@ location becomes OBSGEO-X/Y/Z (metres) cards, or columns when it varies per row.
 
 Reading (:func:`fits_to_time`): columns the header declares as time coordinates (TCTYPn,
 TCUNIn, TRPOSn), or a column named TIME with a time unit, become ``Time``: ISO-8601 strings
-as they are, (jd1, jd2) pairs and numbers relative to the reference time (MJDREF / JDREF /
-DATEREF) in the scale TCTYPn or TIMESYS names; DATE-* and MJD-* cards become ``Time`` values in
-the table's meta. What astropy cannot represent (the GPS and LOCAL scales, incomplete
+as they are, (jd1, jd2) pairs and numbers relative to the reference time (MJDREF, or
+MJDREFI + MJDREFF / JDREF / DATEREF) in the scale TCTYPn or TIMESYS names, counted in TUNITn,
+else TCUNIn, else TIMEUNIT, plus TIMEZERO (in TIMEUNIT); DATE-* and MJD-* cards become ``Time``
+values in the table's meta. What astropy cannot represent (the GPS and LOCAL scales, incomplete
 observatory positions) is read with a warning saying what was assumed.
 
 This module is for astropy users and imports astropy; ``import fitsbind`` does not import it.
@@ -38,6 +39,7 @@ from fitsbind.tables.timekeys import (
     is_time_column_keyword,
     reference_time,
     split_time_keywords,
+    time_zero,
 )
 from fitsbind.verify import FITSUserWarning
 
@@ -188,6 +190,11 @@ class _Frame:
             self.scale, self.format = _frame_scale(keywords["TIMESYS"])
         self.location = _frame_location(keywords)
         self.reference = reference_time(keywords)
+        try:
+            self.zero = time_zero(keywords)
+        except ValueError as exc:
+            _warn(f"{exc}; times are read without it.")
+            self.zero = (0.0, "s")
         self.topocentric = keywords["TREFPOS"] == "TOPOCENTER"
 
 
@@ -199,6 +206,7 @@ class _ColumnTime:
                  frame: _Frame, unit: str | None = None) -> None:
         self.scale, self.format, self.location = scale, format, location
         self.reference = frame.reference
+        self.zero = frame.zero
         # the unit of offsets from the reference time in a column without TUNITn: TCUNIn,
         # else TIMEUNIT; None leaves astropy's assumption, days
         unit = unit if unit is not None else frame.keywords.get("TIMEUNIT")
@@ -267,31 +275,40 @@ def _conventional_time(col: Any, frame: _Frame) -> _ColumnTime | None:
 
 def _to_time(col: Any, how: _ColumnTime) -> Any:
     """``col`` as a Time: ISO-8601 strings, GPS seconds, or (jd1, jd2) pairs / numbers relative
-    to the reference time. A column astropy cannot convert is returned unchanged, with a warning
-    naming the error."""
-    scale, location = how.scale, how.location
-    pairs = col.ndim > 1 and col.shape[-1] == 2
+    to the reference time, plus TIMEZERO. A column astropy cannot convert is returned unchanged,
+    with a warning naming the error."""
     try:
-        if col.info.dtype.kind in "SU":
-            characters = col.info.dtype.itemsize // (4 if col.info.dtype.kind == "U" else 1)
-            # the digits after the seconds' point: 'YYYY-MM-DDThh:mm:ss.' is 20 characters
-            return Time(col, format="fits", scale=scale, precision=max(characters - 20, 0),
-                        location=location)
-        if how.format == "gps":
-            return Time(col, format="gps", location=location)
-        value, form = how.reference
-        if value == 0 and form in ("jd", "mjd"):
-            if pairs:
-                return Time(col[..., 0], col[..., 1], format=form, scale=scale, location=location)
-            return Time(col, format=form, scale=scale, location=location)
-        origin = Time(value, format=form, scale=scale, location=location)
-        if pairs:
-            return origin + TimeDelta(col[..., 0], col[..., 1])
-        return origin + TimeDelta(_with_time_unit(col, how.unit))
+        time = _time_values(col, how)
+        zero, unit = how.zero
+        if zero and col.info.dtype.kind not in "SU":
+            time = time + TimeDelta(zero * units.Unit(unit, format="fits"))
+        return time
     except Exception as exc:    # astropy's errors for values it cannot take are of many classes
         _warn(f'The exception "{exc}" was encountered while trying to convert the time column '
               f'"{col.info.name}" to Astropy Time.')
         return col
+
+
+def _time_values(col: Any, how: _ColumnTime) -> Time:
+    """The Time ``col`` holds, before TIMEZERO."""
+    scale, location = how.scale, how.location
+    pairs = col.ndim > 1 and col.shape[-1] == 2
+    if col.info.dtype.kind in "SU":
+        characters = col.info.dtype.itemsize // (4 if col.info.dtype.kind == "U" else 1)
+        # the digits after the seconds' point: 'YYYY-MM-DDThh:mm:ss.' is 20 characters
+        return Time(col, format="fits", scale=scale, precision=max(characters - 20, 0),
+                    location=location)
+    if how.format == "gps":
+        return Time(col, format="gps", location=location)
+    value, form = how.reference
+    if value == 0 and form in ("jd", "mjd"):
+        if pairs:
+            return Time(col[..., 0], col[..., 1], format=form, scale=scale, location=location)
+        return Time(col, format=form, scale=scale, location=location)
+    origin = Time(value, format=form, scale=scale, location=location)
+    if pairs:
+        return origin + TimeDelta(col[..., 0], col[..., 1])
+    return origin + TimeDelta(_with_time_unit(col, how.unit))
 
 
 def _with_time_unit(col: Any, unit: str | None) -> Any:

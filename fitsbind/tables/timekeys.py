@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["COLUMN_TIME_KEYWORDS", "DEPRECATED_SCALES", "GLOBAL_TIME_KEYWORDS", "OBSGEO_LBH", "OBSGEO_XYZ",
            "TIME_UNITS", "WRITTEN_TIME_FRAME", "is_spatial_ctype", "is_time_column_keyword",
-           "reference_time", "split_time_keywords"]
+           "reference_time", "split_time_keywords", "time_zero"]
 
 #: units a time coordinate may be given in (the standard's table 33)
 TIME_UNITS = ("s", "d", "a", "cy", "min", "h", "yr", "ta", "Ba")
@@ -27,7 +27,7 @@ OBSGEO_LBH = ("OBSGEO-L", "OBSGEO-B", "OBSGEO-H")
 #: header keywords describing the table's time frame and times of observation
 GLOBAL_TIME_KEYWORDS = ("DATE", "DATE-AVG", "DATE-BEG", "DATE-END", "DATE-OBS", "DATEREF",
                         "JDREF", "MJDREFI", "MJDREFF", "MJD-AVG", "MJD-BEG", "MJD-END", "MJD-OBS", "MJDREF",
-                        "TIMEOFFS", "TIMESYS", "TIMEUNIT", "TREFDIR", "TREFPOS",
+                        "TIMEOFFS", "TIMESYS", "TIMEUNIT", "TIMEZERO", "TREFDIR", "TREFPOS",
                         *OBSGEO_LBH, *OBSGEO_XYZ)
 #: roots of the per-column time keywords: TCTYPn (time scale), TCUNIn (unit), TRPOSn (position)
 COLUMN_TIME_KEYWORDS = ("TCTYP", "TCUNI", "TRPOS")
@@ -81,6 +81,16 @@ def split_time_keywords(cards: Iterable[tuple[str, Any]]
             continue
         found.add(keyword)
     return frame, columns, found
+
+
+def time_zero(frame: dict[str, Any]) -> tuple[float, str]:
+    """TIMEZERO, the offset added to the numeric times of every time column, and its unit
+    (TIMEUNIT, by default seconds); (0.0, 's') when the header states none."""
+    zero = frame.get("TIMEZERO", 0.0)
+    unit = frame.get("TIMEUNIT", "s")
+    if isinstance(zero, bool) or not isinstance(zero, (int, float)):
+        raise ValueError(f"TIMEZERO = {zero!r} is not a number")
+    return float(zero), unit if unit in TIME_UNITS else "s"
 
 
 def reference_time(frame: dict[str, Any]) -> tuple[Any, str]:

@@ -127,3 +127,15 @@ def test_offsets_are_in_the_declared_time_unit(cards: tuple, days: float) -> Non
     table = Table({"t": [86400.0]})
     fits_to_time(header(("MJDREF", 50000.0), *cards), table)
     assert table["t"][0].mjd == pytest.approx(50000.0 + days)
+
+
+def test_timezero_is_added_in_timeunit() -> None:
+    table = Table({"t": [0.5]})
+    fits_to_time(header(("MJDREF", 50000.0), ("TIMEZERO", 43200.0), ("TCTYP1", "TT"),
+                        ("TCUNI1", "d")), table)
+    assert table["t"][0].mjd == pytest.approx(50001.0)
+    table = Table({"t": [0.5]})
+    with pytest.warns(UserWarning, match="TIMEZERO = 'soon' is not a number"):
+        fits_to_time(header(("MJDREF", 50000.0), ("TIMEZERO", "soon"), ("TCTYP1", "TT"),
+                            ("TCUNI1", "d")), table)
+    assert table["t"][0].mjd == pytest.approx(50000.5)
