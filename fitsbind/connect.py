@@ -86,6 +86,16 @@ def _table_indices(hdulist: HDUList) -> list[int]:
     return [i for i, item in enumerate(hdulist) if isinstance(item, _TABLE_HDUS)]
 
 
+def _no_table(message: str, hdulist: HDUList, tables: list[int]) -> ValueError:
+    """A ValueError with astropy's ``message`` (code compares it exactly), the file and the
+    HDUs that are tables attached as a note, which tracebacks show."""
+    error = ValueError(message)
+    name = hdulist.filename()
+    error.add_note(f"{'file ' + str(name) if name else 'the HDU list'} has {len(hdulist)} HDUs; "
+                   f"tables: {tables or 'none'}")
+    return error
+
+
 def _choose_table(hdulist: HDUList, hdu: int | str | None) -> Any:
     """The table HDU of ``hdulist`` to read: ``hdu`` (index or EXTNAME) when given, else the
     first table, with a warning when there are several. With a single table, a ``hdu`` that is
@@ -93,7 +103,7 @@ def _choose_table(hdulist: HDUList, hdu: int | str | None) -> Any:
     error); with several, it is a ValueError."""
     tables = _table_indices(hdulist)
     if not tables:
-        raise ValueError("No table found")
+        raise _no_table("No table found", hdulist, tables)
     first = tables[0]
     if len(tables) > 1:
         if hdu is None:
@@ -103,9 +113,9 @@ def _choose_table(hdulist: HDUList, hdu: int | str | None) -> Any:
         try:
             index = hdulist.index_of(hdu)
         except IndexError:
-            raise ValueError(f"No table found in hdu={hdu}") from None
+            raise _no_table(f"No table found in hdu={hdu}", hdulist, tables) from None
         if index not in tables:
-            raise ValueError(f"No table found in hdu={index}")
+            raise _no_table(f"No table found in hdu={index}", hdulist, tables)
         return hdulist[index]
     if hdu is not None:
         problem = _single_table_mismatch(hdulist, hdu, first)
