@@ -37,6 +37,7 @@ from fitsbind.tables.timekeys import (
     WRITTEN_TIME_FRAME,
     is_spatial_ctype,
     is_time_column_keyword,
+    linear_axes,
     reference_time,
     split_time_keywords,
     time_zero,
@@ -203,8 +204,11 @@ class _ColumnTime:
     the frame's reference time."""
 
     def __init__(self, scale: str, format: str | None, location: EarthLocation | None,
-                 frame: _Frame, unit: str | None = None) -> None:
+                 frame: _Frame, unit: str | None = None,
+                 linear: tuple[float, float, float] | None = None) -> None:
         self.scale, self.format, self.location = scale, format, location
+        # (TCRVLn, TCRPXn, TCDLTn) of the column, None when it has none of them
+        self.linear = linear
         self.reference = frame.reference
         self.zero = frame.zero
         # the unit of offsets from the reference time in a column without TUNITn: TCUNIn,
@@ -233,9 +237,10 @@ def _declared_scale(ctype: str, name: str, frame: _Frame) -> tuple[str, str | No
     return None
 
 
-def _declared_time(keywords: dict[str, Any], name: str, frame: _Frame) -> _ColumnTime | None:
-    """The time of a column with TCTYPn / TCUNIn / TRPOSn ``keywords``; None when they do not
-    make it a time coordinate."""
+def _declared_time(keywords: dict[str, Any], name: str, frame: _Frame,
+                   linear: tuple[float, float, float] | None) -> _ColumnTime | None:
+    """The time of a column with TCTYPn / TCUNIn / TRPOSn ``keywords`` and the linear axis
+    ``linear``; None when they do not make it a time coordinate."""
     ctype, unit, position = (keywords.get(k) for k in ("TCTYP", "TCUNI", "TRPOS"))
     if ctype is not None:
         declared = _declared_scale(ctype, name, frame)
@@ -258,7 +263,7 @@ def _declared_time(keywords: dict[str, Any], name: str, frame: _Frame) -> _Colum
               'it is "TOPOCENTER", and the observatory position has been specified. However, for '
               "supporting column-specific location, reference position will be ignored for this "
               "column.")
-    return _ColumnTime(*declared, location, frame, unit)
+    return _ColumnTime(*declared, location, frame, unit, linear)
 
 
 def _conventional_time(col: Any, frame: _Frame) -> _ColumnTime | None:
@@ -304,11 +309,23 @@ def _time_values(col: Any, how: _ColumnTime) -> Time:
     if value == 0 and form in ("jd", "mjd"):
         if pairs:
             return Time(col[..., 0], col[..., 1], format=form, scale=scale, location=location)
-        return Time(col, format=form, scale=scale, location=location)
+        return Time(_linear(col, how.linear), format=form, scale=scale, location=location)
     origin = Time(value, format=form, scale=scale, location=location)
     if pairs:
         return origin + TimeDelta(col[..., 0], col[..., 1])
-    return origin + TimeDelta(_with_time_unit(col, how.unit))
+    return origin + TimeDelta(_linear(_with_time_unit(col, how.unit), how.linear))
+
+
+def _linear(offsets: Any, linear: tuple[float, float, float] | None) -> Any:
+    """TCRVLn + TCDLTn * (offsets - TCRPXn), in the offsets' unit; ``offsets`` unchanged when
+    the column has no linear axis."""
+    if linear is None:
+        return offsets
+    value, pixel, increment = linear
+    quantity = units.Quantity(offsets)
+    scaled = value + increment * (quantity.value - pixel)
+    # without a unit the values stay numbers, which astropy takes as days
+    return scaled if quantity.unit == units.dimensionless_unscaled else scaled * quantity.unit
 
 
 def _with_time_unit(col: Any, unit: str | None) -> Any:
@@ -333,11 +350,20 @@ def _meta_time(keyword: str, value: Any, frame: _Frame) -> Time | None:
     return None
 
 
+def _linear_axes(cards: list[tuple[str, Any]]) -> dict[int, tuple[float, float, float]]:
+    try:
+        return linear_axes(cards)
+    except ValueError as exc:
+        _warn(f"{exc}; time columns are read without TCRVLn / TCRPXn / TCDLTn.")
+        return {}
+
+
 def fits_to_time(hdr: Header, table: Any) -> Header:
     """Replace the time columns of ``table`` (astropy Table or QTable, read from a table HDU
     with header ``hdr``) by ``Time`` columns, and put DATE-* / MJD-* values into
     ``table.meta`` as ``Time``. Returns a copy of ``hdr`` without the time keywords it used."""
-    keywords, columns, found = split_time_keywords((card.keyword, card.value) for card in hdr.cards)
+    cards = [(card.keyword, card.value) for card in hdr.cards]
+    keywords, columns, found = split_time_keywords(cards)
     for keyword in OBSGEO_XYZ:
         # the Green Bank convention: a position per row, in columns named for the keywords
         if keyword in table.colnames:
@@ -348,10 +374,11 @@ def fits_to_time(hdr: Header, table: Any) -> Header:
             time = _meta_time(keyword, value, frame)
             if time is not None:
                 table.meta[keyword] = time
+    axes = _linear_axes(cards)
     names = table.colnames
     for number, column_keywords in columns.items():
         if 1 <= number <= len(names):
-            how = _declared_time(column_keywords, names[number - 1], frame)
+            how = _declared_time(column_keywords, names[number - 1], frame, axes.get(number))
             if how is not None:
                 table[names[number - 1]] = _to_time(table[names[number - 1]], how)
     for number, name in enumerate(names, 1):

@@ -5,7 +5,8 @@ A table header states one global time frame (TIMESYS, the reference time MJDREF 
 MJDREFF / JDREF / DATEREF, TREFPOS, the observatory OBSGEO-X/Y/Z or -L/B/H) and the time of
 observation (DATE-*, MJD-*). A column is a time coordinate when TCTYPn names a time scale (or
 'TIME'), or TCUNIn is a time unit, or TRPOSn is given; a column named TIME with a time unit is
-one by convention.
+one by convention. TCRVLn, TCRPXn and TCDLTn make a time column's stored values a linear scale
+(value = TCRVLn + TCDLTn * (stored - TCRPXn)), and TIMEZERO is added to every numeric time.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["COLUMN_TIME_KEYWORDS", "DEPRECATED_SCALES", "GLOBAL_TIME_KEYWORDS", "OBSGEO_LBH", "OBSGEO_XYZ",
-           "TIME_UNITS", "WRITTEN_TIME_FRAME", "is_spatial_ctype", "is_time_column_keyword",
-           "reference_time", "split_time_keywords", "time_zero"]
+__all__ = ["COLUMN_TIME_KEYWORDS", "DEPRECATED_SCALES", "GLOBAL_TIME_KEYWORDS", "OBSGEO_LBH",
+           "OBSGEO_XYZ", "TIME_UNITS", "WRITTEN_TIME_FRAME", "is_spatial_ctype",
+           "is_time_column_keyword", "linear_axes", "reference_time", "split_time_keywords",
+           "time_zero"]
 
 #: units a time coordinate may be given in (the standard's table 33)
 TIME_UNITS = ("s", "d", "a", "cy", "min", "h", "yr", "ta", "Ba")
@@ -39,6 +41,7 @@ WRITTEN_TIME_FRAME = (("TIMESYS", "UTC", "Default time scale"),
                       ("TREFPOS", "TOPOCENTER", "Time reference position"))
 
 _COLUMN_KEYWORD = re.compile(r"(TCTYP|TCUNI|TRPOS)([0-9]+)")
+_LINEAR_KEYWORD = re.compile(r"(TCRVL|TCRPX|TCDLT)([0-9]+)$")
 # a spatial coordinate type of the standard's 4-3 form: 'RA---TAN', 'GLON-CAR'
 _SPATIAL_CTYPE = re.compile(r"[A-Z]+-+")
 _ALGORITHM = re.compile(r"[A-Z]+")
@@ -81,6 +84,23 @@ def split_time_keywords(cards: Iterable[tuple[str, Any]]
             continue
         found.add(keyword)
     return frame, columns, found
+
+
+def linear_axes(cards: Iterable[tuple[str, Any]]) -> dict[int, tuple[float, float, float]]:
+    """The linear coordinate of each column (from 1) that has TCRVLn, TCRPXn or TCDLTn:
+    (reference value, reference pixel, increment), defaulting to (0, 0, 1), so a stored value v
+    stands for ``value + increment * (v - pixel)``. Values that are not numbers are a
+    ValueError naming the keyword."""
+    found: dict[int, dict[str, float]] = {}
+    for keyword, value in cards:
+        match = _LINEAR_KEYWORD.match(keyword)
+        if match is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{keyword} = {value!r} is not a number")
+        found.setdefault(int(match.group(2)), {})[match.group(1)] = float(value)
+    return {number: (parts.get("TCRVL", 0.0), parts.get("TCRPX", 0.0), parts.get("TCDLT", 1.0))
+            for number, parts in found.items()}
 
 
 def time_zero(frame: dict[str, Any]) -> tuple[float, str]:

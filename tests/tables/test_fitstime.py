@@ -139,3 +139,18 @@ def test_timezero_is_added_in_timeunit() -> None:
         fits_to_time(header(("MJDREF", 50000.0), ("TIMEZERO", "soon"), ("TCTYP1", "TT"),
                             ("TCUNI1", "d")), table)
     assert table["t"][0].mjd == pytest.approx(50000.5)
+
+
+def test_linear_time_axis() -> None:
+    """TCRVLn + TCDLTn * (stored - TCRPXn), in the column's time unit."""
+    table = Table({"t": [10.0, 12.0]})
+    fits_to_time(header(("MJDREF", 50000.0), ("TCTYP1", "TT"), ("TCUNI1", "h"),
+                        ("TCRVL1", 24.0), ("TCRPX1", 10.0), ("TCDLT1", 6.0)), table)
+    assert table["t"].mjd == pytest.approx([50001.0, 50001.5])
+    table = Table({"t": [2.0]})
+    fits_to_time(header(("TCTYP1", "TT"), ("TCUNI1", "d"), ("TCRVL1", 50000.0)), table)
+    assert table["t"][0].mjd == pytest.approx(50002.0)
+    table = Table({"t": [2.0]})
+    with pytest.warns(UserWarning, match="TCDLT1 = 'x' is not a number"):
+        fits_to_time(header(("TCTYP1", "TT"), ("TCUNI1", "d"), ("TCDLT1", "x")), table)
+    assert table["t"][0].mjd == pytest.approx(2.0)

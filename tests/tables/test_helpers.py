@@ -10,6 +10,7 @@ from fitsbind.tables.tdisp import parse_tdisp, python_to_tdisp, tdisp_to_python
 from fitsbind.tables.timekeys import (
     is_spatial_ctype,
     is_time_column_keyword,
+    linear_axes,
     reference_time,
     split_time_keywords,
 )
@@ -114,3 +115,10 @@ def test_reference_time_precedence() -> None:
                                                 ("UTC", False)])
 def test_spatial_axes_are_not_time(ctype: str, spatial: bool) -> None:
     assert is_spatial_ctype(ctype) is spatial
+
+
+def test_linear_axes_default_and_refuse_non_numbers() -> None:
+    assert linear_axes([("TCRVL2", 5), ("TCDLT2", 0.5), ("TCRPX3", 1.0), ("TCRVL", 9.0)]) == \
+        {2: (5.0, 0.0, 0.5), 3: (0.0, 1.0, 1.0)}
+    with pytest.raises(ValueError, match="TCRVL1 = 'soon' is not a number"):
+        linear_axes([("TCRVL1", "soon")])
