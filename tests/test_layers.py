@@ -279,6 +279,44 @@ def test_table_helpers_import_no_layer(path: Path) -> None:
     assert above == []
 
 
+# modules for astropy users, which import astropy's Table, Time and units at their top
+ASTROPY_FACING = {"fitsbind.connect", "fitsbind.fitstime"}
+
+
+def import_time_imports(tree: ast.AST) -> Iterator[tuple[int, str, list[str]]]:
+    """The imports that run when the module is imported: everywhere but inside functions."""
+    pending = list(ast.iter_child_nodes(tree))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield from imports(node)
+        pending.extend(ast.iter_child_nodes(node))
+
+
+def test_astropy_facing_modules_load_only_when_asked() -> None:
+    """``import fitsbind`` must work without astropy's Table and must not register Table I/O:
+    connect and fitstime, and astropy's table, time and coordinates packages, are imported by
+    other modules only inside the functions that need them."""
+    heavy = ("astropy.table", "astropy.time", "astropy.coordinates", *ASTROPY_FACING)
+    found = []
+    for path in modules(inside_direct=False) + modules(inside_direct=True):
+        if ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts) in ASTROPY_FACING:
+            continue
+        for line, target, names in import_time_imports(ast.parse(path.read_text())):
+            for name in [target, *(f"{target}.{n}" for n in names)]:
+                if name.startswith(heavy):
+                    found.append(f"{label(path)}:{line}: {name}")
+    assert found == []
+
+
+def test_import_time_imports_skip_function_bodies_only() -> None:
+    source = ("import os\ntry:\n    from fitsbind import connect\nexcept ImportError:\n    pass\n"
+              "def f():\n    import astropy.table\nclass C:\n    from astropy.time import Time\n")
+    assert sorted(line for line, _, _ in import_time_imports(ast.parse(source))) == [1, 3, 9]
+
+
 def test_leaf_modules_import_no_layer() -> None:
     for name in LEAVES:
         path = PACKAGE.parent / (name.replace(".", "/") + ".py")
