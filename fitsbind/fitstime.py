@@ -144,6 +144,7 @@ def time_to_fits(table: Any) -> tuple[Any, Header]:
 def _frame_scale(timesys: str) -> tuple[str, str | None]:
     """The astropy scale and, where astropy has the FITS scale as a format, that format, of a
     TIMESYS value; ValueError for a value the standard does not know."""
+    timesys = str(timesys)
     scale = DEPRECATED_SCALES.get(timesys, timesys.lower())
     if scale in Time.SCALES:
         return scale, None
@@ -219,7 +220,7 @@ class _ColumnTime:
 
 def _declared_scale(ctype: str, name: str, frame: _Frame) -> tuple[str, str | None] | None:
     """The scale and format TCTYPn = ``ctype`` declares; None when it is not a time axis."""
-    if is_spatial_ctype(ctype):
+    if not isinstance(ctype, str) or is_spatial_ctype(ctype):
         return None
     if ctype.lower() in Time.SCALES:
         return ctype.lower(), None

@@ -154,3 +154,12 @@ def test_linear_time_axis() -> None:
     with pytest.warns(UserWarning, match="TCDLT1 = 'x' is not a number"):
         fits_to_time(header(("TCTYP1", "TT"), ("TCUNI1", "d"), ("TCDLT1", "x")), table)
     assert table["t"][0].mjd == pytest.approx(2.0)
+
+
+def test_non_text_scales() -> None:
+    """A TCTYPn that is not text is no time axis; a TIMESYS that is not text is no scale."""
+    table = Table({"t": [1.0]})
+    fits_to_time(header(("TCTYP1", 5)), table)
+    assert not isinstance(table["t"], Time)
+    with pytest.raises(ValueError, match=r"FITS recognized time scale value \(got '7'\)"):
+        fits_to_time(header(("TIMESYS", 7)), Table({"t": [1.0]}))
