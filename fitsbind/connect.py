@@ -34,6 +34,7 @@ from astropy.utils.misc import NOT_OVERWRITING_MSG
 from fitsbind.column import KEYWORD_NAMES
 from fitsbind.convenience import append as fits_append
 from fitsbind.convenience import table_to_hdu
+from fitsbind.hdu.file import _SIGNATURE as PRIMARY_CARD_START
 from fitsbind.hdu.groups import GroupsHDU
 from fitsbind.hdu.hdulist import HDUList, fitsopen
 from fitsbind.hdu.table import BinTableHDU, TableHDU
@@ -50,8 +51,8 @@ REMOVE_KEYWORDS = ["XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "PCOUNT", 
                    "TFIELDS", "THEAP"]
 
 _COLUMN_KEYWORD = re.compile("(" + "|".join(KEYWORD_NAMES) + ")[0-9]+")
-# the first 30 bytes of every FITS file
-_SIGNATURE = b"SIMPLE  =                    T"
+# the first 30 bytes of every FITS file whose primary header conforms to the standard
+_SIGNATURE = PRIMARY_CARD_START + b"T"
 _EXTENSIONS = (".fits", ".fits.gz", ".fit", ".fit.gz", ".fts", ".fts.gz")
 _TABLE_HDUS = (TableHDU, BinTableHDU, GroupsHDU)
 _BEGIN_YAML = "--BEGIN-ASTROPY-SERIALIZED-COLUMNS--"
