@@ -26,6 +26,7 @@ import numpy as np
 
 from fitsbind.direct import parse_tform
 from fitsbind.errors import FITSValueError
+from fitsbind.tables import tdisp
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
 __all__ = ["ColDefs", "Column", "Delayed"]
@@ -1424,37 +1425,17 @@ def card_value(attr: str, value: Any) -> Any:
 def python_to_tdisp(format_string: str | None, logical_dtype: bool = False) -> str | None:
     """The TDISP equivalent of a Python format (``'{:8.3f}'``, ``'%10d'``, ``'8s'``): None
     (with a warning when the format has no equivalent) for formats TDISP cannot express."""
-    if format_string in (None, "", "{}"):
-        return None
-    text = format_string
-    if text.startswith("{"):
-        text = text.lstrip("{:").rstrip("}")
-    elif text.startswith("%"):
-        text = text.lstrip("%")
-    letters = {"a": "A", "s": "A", "d": "I", "b": "B", "o": "O", "x": "Z", "X": "Z", "f": "F",
-               "F": "F", "g": "G", "G": "G", "e": "E", "E": "E"}
-    decimals = ""
-    if text[-1:].isdigit() and text[:1] == ">" and text[1:2] != "0":
-        letter, width = "A", text[1:]
-    elif text.endswith("s") and text != "s":
-        letter, width = "A", text[:-1].lstrip("0")
-    elif text[-1:].isalpha() and len(text) > 1 and text[0] != "0" and text[-1] in letters:
-        letter = letters[text[-1]]
-        body = text[:-1]
-        if "." in body:
-            width, decimals = body.split(".", 1)
-            decimals = "." + decimals
-            if width == "":
-                key = "F" if letter == "G" else letter
-                default_w, default_d = ASCII_DEFAULT_WIDTHS.get(key, ASCII_DEFAULT_WIDTHS["F"])
-                width = str(int(decimals[1:]) + default_w - default_d)
-        else:
-            width = body
-    else:
+    disp = tdisp.python_to_tdisp(format_string, logical_dtype=logical_dtype)
+    if disp is None and format_string not in (None, "", "{}"):
         warnings.warn(f"Format {format_string} cannot be mapped to the accepted TDISPn keyword "
                       "values.  Format will not be moved into TDISPn keyword.", FITSUserWarning,
                       stacklevel=2)
-        return None
-    if logical_dtype:
-        letter = "L"
-    return f"{letter}{width}{decimals}"
+    return disp
+
+
+def _fortran_to_python_format(disp: str) -> str:
+    """The Python format of TDISP ``disp``; VerifyError when it is not a TDISP value."""
+    try:
+        return tdisp.tdisp_to_python(disp)
+    except ValueError as exc:
+        raise VerifyError(str(exc)) from None

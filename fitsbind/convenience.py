@@ -217,6 +217,9 @@ def append(filename: Any, data: Any, header: Header | None = None, checksum: boo
     """Append ``data`` as a new HDU at the end of a file (creating the file if needed);
     ``checksum`` gives that HDU CHECKSUM and DATASUM cards."""
     name = filename if isinstance(filename, (str, os.PathLike)) else getattr(filename, "name", None)
+    if isinstance(name, (str, os.PathLike)):
+        # '~/x.fits' exists when the expanded path does
+        name = os.path.expanduser(name)
     if name is None or not os.path.exists(name) or os.path.getsize(name) == 0:
         writeto(filename, data, header, checksum=checksum)
         return

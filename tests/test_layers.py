@@ -4,6 +4,8 @@
 - Every other module reaches the direct tier through the names ``fitsbind.direct`` exports in
   ``__all__``: no imports from its submodules, no underscore member of a direct-tier object.
 - The direct tier imports nothing above it: only the extensions, itself and the leaf modules.
+- The table facade's helpers (fitsbind/tables/) import no layer: only themselves and the leaf
+  modules, so the numpy-only facade and the astropy-facing modules share them.
 
 Which expressions are direct-tier objects is decided by a small, deliberate inference: a call
 of ``FITS`` or of a class imported from ``fitsbind.direct``, the drop-in file's ``.fits``
@@ -259,6 +261,60 @@ def test_the_checker_sees_violations() -> None:
     found = violations(source, "probe.py")
     assert sorted(int(line.split(":")[1]) for line in found) == \
         [2, 3, 4, 6, 8, 10, 12, 12, 13, 15, 16, 17, 17, 17, 18]
+
+
+TABLES = PACKAGE / "tables"
+
+
+@pytest.mark.parametrize("path", sorted(TABLES.rglob("*.py")), ids=label)
+def test_table_helpers_import_no_layer(path: Path) -> None:
+    above = []
+    for line, target, names in imports(ast.parse(path.read_text())):
+        for name in [f"fitsbind.{n}" for n in names] if target == "fitsbind" else [target]:
+            if name.startswith(("fitsbind", ".")) and name not in LEAVES \
+                    and not name.startswith("fitsbind.tables"):
+                above.append(f"{label(path)}:{line}: {name}")
+            if name.split(".")[0] in ("astropy", "pandas", "pyarrow"):
+                above.append(f"{label(path)}:{line}: {name} (optional dependency)")
+    assert above == []
+
+
+# modules for astropy users, which import astropy's Table, Time and units at their top
+ASTROPY_FACING = {"fitsbind.connect", "fitsbind.fitstime"}
+
+
+def import_time_imports(tree: ast.AST) -> Iterator[tuple[int, str, list[str]]]:
+    """The imports that run when the module is imported: everywhere but inside functions."""
+    pending = list(ast.iter_child_nodes(tree))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield from imports(node)
+        pending.extend(ast.iter_child_nodes(node))
+
+
+def test_astropy_facing_modules_load_only_when_asked() -> None:
+    """``import fitsbind`` must work without astropy's Table and must not register Table I/O:
+    connect and fitstime, and astropy's table, time and coordinates packages, are imported by
+    other modules only inside the functions that need them."""
+    heavy = ("astropy.table", "astropy.time", "astropy.coordinates", *ASTROPY_FACING)
+    found = []
+    for path in modules(inside_direct=False) + modules(inside_direct=True):
+        if ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts) in ASTROPY_FACING:
+            continue
+        for line, target, names in import_time_imports(ast.parse(path.read_text())):
+            for name in [target, *(f"{target}.{n}" for n in names)]:
+                if name.startswith(heavy):
+                    found.append(f"{label(path)}:{line}: {name}")
+    assert found == []
+
+
+def test_import_time_imports_skip_function_bodies_only() -> None:
+    source = ("import os\ntry:\n    from fitsbind import connect\nexcept ImportError:\n    pass\n"
+              "def f():\n    import astropy.table\nclass C:\n    from astropy.time import Time\n")
+    assert sorted(line for line, _, _ in import_time_imports(ast.parse(source))) == [1, 3, 9]
 
 
 def test_leaf_modules_import_no_layer() -> None:

@@ -44,6 +44,7 @@ from fitsbind.fitsrec import FITS_rec
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.file import data_size, is_integer
 from fitsbind.header import Header
+from fitsbind.tables.masking import null_fill_value
 from fitsbind.verify import FITSUserWarning, _ErrList
 
 __all__ = ["BinTableHDU", "TableHDU", "table_to_hdu"]
@@ -826,73 +827,6 @@ def _is_astropy_table(data: Any) -> bool:
                for cls in type(data).__mro__)
 
 
-# the global time frame of a table with Time columns, as the FITS time convention states it
-_TIME_FRAME = (("TIMESYS", "UTC", "Default time scale"),
-               ("JDREF", 0.0, "Time columns are jd = jd1 + jd2"),
-               ("TREFPOS", "TOPOCENTER", "Time reference position"))
-_BARYCENTRIC_SCALES = ("tcb", "tdb")
-
-
-def _time_columns(table: Any) -> tuple[Any, Header]:
-    """``table`` with its astropy Time columns replaced by what FITS stores, and the header
-    cards of their time frame (as astropy writes them, so either library reads them back).
-
-    A Time column becomes float64 cells of shape (..., 2) holding jd1 and jd2 in days, with
-    TCTYPn = the scale and TCUNIn = 'd' (kept in ``meta['__coordinate_columns__']``), or, when
-    its ``serialize_method['fits']`` is 'formatted_value', its formatted values. The first
-    column's observatory location becomes OBSGEO-X/Y/Z in metres: header cards for one
-    location, columns for one per row; Time columns at other locations are refused."""
-    from astropy import units
-    from astropy.table import Column, MaskedColumn
-    from astropy.table.column import col_copy
-    from astropy.time import Time
-
-    columns = [col.copy(copy_data=False) if isinstance(col, Column)        # drops indices
-               else col_copy(col, copy_indices=False) if col.info.indices else col
-               for col in table.itercols()]
-    encoded = table.__class__(columns, copy=False)
-    encoded.meta = table.meta
-    header = Header([(key, value, comment) for key, value, comment in _TIME_FRAME])
-    coordinates: dict[str, dict[str, Any]] = {}
-    encoded.meta["__coordinate_columns__"] = coordinates
-    location = None
-    for col in table.columns.isinstance(Time):
-        name = col.info.name
-        kind = MaskedColumn if col.masked else Column
-        if col.info.serialize_method["fits"] == "formatted_value":
-            encoded.replace_column(name, kind(col.value))
-            continue
-        # filled element by element: stacking would drop a masked array's mask
-        jd12 = np.empty_like(col.jd1, shape=(*col.jd1.shape, 2))
-        jd12[..., 0] = col.jd1
-        jd12[..., 1] = col.jd2
-        encoded.replace_column(name, kind(jd12, unit="d"))
-        coordinates[name] = {"coord_type": col.scale.upper(), "coord_unit": "d",
-                             "time_ref_pos": None if col.location is None else "TOPOCENTER"}
-        if col.location is None:
-            if location is not None:
-                warnings.warn(f'Time Column "{name}" has no specified location, but global Time '
-                              "Position is present, which will be the default for this column "
-                              "in FITS specification.", FITSUserWarning, stacklevel=3)
-            continue
-        if col.scale in _BARYCENTRIC_SCALES:
-            warnings.warn(f'Earth Location "TOPOCENTER" for Time Column "{name}" is incompatible '
-                          f'with scale "{col.scale.upper()}".', FITSUserWarning, stacklevel=3)
-        if location is None:
-            location = col.location
-            for axis in ("x", "y", "z"):
-                metres = getattr(location, axis).to_value(units.m)
-                if location.size > 1:
-                    encoded.add_column(Column(metres), name=f"OBSGEO-{axis.upper()}")
-                else:
-                    header.append((f"OBSGEO-{axis.upper()}", metres))
-        elif np.any(location != col.location):
-            raise ValueError(f"Multiple Time Columns with different geocentric observatory "
-                             f"locations ({location}, {col.location}) encountered.This is not "
-                             "supported by the FITS standard.")
-    return encoded, header
-
-
 def table_to_hdu(table: Any, character_as_bytes: bool = False,
                  name: str | None = None) -> BinTableHDU:
     """A :class:`BinTableHDU` for an astropy ``Table``: masked values filled (NaN for
@@ -909,19 +843,16 @@ def table_to_hdu(table: Any, character_as_bytes: bool = False,
             names = [col.info.name for col in unsupported]
             raise ValueError(f"cannot write table with mixin column(s) {names}")
         if table.columns.isinstance(Time):
-            table, header = _time_columns(table)
+            from fitsbind.fitstime import time_to_fits
+
+            table, header = time_to_fits(table)
     array = table.as_array()
     if isinstance(array, np.ma.MaskedArray):
         defaults = np.ma.default_fill_value(array.dtype)
         for name_, (field, _) in array.dtype.fields.items():
-            if np.all(array.fill_value[name_] == defaults[name_]):
-                kind = (field.subdtype[0] if field.subdtype else field).type
-                if issubclass(kind, np.complexfloating):
-                    array.fill_value[name_] = complex(np.nan, np.nan)
-                elif issubclass(kind, np.inexact):
-                    array.fill_value[name_] = np.nan
-                elif issubclass(kind, np.character):
-                    array.fill_value[name_] = ""
+            fill = null_fill_value(field)
+            if fill is not None and np.all(array.fill_value[name_] == defaults[name_]):
+                array.fill_value[name_] = fill
         hdu = BinTableHDU.from_columns(array.filled(), header=header,
                                        character_as_bytes=character_as_bytes)
         for col in hdu.columns:
