@@ -28,7 +28,7 @@ from fitsbind.direct import parse_tform
 from fitsbind.errors import FITSValueError
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
-__all__ = ["ColDefs", "Column", "Delayed"]
+__all__ = ["ColDefs", "Column", "ColumnAttribute", "Delayed"]
 
 #: header keyword roots describing a column, and the Column attribute of each, in the
 #: order astropy writes them
@@ -246,6 +246,15 @@ class _AsciiColumnFormat(_BaseColumnFormat):
         return f"{self.format}{self.width}"
 
 
+def _default_decimals(letter: str, width: int) -> int:
+    """Decimals of a float field (F, E, D) whose TFORM gives a width only: as many as the
+    width holds beside the sign, leading digit, point and a 4-character exponent (E, D), or
+    beside 8 characters of sign, integer digits and point, at most 7 (F); at least 1. So
+    values are written with the digits the field has room for, not rounded to one."""
+    room = width - 8
+    return max(1, min(room, 7) if letter == "F" else room)
+
+
 def _parse_ascii_tform(text: str, strict: bool = False) -> tuple[str, int, int]:
     """``(letter, width, precision)`` of an ASCII TFORM. Without ``strict`` a missing width
     (and precision) takes the defaults; with it the format must spell them out."""
@@ -261,7 +270,7 @@ def _parse_ascii_tform(text: str, strict: bool = False) -> tuple[str, int, int]:
         if width is None:
             width, precision = ASCII_DEFAULT_WIDTHS[letter]
         else:
-            precision = 1 if letter in "FED" else 0
+            precision = _default_decimals(letter, int(width)) if letter in "FED" else 0
     width, precision = int(width), int(precision or 0)
     if width <= 0:
         raise VerifyError(f"Format {text!r} not valid--field width must be a positive integer.")
@@ -486,7 +495,7 @@ def _text_cell(value: Any) -> Any:
 
 # -- Column ------------------------------------------------------------------------------------
 
-class _ColumnAttribute:
+class ColumnAttribute:
     """A Column attribute stored in a header keyword: optional validator (raising
     AssertionError for values that cannot be written), and a change notification to the
     ColDefs (and table HDU) holding the column."""
@@ -556,23 +565,23 @@ class Column(_Notifier):
     ``coord_*``, ``time_ref_pos``) and optionally its values ``array`` (physical values: for
     scaled columns the values before TSCAL/TZERO are undone)."""
 
-    name = _ColumnAttribute("TTYPE", _check_name)
-    format = _ColumnAttribute("TFORM")
-    unit = _ColumnAttribute("TUNIT")
-    null = _ColumnAttribute("TNULL")
-    bscale = _ColumnAttribute("TSCAL")
-    bzero = _ColumnAttribute("TZERO")
-    disp = _ColumnAttribute("TDISP")
-    start = _ColumnAttribute("TBCOL")
-    dim = _ColumnAttribute("TDIM")
-    coord_type = _ColumnAttribute("TCTYP", _check_coord_type)
-    coord_unit = _ColumnAttribute("TCUNI", _check_str("Coordinate/axis unit"))
-    coord_ref_point = _ColumnAttribute("TCRPX",
+    name = ColumnAttribute("TTYPE", _check_name)
+    format = ColumnAttribute("TFORM")
+    unit = ColumnAttribute("TUNIT")
+    null = ColumnAttribute("TNULL")
+    bscale = ColumnAttribute("TSCAL")
+    bzero = ColumnAttribute("TZERO")
+    disp = ColumnAttribute("TDISP")
+    start = ColumnAttribute("TBCOL")
+    dim = ColumnAttribute("TDIM")
+    coord_type = ColumnAttribute("TCTYP", _check_coord_type)
+    coord_unit = ColumnAttribute("TCUNI", _check_str("Coordinate/axis unit"))
+    coord_ref_point = ColumnAttribute("TCRPX",
                                        _check_real("Pixel coordinate of the reference point"))
-    coord_ref_value = _ColumnAttribute("TCRVL",
+    coord_ref_value = ColumnAttribute("TCRVL",
                                        _check_real("Coordinate value at reference point"))
-    coord_inc = _ColumnAttribute("TCDLT", _check_real("Coordinate increment"))
-    time_ref_pos = _ColumnAttribute("TRPOS", _check_str("Time reference position"))
+    coord_inc = ColumnAttribute("TCDLT", _check_real("Coordinate increment"))
+    time_ref_pos = ColumnAttribute("TRPOS", _check_str("Time reference position"))
 
     def __init__(self, name: str | None = None, format: Any = None, unit: str | None = None,
                  null: Any = None, bscale: Any = None, bzero: Any = None, disp: str | None = None,
@@ -1413,6 +1422,9 @@ def card_value(attr: str, value: Any) -> Any:
     """A column attribute as a header value: formats as plain text, a C-order ``dim``
     tuple as TDIM text, numpy scalars as Python numbers."""
     if attr == "format":
+        if isinstance(value, _AsciiColumnFormat) and not any(c.isdigit() for c in str(value)):
+            # a bare letter ('E') is no valid ASCII TFORM: write the defaults it stands for
+            return value.canonical
         return str(value)
     if attr == "dim" and isinstance(value, tuple):
         return "(" + ",".join(str(int(n)) for n in value[::-1]) + ")"
