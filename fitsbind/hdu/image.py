@@ -376,6 +376,8 @@ class _ImageBaseHDU(_ValidHDU):
         if data is None:
             return None
         if self._is_mapped(data):
+            # the file's own bytes, though maybe reshaped in place: the header follows
+            self.update_header()
             return data
         if self._scale_back and self._orig_bitpix != DTYPE2BITPIX.get(data.dtype.name):
             return self._scaled_back(data)

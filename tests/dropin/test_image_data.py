@@ -91,3 +91,34 @@ def test_writing_scaled_blanks_as_floats_drops_blank_with_a_warning(fits: Module
         assert "BLANK" not in hdul[0].header
         assert np.isnan(hdul[0].data[0])
         np.testing.assert_array_equal(hdul[0].data[1:], [2.0, 4.0])
+
+
+def test_image_reshaped_in_place_in_update_mode_updates_the_header(fits: ModuleType,
+                                                                    tmp_path) -> None:
+    path = tmp_path / "r.fits"
+    fits.PrimaryHDU(np.arange(12, dtype=np.float32).reshape(3, 4)).writeto(path)
+    with fits.open(path, mode="update") as hdul:
+        data = hdul[0].data
+        # the array is a view of the file: reshaping it in place keeps the bytes
+        data.shape = (4, 3)
+    with fits.open(path) as hdul:
+        assert (hdul[0].header["NAXIS1"], hdul[0].header["NAXIS2"]) == (3, 4)
+        np.testing.assert_array_equal(hdul[0].data, np.arange(12, dtype=np.float32).reshape(4, 3))
+
+
+def test_raw_image_moved_between_primary_and_extension_keeps_its_scaling(fits: ModuleType,
+                                                                         tmp_path) -> None:
+    path, out = tmp_path / "in.fits", tmp_path / "out.fits"
+    hdu = fits.PrimaryHDU(np.array([1, 2, 3], dtype=np.int16))
+    hdu.header["BSCALE"] = 2.0
+    hdu.header["BZERO"] = 1500.0
+    hdu.writeto(path)
+    with fits.open(path, do_not_scale_image_data=True) as source:
+        dest = fits.HDUList()
+        dest.append(source[0])
+        dest.append(source[0])
+        assert (dest[1].header["BSCALE"], dest[1].header["BZERO"]) == (2.0, 1500.0)
+        dest.writeto(out)
+    with fits.open(out) as hdul:
+        for h in hdul:
+            np.testing.assert_array_equal(h.data, [1502.0, 1504.0, 1506.0])
