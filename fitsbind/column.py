@@ -26,7 +26,7 @@ import numpy as np
 
 from fitsbind.direct import parse_tform
 from fitsbind.errors import FITSValueError
-from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
+from fitsbind.verify import AstropyDeprecationWarning, FITSUserWarning, VerifyError, VerifyWarning
 
 __all__ = ["ColDefs", "Column", "ColumnAttribute", "Delayed"]
 
@@ -82,6 +82,28 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+# numpy.char.chararray's string methods, which numpy deprecates (np.strings replaces them)
+_CHARARRAY_METHODS = frozenset((
+    "capitalize", "center", "count", "decode", "encode", "endswith", "expandtabs", "find",
+    "index", "isalnum", "isalpha", "isdecimal", "isdigit", "islower", "isnumeric", "isspace",
+    "istitle", "isupper", "join", "ljust", "lower", "lstrip", "replace", "rfind", "rindex",
+    "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip",
+    "swapcase", "title", "translate", "upper", "zfill"))
+
+
+class chararray(np.char.chararray):  # lower case: the name reprs show, as astropy's
+    """The text fields of tables: a numpy chararray whose string methods (``.encode``,
+    ``.rstrip``, ...) give an AstropyDeprecationWarning, as astropy's do, since text fields
+    will become plain arrays (use ``np.strings`` functions instead)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _CHARARRAY_METHODS:
+            warnings.warn("chararray is deprecated: text fields will become plain arrays, "
+                          f"without chararray methods such as .{name}(); use the np.strings "
+                          "functions instead.", AstropyDeprecationWarning, stacklevel=2)
+        return super().__getattribute__(name)
+
+
 def _chararray(values: Any, itemsize: int | None = None) -> np.char.chararray:
     """``values`` as a numpy chararray (its elements read with trailing blanks removed),
     strings of ``itemsize`` characters when given (longer strings are cut)."""
@@ -90,7 +112,7 @@ def _chararray(values: Any, itemsize: int | None = None) -> np.char.chararray:
         array = array.astype("S" if itemsize is None else f"S{itemsize}")
     elif itemsize is not None:
         array = array.astype(f"{array.dtype.kind}{max(int(itemsize), 1)}", copy=False)
-    return array.view(np.char.chararray)
+    return array.view(chararray)
 
 
 # -- listeners ---------------------------------------------------------------------------------

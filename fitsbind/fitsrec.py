@@ -37,6 +37,7 @@ from fitsbind.column import (
     _get_index,
     _is_int,
     _scaled,
+    chararray,
 )
 from fitsbind.errors import FITSError, FITSValueError
 from fitsbind.verify import FITSUserWarning
@@ -519,7 +520,7 @@ class FITS_rec(np.recarray):
         """The stored values of field ``index`` (a view), chararrays for text."""
         field = self.view(np.ndarray)[self.dtype.names[index]]
         if field.dtype.kind in "SU":
-            field = field.view(np.char.chararray)
+            field = field.view(chararray)
         return field
 
     def field(self, key: Any) -> Any:
@@ -533,6 +534,11 @@ class FITS_rec(np.recarray):
         converted = self._converted.get(column.name)
         if converted is not None:
             return converted
+        names = self.dtype.names
+        if len(names) != len(coldefs) and column.name in names:
+            # the ColDefs gained or lost a column and the table is being rebuilt from this
+            # one: its stored fields are still where they were
+            index = names.index(column.name)
         raw = self._raw_field(index)
         values, is_copy = self._convert(column, raw, index)
         if is_copy:
@@ -571,7 +577,7 @@ class FITS_rec(np.recarray):
             if raw.dtype.kind == "U" or self._character_as_bytes:
                 return raw, False
             try:
-                return raw.astype(f"U{raw.dtype.itemsize}").view(np.char.chararray), True
+                return raw.astype(f"U{raw.dtype.itemsize}").view(chararray), True
             except UnicodeDecodeError:
                 return raw, False
         if not _scaled(column.bscale, column.bzero):
@@ -603,7 +609,7 @@ class FITS_rec(np.recarray):
             if self._character_as_bytes:
                 return raw, False
             try:
-                return raw.astype(f"U{raw.dtype.itemsize}").view(np.char.chararray), True
+                return raw.astype(f"U{raw.dtype.itemsize}").view(chararray), True
             except UnicodeDecodeError:
                 return raw, False
         width = fmt.width
@@ -666,9 +672,9 @@ class FITS_rec(np.recarray):
             if code == "S":
                 text = chunk.view("S1")
                 try:
-                    cell = text.astype("U1").view(np.char.chararray)
+                    cell = text.astype("U1").view(chararray)
                 except UnicodeDecodeError:
-                    cell = text.view(np.char.chararray)
+                    cell = text.view(chararray)
             elif logical:
                 cell = chunk.view("S1").copy() if self._logical_as_bytes else \
                     chunk != 0 if legacy else chunk == ord("T")

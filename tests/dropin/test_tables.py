@@ -752,3 +752,30 @@ def test_ascii_columns_store_and_read_scaled_values(fits, tmp_path):
     assert b"4.20000000000000018D+00" in path.read_bytes()   # (11 - 0.5) / 2.5
     with fits.open(path) as hdul:
         np.testing.assert_allclose(hdul[1].data["x"], [11.0, 12.0])
+
+
+def test_deleting_columns_one_after_another_keeps_the_others_values(fits):
+    cols = [fits.Column(name="target", format="10A", array=["a", "b"]),
+            fits.Column(name="counts", format="J", array=[1, 2]),
+            fits.Column(name="notes", format="A10", array=["x", "y"]),
+            fits.Column(name="spectrum", format="2E", array=[[1.5, 2.5], [3.5, 4.5]]),
+            fits.Column(name="flag", format="L", array=[True, False])]
+    hdu = fits.BinTableHDU.from_columns(cols)
+    for name in ("flag", "counts", "notes"):
+        hdu.columns.del_col(name)
+    assert hdu.columns.names == ["target", "spectrum"]
+    assert hdu.data["target"].tolist() == ["a", "b"]
+    assert hdu.data["spectrum"].tolist() == [[1.5, 2.5], [3.5, 4.5]]
+
+
+def test_text_field_string_methods_are_deprecated(fits, tmp_path):
+    from astropy.utils.exceptions import AstropyDeprecationWarning
+
+    path = tmp_path / "t.fits"
+    fits.BinTableHDU.from_columns([fits.Column(name="s", format="2A", array=["a", "bc"])]
+                                  ).writeto(path)
+    with fits.open(path) as hdul:
+        field = hdul[1].data["s"]
+        assert type(field).__name__ == "chararray"
+        with pytest.warns(AstropyDeprecationWarning, match="chararray is deprecated"):
+            assert field.encode("ascii").tolist() == [b"a", b"bc"]
