@@ -315,7 +315,7 @@ class _ImageBaseHDU(_ValidHDU):
         except Exception as exc:
             raise TypeError(f"data object {value!r} should have at least one dimension") from exc
         if array.ndim == 0 or array.dtype.kind not in "biuf":
-            raise TypeError(f"data object {value!r} should have at least one dimension"
+            raise TypeError(f"data object {array!r} should have at least one dimension"
                             if array.ndim == 0 else
                             f"data of dtype {array.dtype} cannot be stored in an image HDU")
         if array.dtype.kind == "b":
@@ -345,7 +345,8 @@ class _ImageBaseHDU(_ValidHDU):
             return
         h["BITPIX"] = DTYPE2BITPIX[data.dtype.name]
         old = h.get("NAXIS", 0)
-        h["NAXIS"] = data.ndim
+        # a header given without its NAXIS cards gets them in their standard place
+        h.set("NAXIS", data.ndim, after=None if "NAXIS" in h else "BITPIX")
         after = "NAXIS"
         for i, length in enumerate(reversed(data.shape), start=1):
             key = f"NAXIS{i}"
@@ -486,6 +487,10 @@ class _ImageBaseHDU(_ValidHDU):
         return DTYPE2BITPIX.get(data.dtype.name)
 
     def _verify(self, option: str = "warn") -> _ErrList:
+        if self._data_loaded and not ("BITPIX" in self._header and "NAXIS" in self._header):
+            # a header replaced by one without its structure cards is completed from the
+            # data (as writing would) rather than reported
+            self.update_header()
         if not self._ignore_blank:
             # a BLANK a scaled read dropped is lost when the float data are written as such
             _warn_invalid_blank(self._header.get("BLANK", self._dropped_blank),

@@ -122,3 +122,23 @@ def test_raw_image_moved_between_primary_and_extension_keeps_its_scaling(fits: M
     with fits.open(out) as hdul:
         for h in hdul:
             np.testing.assert_array_equal(h.data, [1502.0, 1504.0, 1506.0])
+
+
+def test_scalar_data_is_refused_with_its_repr(fits: ModuleType) -> None:
+    for data in (1, np.array(1)):
+        with pytest.raises(TypeError, match=r"data object array\(1\) should have at least one"):
+            fits.ImageHDU(data=data)
+
+
+def test_header_replaced_without_naxis_is_completed_on_flush(fits: ModuleType, tmp_path) -> None:
+    path = tmp_path / "h.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.arange(6, dtype=np.int16).reshape(2, 3))]
+                 ).writeto(path)
+    with fits.open(path, mode="update") as hdul:
+        data = hdul[1].data.copy()
+        header = hdul[1].header.copy()
+        del header["NAXIS*"]
+        hdul[1].header = header
+    with fits.open(path) as hdul:
+        assert list(hdul[1].header)[:5] == ["XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2"]
+        np.testing.assert_array_equal(hdul[1].data, data)
