@@ -152,9 +152,13 @@ class FITS_rec(np.recarray):
         self._heap: np.ndarray | None = None
         self._heap_rebuilt: np.ndarray | None = None
         self._col_weakrefs: weakref.WeakSet = weakref.WeakSet()
+        self._views: dict[tuple[str, int], Any] = {}
 
     def __array_finalize__(self, obj: Any) -> None:
         np.recarray.__array_finalize__(self, obj)
+        # fields that need no conversion, as views of this record's own memory (never shared
+        # with the record it derives from: a slice's views are of other bytes)
+        self._views = {}
         if obj is None:
             self._init()
             return
@@ -539,10 +543,16 @@ class FITS_rec(np.recarray):
             # the ColDefs gained or lost a column and the table is being rebuilt from this
             # one: its stored fields are still where they were
             index = names.index(column.name)
+        view = self._views.get((column.name, index))
+        if view is not None:
+            # the same object each time, as astropy gives (column.array is table[name])
+            return view
         raw = self._raw_field(index)
         values, is_copy = self._convert(column, raw, index)
         if is_copy:
             self._converted[column.name] = values
+        else:
+            self._views[(column.name, index)] = values
         return values
 
     def _convert(self, column: Any, raw: np.ndarray, index: int) -> tuple[Any, bool]:
@@ -868,6 +878,8 @@ class FITS_rec(np.recarray):
 
     def _update_column_attribute_changed(self, column: Any, index: int, attr: str, old: Any,
                                          new: Any) -> None:
+        # a view taken under the old attributes may no longer be the field's values
+        self._views.clear()
         if attr == "name" and self.dtype.names is not None and new is not None:
             names = list(self.dtype.names)
             names[index] = new

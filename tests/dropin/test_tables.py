@@ -779,3 +779,13 @@ def test_text_field_string_methods_are_deprecated(fits, tmp_path):
         assert type(field).__name__ == "chararray"
         with pytest.warns(AstropyDeprecationWarning, match="chararray is deprecated"):
             assert field.encode("ascii").tolist() == [b"a", b"bc"]
+
+
+def test_unconverted_field_is_the_same_object_each_time(fits, tmp_path):
+    path = tmp_path / "t.fits"
+    fits.BinTableHDU.from_columns([fits.Column(name="n", format="J", array=[1, 2])]).writeto(path)
+    with fits.open(path) as hdul:
+        data = hdul[1].data
+        assert data["n"] is data["n"] is data.field(0)
+        # a slice has views of its own rows
+        assert data[1:]["n"].tolist() == [2]
