@@ -27,9 +27,9 @@ import numpy as np
 from fitsbind.direct import parse_tform
 from fitsbind.errors import FITSValueError
 from fitsbind.tables import tdisp
-from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
+from fitsbind.verify import AstropyDeprecationWarning, FITSUserWarning, VerifyError, VerifyWarning
 
-__all__ = ["ColDefs", "Column", "Delayed"]
+__all__ = ["ColDefs", "Column", "ColumnAttribute", "Delayed"]
 
 #: header keyword roots describing a column, and the Column attribute of each, in the
 #: order astropy writes them
@@ -83,6 +83,28 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+# numpy.char.chararray's string methods, which numpy deprecates (np.strings replaces them)
+_CHARARRAY_METHODS = frozenset((
+    "capitalize", "center", "count", "decode", "encode", "endswith", "expandtabs", "find",
+    "index", "isalnum", "isalpha", "isdecimal", "isdigit", "islower", "isnumeric", "isspace",
+    "istitle", "isupper", "join", "ljust", "lower", "lstrip", "replace", "rfind", "rindex",
+    "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip",
+    "swapcase", "title", "translate", "upper", "zfill"))
+
+
+class chararray(np.char.chararray):  # lower case: the name reprs show, as astropy's
+    """The text fields of tables: a numpy chararray whose string methods (``.encode``,
+    ``.rstrip``, ...) give an AstropyDeprecationWarning, as astropy's do, since text fields
+    will become plain arrays (use ``np.strings`` functions instead)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _CHARARRAY_METHODS:
+            warnings.warn("chararray is deprecated: text fields will become plain arrays, "
+                          f"without chararray methods such as .{name}(); use the np.strings "
+                          "functions instead.", AstropyDeprecationWarning, stacklevel=2)
+        return super().__getattribute__(name)
+
+
 def _chararray(values: Any, itemsize: int | None = None) -> np.char.chararray:
     """``values`` as a numpy chararray (its elements read with trailing blanks removed),
     strings of ``itemsize`` characters when given (longer strings are cut)."""
@@ -91,7 +113,7 @@ def _chararray(values: Any, itemsize: int | None = None) -> np.char.chararray:
         array = array.astype("S" if itemsize is None else f"S{itemsize}")
     elif itemsize is not None:
         array = array.astype(f"{array.dtype.kind}{max(int(itemsize), 1)}", copy=False)
-    return array.view(np.char.chararray)
+    return array.view(chararray)
 
 
 # -- listeners ---------------------------------------------------------------------------------
@@ -247,6 +269,15 @@ class _AsciiColumnFormat(_BaseColumnFormat):
         return f"{self.format}{self.width}"
 
 
+def _default_decimals(letter: str, width: int) -> int:
+    """Decimals of a float field (F, E, D) whose TFORM gives a width only: as many as the
+    width holds beside the sign, leading digit, point and a 4-character exponent (E, D), or
+    beside 8 characters of sign, integer digits and point, at most 7 (F); at least 1. So
+    values are written with the digits the field has room for, not rounded to one."""
+    room = width - 8
+    return max(1, min(room, 7) if letter == "F" else room)
+
+
 def _parse_ascii_tform(text: str, strict: bool = False) -> tuple[str, int, int]:
     """``(letter, width, precision)`` of an ASCII TFORM. Without ``strict`` a missing width
     (and precision) takes the defaults; with it the format must spell them out."""
@@ -262,7 +293,7 @@ def _parse_ascii_tform(text: str, strict: bool = False) -> tuple[str, int, int]:
         if width is None:
             width, precision = ASCII_DEFAULT_WIDTHS[letter]
         else:
-            precision = 1 if letter in "FED" else 0
+            precision = _default_decimals(letter, int(width)) if letter in "FED" else 0
     width, precision = int(width), int(precision or 0)
     if width <= 0:
         raise VerifyError(f"Format {text!r} not valid--field width must be a positive integer.")
@@ -487,7 +518,7 @@ def _text_cell(value: Any) -> Any:
 
 # -- Column ------------------------------------------------------------------------------------
 
-class _ColumnAttribute:
+class ColumnAttribute:
     """A Column attribute stored in a header keyword: optional validator (raising
     AssertionError for values that cannot be written), and a change notification to the
     ColDefs (and table HDU) holding the column."""
@@ -557,23 +588,23 @@ class Column(_Notifier):
     ``coord_*``, ``time_ref_pos``) and optionally its values ``array`` (physical values: for
     scaled columns the values before TSCAL/TZERO are undone)."""
 
-    name = _ColumnAttribute("TTYPE", _check_name)
-    format = _ColumnAttribute("TFORM")
-    unit = _ColumnAttribute("TUNIT")
-    null = _ColumnAttribute("TNULL")
-    bscale = _ColumnAttribute("TSCAL")
-    bzero = _ColumnAttribute("TZERO")
-    disp = _ColumnAttribute("TDISP")
-    start = _ColumnAttribute("TBCOL")
-    dim = _ColumnAttribute("TDIM")
-    coord_type = _ColumnAttribute("TCTYP", _check_coord_type)
-    coord_unit = _ColumnAttribute("TCUNI", _check_str("Coordinate/axis unit"))
-    coord_ref_point = _ColumnAttribute("TCRPX",
+    name = ColumnAttribute("TTYPE", _check_name)
+    format = ColumnAttribute("TFORM")
+    unit = ColumnAttribute("TUNIT")
+    null = ColumnAttribute("TNULL")
+    bscale = ColumnAttribute("TSCAL")
+    bzero = ColumnAttribute("TZERO")
+    disp = ColumnAttribute("TDISP")
+    start = ColumnAttribute("TBCOL")
+    dim = ColumnAttribute("TDIM")
+    coord_type = ColumnAttribute("TCTYP", _check_coord_type)
+    coord_unit = ColumnAttribute("TCUNI", _check_str("Coordinate/axis unit"))
+    coord_ref_point = ColumnAttribute("TCRPX",
                                        _check_real("Pixel coordinate of the reference point"))
-    coord_ref_value = _ColumnAttribute("TCRVL",
+    coord_ref_value = ColumnAttribute("TCRVL",
                                        _check_real("Coordinate value at reference point"))
-    coord_inc = _ColumnAttribute("TCDLT", _check_real("Coordinate increment"))
-    time_ref_pos = _ColumnAttribute("TRPOS", _check_str("Time reference position"))
+    coord_inc = ColumnAttribute("TCDLT", _check_real("Coordinate increment"))
+    time_ref_pos = ColumnAttribute("TRPOS", _check_str("Time reference position"))
 
     def __init__(self, name: str | None = None, format: Any = None, unit: str | None = None,
                  null: Any = None, bscale: Any = None, bzero: Any = None, disp: str | None = None,
@@ -1414,6 +1445,9 @@ def card_value(attr: str, value: Any) -> Any:
     """A column attribute as a header value: formats as plain text, a C-order ``dim``
     tuple as TDIM text, numpy scalars as Python numbers."""
     if attr == "format":
+        if isinstance(value, _AsciiColumnFormat) and not any(c.isdigit() for c in str(value)):
+            # a bare letter ('E') is no valid ASCII TFORM: write the defaults it stands for
+            return value.canonical
         return str(value)
     if attr == "dim" and isinstance(value, tuple):
         return "(" + ",".join(str(int(n)) for n in value[::-1]) + ")"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy as _copy
 import warnings
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from fitsbind.column import (
     _get_index,
     _is_int,
     _scaled,
+    chararray,
 )
 from fitsbind.errors import FITSError, FITSValueError
 from fitsbind.verify import FITSUserWarning
@@ -150,9 +152,13 @@ class FITS_rec(np.recarray):
         self._heap: np.ndarray | None = None
         self._heap_rebuilt: np.ndarray | None = None
         self._col_weakrefs: weakref.WeakSet = weakref.WeakSet()
+        self._views: dict[tuple[str, int], Any] = {}
 
     def __array_finalize__(self, obj: Any) -> None:
         np.recarray.__array_finalize__(self, obj)
+        # fields that need no conversion, as views of this record's own memory (never shared
+        # with the record it derives from: a slice's views are of other bytes)
+        self._views = {}
         if obj is None:
             self._init()
             return
@@ -238,6 +244,9 @@ class FITS_rec(np.recarray):
             warnings.filterwarnings("ignore", "Column .* contains NULL", FITSUserWarning)
             for index in range(len(columns)):
                 data.field(index)
+        if not ascii:
+            # a heap 'P' descriptors cannot address fails now, not when the table is written
+            data._heap_layout()
         return data
 
     def _fill_field(self, index: int, column: Any, array: Any, nrows: int) -> None:
@@ -515,7 +524,7 @@ class FITS_rec(np.recarray):
         """The stored values of field ``index`` (a view), chararrays for text."""
         field = self.view(np.ndarray)[self.dtype.names[index]]
         if field.dtype.kind in "SU":
-            field = field.view(np.char.chararray)
+            field = field.view(chararray)
         return field
 
     def field(self, key: Any) -> Any:
@@ -529,17 +538,33 @@ class FITS_rec(np.recarray):
         converted = self._converted.get(column.name)
         if converted is not None:
             return converted
+        names = self.dtype.names
+        if len(names) != len(coldefs) and column.name in names:
+            # the ColDefs gained or lost a column and the table is being rebuilt from this
+            # one: its stored fields are still where they were
+            index = names.index(column.name)
+        view = self._views.get((column.name, index))
+        if view is not None:
+            # the same object each time, as astropy gives (column.array is table[name])
+            return view
         raw = self._raw_field(index)
         values, is_copy = self._convert(column, raw, index)
         if is_copy:
             self._converted[column.name] = values
+        else:
+            self._views[(column.name, index)] = values
         return values
 
     def _convert(self, column: Any, raw: np.ndarray, index: int) -> tuple[Any, bool]:
         """``(physical values, whether they are a separate array)`` of a stored field."""
         fmt = column.format
         if isinstance(self._coldefs, _AsciiColDefs):
-            return self._convert_ascii(column, raw)
+            values, is_copy = self._convert_ascii(column, raw)
+            if fmt.format != "A" and not fmt._pseudo_logical and _scaled(column.bscale,
+                                                                          column.bzero):
+                bscale, bzero = _scale_factors(column)
+                values = np.asarray(values, dtype=np.float64) * bscale + bzero
+            return values, is_copy
         letter = fmt.format
         if letter in "PQ" and self._load_variable_length_data:
             return self._convert_vla(column, raw), True
@@ -562,7 +587,7 @@ class FITS_rec(np.recarray):
             if raw.dtype.kind == "U" or self._character_as_bytes:
                 return raw, False
             try:
-                return raw.astype(f"U{raw.dtype.itemsize}").view(np.char.chararray), True
+                return raw.astype(f"U{raw.dtype.itemsize}").view(chararray), True
             except UnicodeDecodeError:
                 return raw, False
         if not _scaled(column.bscale, column.bzero):
@@ -594,7 +619,7 @@ class FITS_rec(np.recarray):
             if self._character_as_bytes:
                 return raw, False
             try:
-                return raw.astype(f"U{raw.dtype.itemsize}").view(np.char.chararray), True
+                return raw.astype(f"U{raw.dtype.itemsize}").view(chararray), True
             except UnicodeDecodeError:
                 return raw, False
         width = fmt.width
@@ -657,16 +682,15 @@ class FITS_rec(np.recarray):
             if code == "S":
                 text = chunk.view("S1")
                 try:
-                    cell = text.astype("U1").view(np.char.chararray)
+                    cell = text.astype("U1").view(chararray)
                 except UnicodeDecodeError:
-                    cell = text.view(np.char.chararray)
+                    cell = text.view(chararray)
             elif logical:
                 cell = chunk.view("S1").copy() if self._logical_as_bytes else \
                     chunk != 0 if legacy else chunk == ord("T")
             else:
-                cell = np.array(chunk.view(stored), dtype=code)
-                if shape and len(shape) > 1:
-                    cell = cell.reshape((-1, *shape[1:]))
+                cell = _shaped_vla_cell(np.array(chunk.view(stored), dtype=code), shape,
+                                        column.name, row)
                 if scaled:
                     cell = self._unscale(column, cell, recformat.format)
             np.ndarray.__setitem__(cells, row, cell)
@@ -731,14 +755,7 @@ class FITS_rec(np.recarray):
         if values.dtype.kind in "iu" and bscale == 1 and _is_int(bzero):
             _store_changed(raw, values.astype(np.int64) - int(bzero))
             return
-        stored = np.asarray(values, dtype=np.float64)
-        if bzero != 0:
-            stored = stored - bzero
-        if bscale != 1:
-            stored = stored / bscale
-        if raw.dtype.kind in "iu":
-            stored = np.around(stored)
-        _store_changed(raw, stored)
+        _store_changed(raw, _stored_values(values, bscale, bzero, raw.dtype.kind in "iu"))
 
     def _store_ascii(self, column: Any, values: Any, raw: np.ndarray) -> None:
         """Write values into an ASCII table's text field, in the column's format (text
@@ -751,6 +768,13 @@ class FITS_rec(np.recarray):
             return
         width = raw.dtype.itemsize
         values = np.asarray(values)
+        if _scaled(column.bscale, column.bzero):
+            # the text holds stored values: (physical - TZERO) / TSCAL
+            bscale, bzero = _scale_factors(column)
+            integer = fmt.format in "IJ"
+            values = _stored_values(values, bscale, bzero, integer)
+            if integer:
+                values = values.astype(np.int64)
         # rewrite only the cells whose value changed: the others keep their own notation
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -790,36 +814,55 @@ class FITS_rec(np.recarray):
             encoded = np.char.replace(encoded, b"E", b"D")
         raw[rows] = encoded
 
-    def _rebuild_heap(self) -> None:
-        """Lay out a new heap from every variable-length column's cells (one column after
-        another, row order) and point the descriptors at it."""
-        pieces = []
-        offset = 0
+    def _vla_columns(self) -> Iterator[tuple[int, Any, np.dtype, bool]]:
+        """(index, column, stored element dtype, is logical) of each variable-length column,
+        in heap order."""
         for index, column in enumerate(self._coldefs.columns):
             fmt = column.format
             if fmt.format not in "PQ":
                 continue
-            raw = self._raw_field(index)
-            cells = self.field(index)
             code = fmt.recformat.dtype
-            logical = fmt.recformat.format == "L"
             stored = np.dtype("S1" if code == "S" else code if code in ("i1", "u1")
                               else ">" + code)
-            counts = np.zeros(len(raw), dtype=np.int64)
+            yield index, column, stored, fmt.recformat.format == "L"
+
+    def _heap_layout(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(heap offsets, byte sizes) of every variable-length column's cells, int64 per
+        row, for a heap laid out one column after another in row order. ValueError when a
+        'P' column's descriptors (32-bit) cannot reach its cells."""
+        layout = []
+        offset = 0
+        for index, column, stored, logical in self._vla_columns():
+            sizes = np.array([_vla_nbytes(cell, stored, logical) for cell in self.field(index)],
+                             dtype=np.int64)
+            offsets = offset + np.cumsum(sizes) - sizes
+            offset += int(sizes.sum())
+            if self._raw_field(index).dtype.itemsize == 4 and offset >= 1 << 31:
+                raise ValueError(f"The heap of column {column.name!r} reaches {offset} bytes, "
+                                 "past the heapsize limit for the 'P' format (2**31 - 1). "
+                                 "Please consider using the 'Q' format for your file.")
+            layout.append((offsets, sizes))
+        return layout
+
+    def _rebuild_heap(self) -> None:
+        """Lay out a new heap from every variable-length column's cells (one column after
+        another, row order) and point the descriptors at it."""
+        layout = self._heap_layout()
+        total = sum(int(sizes.sum()) for _, sizes in layout)
+        # one allocation for the whole heap: a heap of GiBs is not held twice while building
+        heap = np.empty(total, dtype=np.uint8)
+        for (index, column, stored, logical), (offsets, sizes) in zip(self._vla_columns(), layout):
+            raw = self._raw_field(index)
+            cells = self.field(index)
+            raw[:, 0] = sizes // stored.itemsize
+            raw[:, 1] = offsets
             for row, cell in enumerate(cells):
-                data = _vla_bytes(cell, stored, logical, column)
-                counts[row] = data.size // stored.itemsize
-                raw[row, 0] = counts[row]
-                raw[row, 1] = offset
-                if raw.dtype.itemsize == 4 and offset + data.size >= 1 << 31:
-                    raise ValueError("The heapsize limit for 'P' format has been reached. "
-                                     "Please consider using the 'Q' format for your file.")
-                offset += data.size
-                if data.size:
-                    pieces.append(data)
-            cells.max = int(counts.max()) if counts.size else 0
-        self._heap_rebuilt = np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
-        self._heapsize = len(self._heap_rebuilt)
+                if sizes[row]:
+                    heap[offsets[row]:offsets[row] + sizes[row]] = \
+                        _vla_bytes(cell, stored, logical, column)
+            cells.max = int(raw[:, 0].max()) if len(raw) else 0
+        self._heap_rebuilt = heap
+        self._heapsize = total
 
     def _get_heap_data(self) -> np.ndarray:
         """The heap bytes (uint8) the array descriptors point into."""
@@ -835,6 +878,8 @@ class FITS_rec(np.recarray):
 
     def _update_column_attribute_changed(self, column: Any, index: int, attr: str, old: Any,
                                          new: Any) -> None:
+        # a view taken under the old attributes may no longer be the field's values
+        self._views.clear()
         if attr == "name" and self.dtype.names is not None and new is not None:
             names = list(self.dtype.names)
             names[index] = new
@@ -844,6 +889,17 @@ class FITS_rec(np.recarray):
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+def _stored_values(values: Any, bscale: Any, bzero: Any, integer: bool) -> np.ndarray:
+    """Stored values (float64) of physical ``values``: ``(values - bzero) / bscale``,
+    rounded when they are stored as integers."""
+    stored = np.asarray(values, dtype=np.float64)
+    if bzero != 0:
+        stored = stored - bzero
+    if bscale != 1:
+        stored = stored / bscale
+    return np.around(stored) if integer else stored
+
 
 def _scale_factors(column: Any) -> tuple[Any, Any]:
     """(TSCAL, TZERO) of ``column``, 1 and 0 where unset; FITSError naming the column when
@@ -964,6 +1020,29 @@ def _vla_shape(dim: Any) -> tuple[int, ...]:
         return ()
 
 
+def _shaped_vla_cell(cell: np.ndarray, shape: tuple[int, ...], name: str, row: int) -> np.ndarray:
+    """A variable-length cell (1-d) in the shape its column's TDIM gives (numpy order
+    ``shape``, the largest a cell may be): the slowest axis varies in length, except that a
+    slowest axis of length 1 (TDIM '(7,1)') makes the cell one row of any length."""
+    if len(shape) < 2:
+        return cell
+    if shape[0] == 1:
+        return cell.reshape(1, -1)
+    inner = int(np.prod(shape[1:]))
+    if cell.size % inner:
+        raise ValueError(f"Column {name!r}, row {row}: {cell.size} elements do not fill whole "
+                         f"rows of TDIM shape {shape[::-1]} ({inner} elements each)")
+    return cell.reshape((-1, *shape[1:]))
+
+
+def _vla_nbytes(cell: Any, stored: np.dtype, logical: bool) -> int:
+    """The size in bytes of ``_vla_bytes(cell, ...)``, without converting the cell."""
+    values = np.asarray(cell)
+    if stored.kind == "S" and values.dtype.kind in "SU" and values.dtype.itemsize != 1:
+        return len(_vla_bytes(values, stored, logical, None))
+    return values.size * (1 if logical else stored.itemsize)
+
+
 def _vla_bytes(cell: Any, stored: np.dtype, logical: bool, column: Any) -> np.ndarray:
     """The heap bytes of one variable-length cell."""
     if stored.kind == "S":
@@ -1006,14 +1085,21 @@ def _make_vla(cells: Any, recformat: _FormatP, nrows: int) -> _VLF:
                 value = value.encode("ascii")
             cell = _chararray(_text_of(value), itemsize=1)
         elif logical:
-            cell = np.asarray(np.array(value, dtype=np.int8), dtype=bool) if not (
-                isinstance(value, np.ndarray) and value.dtype == np.bool_) else value
+            cell = _logical_vla_cell(value)
         else:
             cell = np.array(value, dtype=code)
         np.ndarray.__setitem__(column, row, cell)
         longest = max(longest, cell.size)
     column.max = longest
     return column
+
+
+def _logical_vla_cell(value: Any) -> np.ndarray:
+    """A cell of a logical variable-length column: bool, or bytes (b'T', b'F', b'\\x00' for
+    undefined) kept as given so they are stored verbatim."""
+    if isinstance(value, np.ndarray) and (value.dtype.kind == "b" or value.dtype == "S1"):
+        return value
+    return np.asarray(np.array(value, dtype=np.int8), dtype=bool)
 
 
 def _text_of(value: Any) -> np.ndarray:

@@ -30,6 +30,7 @@ from fitsbind.direct import FITS
 from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
 from fitsbind.hdu.file import HDUFile
+from fitsbind.hdu.groups import GroupsHDU
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning, _ErrList, _Verify
 
@@ -81,6 +82,19 @@ def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
         hdufile.close()
         raise
     return hdulist
+
+
+def _image_as(cls: type, hdu: Any) -> Any:
+    """``hdu``'s image as a new ``cls`` HDU (PrimaryHDU <-> ImageHDU) when a list moves it
+    first or after the first. Data kept as stored (``do_not_scale_image_data``) keep the
+    BSCALE/BZERO that give them their physical values."""
+    raw = hdu._do_not_scale_image_data
+    new = cls(data=hdu.data, header=hdu.header, do_not_scale_image_data=raw)
+    if raw:
+        for key in ("BSCALE", "BZERO"):
+            if key in hdu.header:
+                new.header[key] = hdu.header[key]
+    return new
 
 
 class HDUList(list, _Verify):
@@ -286,39 +300,57 @@ class HDUList(list, _Verify):
         self.readall()
         if super().__len__() > 0:
             if isinstance(hdu, PrimaryHDU) and type(hdu).__name__ == "PrimaryHDU":
-                hdu = ImageHDU(data=hdu.data, header=hdu.header)
+                hdu = _image_as(ImageHDU, hdu)
             elif type(hdu).__name__ == "GroupsHDU":
                 raise ValueError("Can't append a GroupsHDU to a non-empty HDUList")
         elif isinstance(hdu, ImageHDU) and type(hdu) is ImageHDU:
-            hdu = PrimaryHDU(data=hdu.data, header=hdu.header)
+            hdu = _image_as(PrimaryHDU, hdu)
         elif isinstance(hdu, ExtensionHDU):
             super().append(PrimaryHDU())
         super().append(hdu)
 
     def insert(self, index: int, hdu: Any) -> None:
-        """Insert an HDU before ``index``, keeping a valid primary HDU first."""
+        """Insert an HDU before ``index``, keeping a valid primary HDU first: inserted first,
+        an ImageHDU becomes the PrimaryHDU (another extension gets a blank one before it) and
+        the current primary becomes an ImageHDU; inserted later, a PrimaryHDU becomes an
+        ImageHDU. ValueError for a GroupsHDU anywhere but first, and for any HDU before a
+        GroupsHDU (random groups have no extension form)."""
         if not isinstance(hdu, _BaseHDU):
             raise ValueError(f"{hdu} is not an HDU.")
         self.readall()
         n = super().__len__()
-        if index >= n:
-            self.append(hdu)
-            return
         index = max(0, index + n if index < 0 else index)
-        if index == 0:
-            if isinstance(hdu, ImageHDU) and type(hdu) is ImageHDU:
-                hdu = PrimaryHDU(data=hdu.data, header=hdu.header)
-            elif isinstance(hdu, ExtensionHDU):
-                super().insert(0, PrimaryHDU())
-                index = 1
-            if n and isinstance(super().__getitem__(index), PrimaryHDU) and \
-                    type(super().__getitem__(index)).__name__ == "PrimaryHDU":
-                old = super().__getitem__(index)
-                super().__setitem__(index, ImageHDU(data=old.data, header=old.header))
-        elif isinstance(hdu, PrimaryHDU) and type(hdu).__name__ == "PrimaryHDU":
-            hdu = ImageHDU(data=hdu.data, header=hdu.header)
+        if index > 0 and n > 0:
+            if isinstance(hdu, GroupsHDU):
+                raise ValueError("A GroupsHDU must be inserted as the primary HDU (index 0).")
+            if index >= n:
+                self.append(hdu)
+                return
+            if type(hdu) is PrimaryHDU:
+                hdu = _image_as(ImageHDU, hdu)
+        elif n > 0:
+            old = super().__getitem__(0)
+            if isinstance(old, GroupsHDU):
+                raise ValueError("The primary HDU is a GroupsHDU, which cannot be made an "
+                                 "extension: no HDU can be inserted before it.")
+            if type(old) is PrimaryHDU:
+                super().__setitem__(0, _image_as(ImageHDU, old))
+            hdu = self._as_primary(hdu)
+        else:
+            hdu = self._as_primary(hdu)
+        if index == 0 and isinstance(hdu, ExtensionHDU):
+            super().insert(0, PrimaryHDU())
+            index = 1
         super().insert(index, hdu)
         self._on_disk = min(self._on_disk, index)
+        self.update_extend()
+
+    @staticmethod
+    def _as_primary(hdu: _BaseHDU) -> _BaseHDU:
+        """``hdu`` as it goes first: a plain ImageHDU becomes a PrimaryHDU."""
+        if type(hdu) is ImageHDU:
+            return _image_as(PrimaryHDU, hdu)
+        return hdu
 
     def pop(self, index: Any = -1) -> _BaseHDU:
         i = self.index_of(index)

@@ -10,6 +10,7 @@ the file's memory map.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.file import is_integer
 from fitsbind.header import Header
-from fitsbind.verify import _ErrList
+from fitsbind.verify import VerifyWarning, _ErrList
 
 BITPIX2DTYPE = {8: "uint8", 16: "int16", 32: "int32", 64: "int64", -32: "float32",
                 -64: "float64"}
@@ -79,6 +80,44 @@ def to_stored(data: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(data, dtype=stored)
 
 
+def _warn_invalid_blank(blank: Any, bitpix: Any) -> None:
+    """VerifyWarning for a BLANK (None: no card) that cannot mark undefined pixels: one that
+    is not an integer, or one on pixels (``bitpix``) that are not integers."""
+    if blank is None:
+        return
+    if not is_integer(blank):
+        warnings.warn(f"Invalid value for 'BLANK' keyword in header: {blank!r}; BLANK must be "
+                      "an integer, so it is ignored.", VerifyWarning, stacklevel=3)
+    if not (is_integer(bitpix) and bitpix > 0):
+        warnings.warn("Invalid 'BLANK' keyword in header: BLANK marks undefined pixels of "
+                      f"integer images only, and this HDU's BITPIX is {bitpix}; it is ignored.",
+                      VerifyWarning, stacklevel=3)
+
+
+def _to_scaled(data: np.ndarray, stored: np.dtype, bscale: Any, bzero: Any) -> np.ndarray:
+    """``data`` as the values ``stored`` holds under ``bscale``/``bzero`` (``HDU.scale``).
+
+    Integer data shifted by an integral BZERO (BSCALE 1) into an integer type is stored
+    modulo 2**bits, as the unsigned conventions read it back: -1 stored in int16 with
+    BZERO 32768 reads as 65535 with ``uint=True``. Otherwise the values are computed in
+    float64, rounded and clipped to the integer type's range.
+    """
+    if (stored.kind in "iu" and data.dtype.kind in "biu" and bscale == 1
+            and float(bzero).is_integer()):
+        # uint64 arithmetic wraps, and the final cast keeps the low bits: two's complement
+        shift = np.uint64(int(bzero) % (1 << 64))
+        return (data.astype(np.uint64) - shift).astype(stored)
+    values = np.asarray(data, np.float64)
+    if bzero != 0:
+        values = values - bzero
+    if bscale != 1:
+        values = values / bscale
+    if stored.kind in "iu":
+        info = np.iinfo(stored)
+        values = np.clip(np.around(values), info.min, info.max)
+    return values.astype(stored)
+
+
 class _ImageBaseHDU(_ValidHDU):
     """Shared machinery of PrimaryHDU and ImageHDU."""
 
@@ -100,6 +139,10 @@ class _ImageBaseHDU(_ValidHDU):
             else:
                 self.update_header()
         self._remember_scaling()
+        # the BLANK a scaled read dropped from the header (the float data hold NaN instead)
+        self._dropped_blank: Any = None
+        if data is DELAYED and not ignore_blank:
+            _warn_invalid_blank(self._header.get("BLANK"), self._orig_bitpix)
         name = kwargs.get("name")
         if name is not None:
             self.name = name
@@ -257,7 +300,8 @@ class _ImageBaseHDU(_ValidHDU):
                 del self._header[key]
                 self._header.append()
         self._header["BITPIX"] = DTYPE2BITPIX[dtype.name]
-        self._header.remove("BLANK", ignore_missing=True)
+        if "BLANK" in self._header:
+            self._dropped_blank = self._header.pop("BLANK")
 
     def _set_data(self, value: Any) -> None:
         if value is None:
@@ -271,7 +315,7 @@ class _ImageBaseHDU(_ValidHDU):
         except Exception as exc:
             raise TypeError(f"data object {value!r} should have at least one dimension") from exc
         if array.ndim == 0 or array.dtype.kind not in "biuf":
-            raise TypeError(f"data object {value!r} should have at least one dimension"
+            raise TypeError(f"data object {array!r} should have at least one dimension"
                             if array.ndim == 0 else
                             f"data of dtype {array.dtype} cannot be stored in an image HDU")
         if array.dtype.kind == "b":
@@ -284,6 +328,7 @@ class _ImageBaseHDU(_ValidHDU):
             # new physical data replaces whatever scaling the header described
             for key in ("BSCALE", "BZERO"):
                 self._header.remove(key, ignore_missing=True)
+            self._dropped_blank = None
         self.update_header()
 
     def update_header(self) -> None:
@@ -300,7 +345,8 @@ class _ImageBaseHDU(_ValidHDU):
             return
         h["BITPIX"] = DTYPE2BITPIX[data.dtype.name]
         old = h.get("NAXIS", 0)
-        h["NAXIS"] = data.ndim
+        # a header given without its NAXIS cards gets them in their standard place
+        h.set("NAXIS", data.ndim, after=None if "NAXIS" in h else "BITPIX")
         after = "NAXIS"
         for i, length in enumerate(reversed(data.shape), start=1):
             key = f"NAXIS{i}"
@@ -331,6 +377,8 @@ class _ImageBaseHDU(_ValidHDU):
         if data is None:
             return None
         if self._is_mapped(data):
+            # the file's own bytes, though maybe reshaped in place: the header follows
+            self.update_header()
             return data
         if self._scale_back and self._orig_bitpix != DTYPE2BITPIX.get(data.dtype.name):
             return self._scaled_back(data)
@@ -387,15 +435,7 @@ class _ImageBaseHDU(_ValidHDU):
                 bscale, bzero = 1, 0
         bscale = 1 if bscale is None else bscale
         bzero = 0 if bzero is None else bzero
-        values = np.asarray(data, np.float64)
-        if bzero != 0:
-            values = values - bzero
-        if bscale != 1:
-            values = values / bscale
-        if stored.kind in "iu":
-            info = np.iinfo(stored)
-            values = np.clip(np.around(values), info.min, info.max)
-        scaled = values.astype(stored)
+        scaled = _to_scaled(np.asarray(data), stored, bscale, bzero)
         h = self._header
         self._data = scaled
         h["BITPIX"] = DTYPE2BITPIX[stored.name]
@@ -436,7 +476,25 @@ class _ImageBaseHDU(_ValidHDU):
         return (self.name, self.ver, type(self).__name__, len(self._header),
                 tuple(reversed(self.shape)), fmt, "")
 
+    def _written_bitpix(self) -> Any:
+        """BITPIX of the pixels a write would store: the loaded data's type (or the original
+        one with ``scale_back``), else the header's."""
+        data = self._data if self._data_loaded else None
+        if data is None:
+            return self._header.get("BITPIX")
+        if self._scale_back and self._orig_bitpix != DTYPE2BITPIX.get(data.dtype.name):
+            return self._orig_bitpix
+        return DTYPE2BITPIX.get(data.dtype.name)
+
     def _verify(self, option: str = "warn") -> _ErrList:
+        if self._data_loaded and not ("BITPIX" in self._header and "NAXIS" in self._header):
+            # a header replaced by one without its structure cards is completed from the
+            # data (as writing would) rather than reported
+            self.update_header()
+        if not self._ignore_blank:
+            # a BLANK a scaled read dropped is lost when the float data are written as such
+            _warn_invalid_blank(self._header.get("BLANK", self._dropped_blank),
+                                self._written_bitpix())
         errs = super()._verify(option)
         naxis = self._header.get("NAXIS", 0)
         self.req_cards("BITPIX", 1, lambda v: v in BITPIX2DTYPE, 8, option, errs)
@@ -463,6 +521,18 @@ class Section:
     @property
     def shape(self) -> tuple[int, ...]:
         return self.hdu.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The type of the values ``section[key]`` returns, in native byte order: the data's
+        once loaded, else the scaled type (float32/64, or unsigned with ``uint``) or the
+        BITPIX type of unscaled pixels."""
+        hdu = self.hdu
+        if (hdu._data_loaded or hdu._file is None) and hdu._data is not None:
+            return hdu._data.dtype.newbyteorder("=")
+        if hdu._scaled:
+            return hdu._dtype_for_bitpix()
+        return hdu._file_dtype().newbyteorder("=")
 
     def __getitem__(self, key: Any) -> np.ndarray:
         hdu = self.hdu

@@ -688,3 +688,108 @@ def test_update_mode_keeps_ascii_notation(fits, tmp_path, fitsverify):
     changed = [i for i, (a, b) in enumerate(zip(original[start:], written[start:])) if a != b]
     assert len(changed) == 2 and written[start + changed[0]:start + changed[0] + 2] == b"99"
     fitsverify(path)
+
+
+@pytest.mark.slow
+def test_p_heap_past_32_bits_fails_when_the_table_is_made(fits):
+    # 2**31 bytes of heap: a 'P' descriptor's offset cannot reach the end of it
+    cell = np.zeros(2**28 + 1)
+    col = fits.Column(name="m", format=f"PD({cell.size})", array=[cell])
+    with pytest.raises(ValueError, match="Please consider using the 'Q' format"):
+        fits.BinTableHDU.from_columns([col])
+
+
+def test_logical_vla_cells_given_as_bytes_are_stored_verbatim(fits, tmp_path):
+    path = tmp_path / "vla.fits"
+    rows = [np.array([b"T", b"\x00", b"F"], dtype="S1"), np.array([b"F"], dtype="S1")]
+    fits.BinTableHDU.from_columns([fits.Column(name="f", format="PL()", array=rows)]).writeto(path)
+    with fits.open(path, logical_as_bytes=True) as hdul:
+        cells = hdul[1].data["f"]
+        assert cells[0].tobytes() == b"T\x00F" and cells[1].tobytes() == b"F"
+
+
+@pytest.mark.parametrize(("dim", "cells", "shapes"), [
+    ("(7,1)", [np.arange(5.0), np.arange(7.0)], [(1, 5), (1, 7)]),
+    ("(2,7)", [np.arange(10.0).reshape(5, 2), np.arange(14.0).reshape(7, 2)], [(5, 2), (7, 2)]),
+])
+def test_multidimensional_vla_cells_read_in_their_tdim_shape(fits, tmp_path, dim, cells, shapes):
+    path = tmp_path / "vla.fits"
+    col = fits.Column(name="m", format="PD(14)", dim=dim, array=np.array(cells, dtype=object))
+    fits.BinTableHDU.from_columns([col]).writeto(path)
+    with fits.open(path) as hdul:
+        for cell, expected, shape in zip(hdul[1].data["m"], cells, shapes):
+            assert cell.shape == shape
+            np.testing.assert_array_equal(cell.ravel(), np.ravel(expected))
+
+
+def test_column_keyword_attributes_are_column_attributes(fits):
+    attributes = {k: v for k, v in vars(fits.Column).items()
+                  if isinstance(v, fits.column.ColumnAttribute)}
+    assert {"name", "format", "unit", "null", "bscale", "bzero", "dim"} <= set(attributes)
+
+
+def test_ascii_formats_without_width_write_a_valid_table(fits, tmp_path, fitsverify):
+    astropy_only_bug(fits, "bare TFORM letters and NUL-padded fields are written")
+    path = tmp_path / "ascii.fits"
+    cols = [fits.Column(name="e", format="E", array=[11.0, 12.5]),
+            fits.Column(name="d", format="D16", array=[15.5, 16.625]),
+            fits.Column(name="i", format="I", array=[91, 92]),
+            fits.Column(name="a", format="A", array=["x", "y"])]
+    fits.TableHDU.from_columns(cols).writeto(path)
+    fitsverify(path)
+    with fits.open(path) as hdul:
+        assert [hdul[1].header[f"TFORM{i}"] for i in (1, 3, 4)] == ["E15.7", "I10", "A1"]
+        data = hdul[1].data
+        assert data["e"].tolist() == [11.0, 12.5] and data["d"].tolist() == [15.5, 16.625]
+        assert data["i"].tolist() == [91, 92] and data["a"].tolist() == ["x", "y"]
+
+
+def test_ascii_columns_store_and_read_scaled_values(fits, tmp_path):
+    path = tmp_path / "ascii.fits"
+    col = fits.Column(name="x", format="D25.17", array=np.array([11.0, 12.0]), bscale=2.5,
+                      bzero=0.5)
+    fits.TableHDU.from_columns([col]).writeto(path)
+    assert b"4.20000000000000018D+00" in path.read_bytes()   # (11 - 0.5) / 2.5
+    with fits.open(path) as hdul:
+        np.testing.assert_allclose(hdul[1].data["x"], [11.0, 12.0])
+
+
+def test_deleting_columns_one_after_another_keeps_the_others_values(fits):
+    cols = [fits.Column(name="target", format="10A", array=["a", "b"]),
+            fits.Column(name="counts", format="J", array=[1, 2]),
+            fits.Column(name="notes", format="A10", array=["x", "y"]),
+            fits.Column(name="spectrum", format="2E", array=[[1.5, 2.5], [3.5, 4.5]]),
+            fits.Column(name="flag", format="L", array=[True, False])]
+    hdu = fits.BinTableHDU.from_columns(cols)
+    for name in ("flag", "counts", "notes"):
+        hdu.columns.del_col(name)
+    assert hdu.columns.names == ["target", "spectrum"]
+    assert hdu.data["target"].tolist() == ["a", "b"]
+    assert hdu.data["spectrum"].tolist() == [[1.5, 2.5], [3.5, 4.5]]
+
+
+def test_text_field_string_methods_are_deprecated(fits, tmp_path):
+    from astropy.utils.exceptions import AstropyDeprecationWarning
+
+    path = tmp_path / "t.fits"
+    fits.BinTableHDU.from_columns([fits.Column(name="s", format="2A", array=["a", "bc"])]
+                                  ).writeto(path)
+    with fits.open(path) as hdul:
+        field = hdul[1].data["s"]
+        assert type(field).__name__ == "chararray"
+        with pytest.warns(AstropyDeprecationWarning, match="chararray is deprecated"):
+            assert field.encode("ascii").tolist() == [b"a", b"bc"]
+
+
+def test_unconverted_field_is_the_same_view_each_time(tmp_path):
+    # fitsbind only: astropy gives a new view of a read table's field each time
+    import fitsbind
+
+    path = tmp_path / "t.fits"
+    fitsbind.BinTableHDU.from_columns([fitsbind.Column(name="n", format="J", array=[1, 2])]
+                                      ).writeto(path)
+    with fitsbind.open(path) as hdul:
+        data = hdul[1].data
+        assert data["n"] is data["n"] is data.field(0)
+        # a slice has views of its own rows
+        assert data[1:]["n"].tolist() == [2]

@@ -584,6 +584,20 @@ def test_hdulist_insert_rules(fits):
     hdul.insert(1, fits.ImageHDU(np.ones(2), name="MID"))
     assert [h.name for h in hdul][1] == "MID"
     assert len(hdul) == 3
+    # a primary that gains extensions says so
+    assert hdul[0].header["EXTEND"] is True
+
+
+def test_hdulist_insert_rules_for_random_groups(fits):
+    hdul = fits.HDUList([fits.PrimaryHDU(np.arange(4, dtype=np.int32))])
+    with pytest.raises(ValueError):
+        hdul.insert(1, fits.GroupsHDU())
+    hdul.insert(0, fits.GroupsHDU())
+    assert [type(h).__name__ for h in hdul] == ["GroupsHDU", "ImageHDU"]
+    # nothing goes before random groups: they have no extension form
+    with pytest.raises(ValueError):
+        hdul.insert(0, fits.PrimaryHDU())
+    assert [type(h).__name__ for h in hdul] == ["GroupsHDU", "ImageHDU"]
 
 
 def test_hdulist_setitem_and_delete(fits, sample):
