@@ -122,6 +122,12 @@ class _BaseHDU:
         # which checksum cards writing refreshes (True: both, "datasum", "remove", False:
         # none); as astropy, the cards the header comes with decide, or open(checksum=...)
         self._output_checksum: bool | str = False
+        # the CHECKSUM/DATASUM values found when the HDU was opened with checksum=True, and
+        # whether they matched (None: not checked, or no such card), as astropy keeps them
+        self._checksum: str | None = None
+        self._checksum_valid: int | None = None
+        self._datasum: str | None = None
+        self._datasum_valid: int | None = None
         if header is not None:
             # astropy parses both values here, so an unparsable one fails the HDU (VerifyError:
             # the list ends before it, as at any header that does not validate)
@@ -337,7 +343,7 @@ class _BaseHDU:
 
     # -- checksums ----------------------------------------------------------------------------
 
-    def _datasum(self) -> int:
+    def _calculate_datasum(self) -> int:
         """Checksum of the data unit: the file's bytes while the data is not loaded, else
         of what writing would store."""
         if not self._data_loaded and self._file is not None and self._offsets is not None:
@@ -357,8 +363,14 @@ class _BaseHDU:
                                                   total)
         return total
 
+    def _get_timestamp(self) -> str:
+        """The time the comments of CHECKSUM and DATASUM cards written now give: local time
+        to the second, ISO 8601 ("2007-05-30T19:05:11"). Checksums cover those comments, so
+        replacing this method (as astropy's tests do) makes checksums reproducible."""
+        return _checksum.timestamp()
+
     def _set_datasum(self, value: int, when: str | None, keyword: str) -> None:
-        comment = when if when is not None else _checksum.timestamp_comment("data unit checksum")
+        comment = when if when is not None else f"data unit checksum updated {self._get_timestamp()}"
         self._header[keyword] = (str(value), comment)
 
     def _checksum_value(self, datasum: int, keyword: str) -> str:
@@ -375,7 +387,7 @@ class _BaseHDU:
                       datasum_keyword: str) -> None:
         """Set ``keyword`` for the data sum ``datasum``; it goes just before
         ``datasum_keyword`` when the header has that card, else in place or at the end."""
-        comment = when if when is not None else _checksum.timestamp_comment("HDU checksum")
+        comment = when if when is not None else f"HDU checksum updated {self._get_timestamp()}"
         if datasum_keyword in self._header:
             self._header.set(keyword, "0" * 16, comment, before=datasum_keyword)
         else:
@@ -385,7 +397,7 @@ class _BaseHDU:
     def add_datasum(self, when: str | None = None, datasum_keyword: str = "DATASUM") -> int:
         """Put the data unit's checksum in ``datasum_keyword`` (comment ``when``, by default
         the time); return it."""
-        value = self._datasum()
+        value = self._calculate_datasum()
         self._set_datasum(value, when, datasum_keyword)
         return value
 
@@ -394,7 +406,7 @@ class _BaseHDU:
         """Put the HDU checksum in ``checksum_keyword`` so the whole HDU sums to -0, and the
         data sum in ``datasum_keyword`` unless ``override_datasum`` (which leaves that card
         as it is, or absent)."""
-        datasum = self._datasum()
+        datasum = self._calculate_datasum()
         if not override_datasum:
             self._set_datasum(datasum, when, datasum_keyword)
         self._set_checksum(datasum, when, checksum_keyword, datasum_keyword)
@@ -407,14 +419,14 @@ class _BaseHDU:
             stored = int(self._header["DATASUM"])
         except (TypeError, ValueError, VerifyError):
             return 0           # a card that holds no number matches no data
-        return 1 if stored == self._datasum() else 0
+        return 1 if stored == self._calculate_datasum() else 0
 
     def verify_checksum(self) -> int:
         """1 if CHECKSUM is the value the header and data call for, 0 if not, 2 if there is
         no CHECKSUM. As astropy, the data count only when the header has a DATASUM card."""
         if "CHECKSUM" not in self._header:
             return 2
-        datasum = self._datasum() if "DATASUM" in self._header else 0
+        datasum = self._calculate_datasum() if "DATASUM" in self._header else 0
         try:
             stored = self._header["CHECKSUM"]
         except VerifyError:
@@ -432,7 +444,7 @@ class _BaseHDU:
             return
         if not mode:
             return
-        datasum = self._sum_of(payload) if self._data_loaded else self._datasum()
+        datasum = self._sum_of(payload) if self._data_loaded else self._calculate_datasum()
         self._set_datasum(datasum, None, "DATASUM")
         if mode != "datasum":
             self._set_checksum(datasum, None, "CHECKSUM", "DATASUM")

@@ -722,12 +722,21 @@ def _compress(plain: Replacement, opener: Callable[..., Any]) -> Replacement:
 
 
 def _check_sums(hdu: _BaseHDU, index: int) -> None:
-    if "CHECKSUM" in hdu.header and hdu.verify_checksum() == 0:
-        warnings.warn(f"Checksum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
-                      FITSUserWarning, stacklevel=4)
-    if "DATASUM" in hdu.header and hdu.verify_datasum() == 0:
-        warnings.warn(f"Datasum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
-                      FITSUserWarning, stacklevel=4)
+    """Check the CHECKSUM and DATASUM cards of ``hdu`` as read (a warning for each that does
+    not match), and keep their values and results on it (``_checksum``, ``_checksum_valid``,
+    ``_datasum``, ``_datasum_valid``: what fitscheck-style tools look at)."""
+    if "CHECKSUM" in hdu.header:
+        hdu._checksum = hdu.header["CHECKSUM"]
+        hdu._checksum_valid = hdu.verify_checksum()
+        if hdu._checksum_valid == 0:
+            warnings.warn(f"Checksum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
+                          FITSUserWarning, stacklevel=4)
+    if "DATASUM" in hdu.header:
+        hdu._datasum = hdu.header["DATASUM"]
+        hdu._datasum_valid = hdu.verify_datasum()
+        if hdu._datasum_valid == 0:
+            warnings.warn(f"Datasum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
+                          FITSUserWarning, stacklevel=4)
 
 
 __all__ = ["DELAYED", "HDUList", "VerifyWarning", "fitsopen", "format_info"]

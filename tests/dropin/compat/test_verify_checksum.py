@@ -309,3 +309,38 @@ def test_appended_hdu_with_checksum_cards_gets_fresh_ones(fits, sample):
     with afits.open(sample.path) as check:
         assert (check[5].verify_checksum(), check[5].verify_datasum()) == (1, 1)
         assert "CHECKSUM" not in check[0].header
+
+
+def test_checksum_timestamp_hook_makes_checksums_reproducible(fits, tmpfile, monkeypatch):
+    # the comments' timestamp comes from _ValidHDU._get_timestamp; fixing it fixes the checksum
+    monkeypatch.setattr(fits.hdu.base._ValidHDU, "_get_timestamp", lambda self: "2013-12-20T13:36:10")
+    path = tmpfile("ck.fits")
+    fits.PrimaryHDU(np.arange(100, dtype=np.int64)).writeto(path, checksum=True)
+    with afits.open(path) as check:
+        assert check[0].header["CHECKSUM"] == "ZHMkeGKjZGKjbGKj"
+        assert check[0].header.comments["DATASUM"] == "data unit checksum updated 2013-12-20T13:36:10"
+        assert check[0].header.comments["CHECKSUM"] == "HDU checksum updated 2013-12-20T13:36:10"
+
+
+def test_open_with_checksum_keeps_the_values_read(fits, tmpfile):
+    path = tmpfile("ck.fits")
+    afits.HDUList([afits.PrimaryHDU(), afits.ImageHDU(np.arange(10, dtype=np.int32))]).writeto(path)
+    afits.append(path, np.arange(3, dtype=np.int16), checksum=True)
+    with fits.open(path, checksum=True) as hdul:
+        assert (hdul[0]._checksum, hdul[0]._datasum) == (None, None)
+        assert hdul[2]._datasum == "131073"  # int16 0, 1, 2: words 0x00000001, 0x00020000
+        assert hdul[2]._checksum == hdul[2].header["CHECKSUM"]
+        assert (hdul[2]._checksum_valid, hdul[2]._datasum_valid) == (1, 1)
+
+
+def test_theap_naming_the_heap_start_is_kept(fits, tmpfile):
+    # a THEAP card equal to the table size stays in the header (and in its checksum)
+    path = tmpfile("vla.fits")
+    columns = [fits.Column(name="a", format="1A", array=["a"]),
+               fits.Column(name="b", format="QD", array=[[1]])]
+    table = fits.BinTableHDU.from_columns(columns)
+    table.header["THEAP"] = 17
+    table.writeto(path)
+    with afits.open(path) as check:
+        assert check[1].header["THEAP"] == 17
+        assert list(check[1].data["b"][0]) == [1.0]
