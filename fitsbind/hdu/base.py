@@ -499,37 +499,90 @@ def _pad_bytes(start: int, count: int, fill: bytes) -> bytes:
 class _ValidHDU(_BaseHDU, _Verify):
     """An HDU with a standard header: verifiable, writable."""
 
+    @property
+    def _primary_like(self) -> bool:
+        """Whether the header is verified as a primary one (SIMPLE first, no PCOUNT/GCOUNT
+        needed) rather than an extension's."""
+        return self._extension is None
+
     def _verify(self, option: str = "warn") -> _ErrList:
+        """The checks every standard HDU passes, in astropy's order (so reports list the
+        same problems first): the first card, BITPIX, NAXIS and NAXISn in their places,
+        no NAXISj beyond NAXIS, a string EXTNAME; then each card on its own. Subclasses
+        add theirs after these."""
+        from fitsbind.hdu.image import BITPIX2DTYPE  # image builds on this module
+
         errs = _ErrList([], unit="Card")
+        if self._primary_like:
+            self.req_cards("SIMPLE", 0, None, True, option, errs)
+        else:
+            self.req_cards("XTENSION", 0, None, self._extension, option, errs)
+        self.req_cards("BITPIX", 1, lambda v: _is_int(v) and v in BITPIX2DTYPE, 8, option, errs)
+        self.req_cards("NAXIS", 2, lambda v: _is_int(v) and 0 <= v <= 999, 0, option, errs)
+        naxis = self._header.get("NAXIS", 0)
+        if _is_int(naxis) and naxis <= 999:
+            for axis in range(1, naxis + 1):
+                keyword = f"NAXIS{axis}"
+                self.req_cards(keyword, axis + 2, lambda v: _is_int(v) and v >= 0,
+                               _axis_length(self._header.get(keyword)), option, errs)
+            self._verify_axis_numbers(naxis, option, errs)
+        if "EXTNAME" in self._header and not isinstance(self._header["EXTNAME"], str):
+            def fix() -> None:
+                self._header["EXTNAME"] = str(self._header["EXTNAME"])
+            errs.append(self.run_option(
+                option, err_text="The EXTNAME keyword must have a string value.",
+                fix_text="Converted the EXTNAME keyword to a string value.", fix=fix))
         for card in self._header.cards:
             errs.append(card._verify(option))
         return errs
 
+    def _verify_axis_numbers(self, naxis: int, option: str, errs: _ErrList) -> None:
+        """Record (and with a fix option, delete) NAXISj cards whose j is not 1..``naxis``:
+        a stale NAXIS3 left after NAXIS went from 3 to 2 would describe another data unit."""
+        for keyword in list(self._header.keys()):
+            if not keyword.startswith("NAXIS") or len(keyword) == 5:
+                continue
+            suffix = keyword[5:]
+            if suffix.isdigit() and 1 <= int(suffix) <= naxis:
+                continue
+
+            def fix(keyword: str = keyword) -> None:
+                del self._header[keyword]
+            errs.append(self.run_option(
+                option, err_text=f"NAXISj keyword out of range ('{keyword}' when NAXIS == {naxis})",
+                fix_text="Deleted.", fix=fix))
+
     def req_cards(self, keyword: str, pos: Any, test: Any, fix_value: Any, option: str,
-                  errlist: list) -> None:
-        """Check that ``keyword`` is present (at ``pos`` if given) and passes ``test``;
-        record (and, with a fix option, repair) what is wrong in ``errlist``."""
+                  errlist: list) -> list:
+        """Check that ``keyword`` is present and passes ``test`` (a function of the value);
+        record (and, with a fix option, repair) what is wrong in ``errlist``, and return it.
+
+        ``pos`` is where the card must be: an index, a function of the card's index that says
+        whether the place is right, or None (anywhere). A missing card is inserted at ``pos``
+        (an index) or at the end, with ``fix_value``; a card failing ``test`` is given
+        ``fix_value``. ``fix_value`` None makes those problems unfixable."""
         header = self._header
+        fixable = fix_value is not None
+        place = (lambda index: index == pos) if _is_int(pos) else pos
         if keyword not in header:
             text = f"'{keyword}' card does not exist."
             fix_text = f"Fixed by inserting a new '{keyword}' card."
 
             def fix(keyword: str = keyword) -> None:
-                index = pos if isinstance(pos, int) else len(header)
-                header.insert(index, (keyword, fix_value))
+                header.insert(pos if _is_int(pos) else len(header), (keyword, fix_value))
             errlist.append(self.run_option(option, err_text=text, fix_text=fix_text,
-                                           fix=fix if fix_value is not None else None,
-                                           fixable=fix_value is not None))
-            return
+                                           fix=fix if fixable else None, fixable=fixable))
+            return errlist
         index = header.index(keyword)
-        if isinstance(pos, int) and index != pos:
+        if place is not None and not place(index):
+            target = pos if _is_int(pos) else len(header)
             text = f"'{keyword}' card at the wrong place (card {index})."
-            fix_text = f"Fixed by moving it to the right place (card {pos})."
+            fix_text = f"Fixed by moving it to the right place (card {target})."
 
             def move() -> None:
                 card = header.cards[index]
                 del header[index]
-                header.insert(pos, card)
+                header.insert(target, card)
             errlist.append(self.run_option(option, err_text=text, fix_text=fix_text, fix=move))
         value = header[keyword]
         if test is not None and not test(value):
@@ -539,8 +592,18 @@ class _ValidHDU(_BaseHDU, _Verify):
             def set_value() -> None:
                 header[keyword] = fix_value
             errlist.append(self.run_option(option, err_text=text, fix_text=fix_text,
-                                           fix=set_value if fix_value is not None else None,
-                                           fixable=fix_value is not None))
+                                           fix=set_value if fixable else None, fixable=fixable))
+        return errlist
+
+
+def _axis_length(value: Any) -> int:
+    """The NAXISn value verify('fix') puts in place of ``value``: the number it holds (11.0,
+    "10.0" and "7" give 11, 10 and 7), or 1 when it holds none."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 1
+    return int(number) if number.is_integer() and number >= 0 else 1
 
 
 class ExtensionHDU(_ValidHDU):
@@ -563,7 +626,10 @@ class ExtensionHDU(_ValidHDU):
 
     def _verify(self, option: str = "warn") -> _ErrList:
         errs = super()._verify(option=option)
+        if self._primary_like:
+            return errs
         naxis = self._header.get("NAXIS", 0)
+        naxis = naxis if _is_int(naxis) else 0    # a bad NAXIS is reported by the base
         if self._pcount_is_zero:
             self.req_cards("PCOUNT", naxis + 3, lambda v: _is_int(v) and v == 0, 0, option, errs)
         else:

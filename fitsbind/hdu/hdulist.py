@@ -103,6 +103,9 @@ class HDUList(list, _Verify):
             if not isinstance(hdu, _BaseHDU):
                 raise TypeError(f"Element {len(self)} in the HDUList input is not an HDU.")
             super().append(hdu)
+        if file is None:
+            # as astropy: a list made of HDUs gets EXTEND = T at once (a file's is read as is)
+            self.update_extend()
 
     # -- lazy reading ---------------------------------------------------------------------------
 
@@ -218,7 +221,7 @@ class HDUList(list, _Verify):
     def __contains__(self, item: Any) -> bool:
         try:
             self.index_of(item)
-        except (KeyError, IndexError):
+        except (KeyError, IndexError, ValueError):   # ValueError: an HDU not in the list
             return False
         return True
 
@@ -294,6 +297,7 @@ class HDUList(list, _Verify):
         elif isinstance(hdu, ExtensionHDU):
             super().append(PrimaryHDU())
         super().append(hdu)
+        self.update_extend()
 
     def insert(self, index: int, hdu: Any) -> None:
         """Insert an HDU before ``index``, keeping a valid primary HDU first."""
@@ -319,6 +323,7 @@ class HDUList(list, _Verify):
             hdu = ImageHDU(data=hdu.data, header=hdu.header)
         super().insert(index, hdu)
         self._on_disk = min(self._on_disk, index)
+        self.update_extend()
 
     def pop(self, index: Any = -1) -> _BaseHDU:
         i = self.index_of(index)
@@ -412,6 +417,11 @@ class HDUList(list, _Verify):
             def fix() -> None:
                 list.insert(self, 0, PrimaryHDU())
             errs.append(self.run_option(option, err_text=text, fix_text=fix_text, fix=fix))
+        if len(self) > 1 and self[0].header.get("EXTEND") is not True:
+            errs.append(self.run_option(
+                option, err_text="Primary HDU does not contain an EXTEND keyword equal to T even "
+                "though there are extension HDUs.",
+                fix_text="Fixed by inserting or updating the EXTEND keyword.", fix=self.update_extend))
         for i, hdu in enumerate(self):
             if i > 0 and not isinstance(hdu, ExtensionHDU):
                 text = f"HDUList's element {i} is not an extension HDU."

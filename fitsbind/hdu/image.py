@@ -19,7 +19,6 @@ from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.file import is_integer
 from fitsbind.header import Header
-from fitsbind.verify import _ErrList
 
 BITPIX2DTYPE = {8: "uint8", 16: "int16", 32: "int32", 64: "int64", -32: "float32",
                 -64: "float64"}
@@ -436,17 +435,6 @@ class _ImageBaseHDU(_ValidHDU):
         return (self.name, self.ver, type(self).__name__, len(self._header),
                 tuple(reversed(self.shape)), fmt, "")
 
-    def _verify(self, option: str = "warn") -> _ErrList:
-        errs = super()._verify(option)
-        naxis = self._header.get("NAXIS", 0)
-        self.req_cards("BITPIX", 1, lambda v: v in BITPIX2DTYPE, 8, option, errs)
-        self.req_cards("NAXIS", 2, lambda v: isinstance(v, int) and 0 <= v <= 999, 0, option,
-                       errs)
-        for i in range(1, naxis + 1):
-            self.req_cards(f"NAXIS{i}", 2 + i, lambda v: isinstance(v, int) and v >= 0, 1,
-                           option, errs)
-        return errs
-
     def copy(self) -> _ImageBaseHDU:
         data = self.data
         return type(self)(data=None if data is None else data.copy(), header=self._header.copy())
@@ -491,13 +479,6 @@ class PrimaryHDU(_ImageBaseHDU):
         # as astropy, any true SIMPLE value (SIMPLE = 2147483647 as well as T)
         return (len(cards) > 0 and cards[0].keyword == "SIMPLE" and header.get("GROUPS") is not True
                 and bool(cards[0].value))
-
-    def _verify(self, option: str = "warn") -> _ErrList:
-        errs = super()._verify(option)
-        # as astropy, SIMPLE's place is checked, not its value: a header whose SIMPLE is true
-        # but not T reads and verifies as astropy's does
-        self.req_cards("SIMPLE", 0, None, True, option, errs)
-        return errs
 
 
 @_register_builtin

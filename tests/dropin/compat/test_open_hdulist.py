@@ -526,6 +526,32 @@ def test_hdulist_index_of(fits, sample):
             hdul.index_of("nope")
 
 
+def test_hdulist_contains(fits, sample):
+    with fits.open(sample.path) as hdul:
+        assert "sci" in hdul and ("SCI", 2) in hdul and hdul[3] in hdul
+        assert "nope" not in hdul and ("SCI", 3) not in hdul
+        # an HDU of no list is simply not in it
+        assert fits.ImageHDU() not in hdul
+
+
+def test_hdulist_gives_the_primary_extend_when_extensions_join(fits):
+    primary = fits.PrimaryHDU(header=fits.Header())   # a header given: no EXTEND
+    assert "EXTEND" not in primary.header
+    fits.HDUList([primary, fits.ImageHDU(np.array([10]))])
+    assert primary.header["EXTEND"] is True
+    alone = fits.PrimaryHDU(np.arange(3))
+    del alone.header["EXTEND"]
+    hdul = fits.HDUList([alone])
+    assert "EXTEND" not in alone.header
+    hdul.append(fits.ImageHDU())
+    assert alone.header["EXTEND"] is True
+    assert list(alone.header.keys()).index("EXTEND") == 4   # after NAXIS1
+    later = fits.HDUList([fits.PrimaryHDU()])
+    del later[0].header["EXTEND"]
+    later.insert(1, fits.ImageHDU())
+    assert later[0].header["EXTEND"] is True
+
+
 def test_hdulist_info_text(fits, sample, capsys):
     with fits.open(sample.path) as hdul:
         assert hdul.info() is None

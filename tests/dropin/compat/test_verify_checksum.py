@@ -113,6 +113,65 @@ def test_verify_reorders_required_keywords(fits):
         assert list(hdul[0].header.keys()) == ["SIMPLE", "BITPIX", "NAXIS"]
 
 
+def test_req_cards_returns_the_list_and_takes_a_position_test(fits):
+    hdu = fits.ImageHDU()
+    errs = hdu.req_cards("TESTKW", None, None, "foo", "silentfix", [])
+    assert len(errs) == 1
+    assert hdu.header.cards[-1].keyword == "TESTKW" and hdu.header["TESTKW"] == "foo"
+    assert hdu.req_cards("TESTKW", None, lambda v: v == "foo", "foo", "ignore", []) == []
+    errs = hdu.req_cards("TESTKW", None, lambda v: v == "bar", "bar", "exception", [])
+    assert errs[0][1] == "'TESTKW' card has invalid value 'foo'."
+    # a function of the card's index says whether its place is right
+    errs = hdu.req_cards("TESTKW", lambda index: index < 3, None, None, "exception", [])
+    assert errs[0][1].startswith("'TESTKW' card at the wrong place")
+
+
+def test_verify_deletes_naxisj_beyond_naxis(fits):
+    hdu = fits.ImageHDU(np.zeros((2, 3), dtype=np.int16))
+    hdu.header["NAXIS3"] = 500
+    message = "NAXISj keyword out of range ('NAXIS3' when NAXIS == 2)"
+    with pytest.raises(fits.VerifyError, match=re.escape(message)):
+        hdu.verify("exception")
+    hdu.verify("silentfix")
+    assert "NAXIS3" not in hdu.header
+
+
+def test_verify_fixes_naxisn_to_the_number_it_holds(fits, write_raw):
+    cards = [("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 3), ("NAXIS1", 11), ("NAXIS2", 10), ("NAXIS3", 7)]
+    with fits.open(write_raw([(cards, bytes(770))])) as hdul:
+        hdul[0].header["NAXIS1"] = 11.0
+        hdul[0].header["NAXIS2"] = "10.0"
+        hdul[0].header["NAXIS3"] = "7"
+        hdul.verify("silentfix")
+        assert [hdul[0].header[f"NAXIS{i}"] for i in (1, 2, 3)] == [11, 10, 7]
+
+
+def test_verify_reports_a_missing_first_card_first(fits, tmpfile):
+    hdul = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU()])
+    hdul[1].header.clear()
+    with pytest.raises(fits.VerifyError) as excinfo:
+        hdul.writeto(tmpfile("cleared.fits"))
+    lines = str(excinfo.value).splitlines()
+    assert lines[2:4] == ["HDU 1:", "    'XTENSION' card does not exist."]
+
+
+def test_verify_fixes_extend_of_a_primary_with_extensions(fits):
+    hdul = fits.HDUList([fits.PrimaryHDU(np.zeros(3)), fits.ImageHDU()])
+    assert hdul[0].header["EXTEND"] is True
+    del hdul[0].header["EXTEND"]
+    with pytest.raises(fits.VerifyError, match="Primary HDU does not contain an EXTEND keyword"):
+        hdul.verify("exception")
+    hdul.verify("silentfix")
+    assert hdul[0].header["EXTEND"] is True
+    assert list(hdul[0].header.keys()).index("EXTEND") == 4   # after NAXIS1
+
+
+def test_compressed_image_with_primary_header_verifies_as_primary(fits):
+    primary = fits.PrimaryHDU(np.arange(4, dtype=np.int16).reshape(2, 2))
+    hdu = fits.CompImageHDU(data=primary.data, header=primary.header)
+    hdu.verify("exception")
+
+
 def test_writeto_output_verify_fix_writes_fixed_card(fits, lowercase_file, tmpfile, fitsverify):
     out = tmpfile("fixed.fits")
     with fits.open(lowercase_file) as hdul:
