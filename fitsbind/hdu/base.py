@@ -247,6 +247,11 @@ class _BaseHDU:
         """The header's cards as they go to the file (END and padding excluded)."""
         return self._header.tostring(endcard=False, padding=False)
 
+    @property
+    def _first_keyword(self) -> str | None:
+        """The keyword of the first card written for this HDU (None: no card)."""
+        return self._header.cards[0].keyword if len(self._header) else None
+
     def _written_header_text(self) -> str:
         """The header text handed to the direct tier to write: :meth:`_disk_header_text`,
         except that a header without axes gets PCOUNT = 0 there (with a VerifyWarning).

@@ -500,6 +500,7 @@ class HDUList(list, _Verify):
                 # the file is already a new one beside the target: no second temporary
                 fits = FITS(new.path, "w+", in_place=True)
             with fits:
+                self._check_first_cards(path, len(fits))
                 for i, hdu in enumerate(self):
                     if i in payloads:
                         payload = payloads[i]
@@ -513,6 +514,22 @@ class HDUList(list, _Verify):
         except BaseException:
             new.discard()
             raise
+
+    def _check_first_cards(self, name: str, position: int, skip: int = 0) -> None:
+        """Refuse, before any is written, HDUs (from number ``skip`` on) whose headers cannot
+        begin an HDU at their place in ``name``, the first of them going at ``position``:
+        SIMPLE first in the file, XTENSION after. astropy writes such headers as they are
+        when not verifying (output_verify="ignore"), but what it writes is no FITS file,
+        and CFITSIO cannot write it."""
+        for offset, hdu in enumerate(super().__getitem__(slice(skip, None))):
+            where = position + offset
+            first = hdu._first_keyword
+            wanted = "XTENSION" if where else "SIMPLE"
+            if first != wanted:
+                found = f"with {first}" if first else "with no card"
+                raise VerifyError(f"{name}, HDU {where}: the header begins {found}, but an HDU "
+                                  f"there must begin with {wanted} (verify with 'fix' repairs "
+                                  "the header); the HDU is not written")
 
     def _on_disk_state(self, refresh_checksums: bool = False,
                        ) -> list[tuple[_BaseHDU, str, np.ndarray | None]]:
@@ -584,6 +601,7 @@ class HDUList(list, _Verify):
                 return
             self._flush_in_place(state, verbose)
         fits = hdufile.writer()
+        self._check_first_cards(hdufile.name, self._on_disk, skip=self._on_disk)
         for i in range(self._on_disk, super().__len__()):
             hdu = super().__getitem__(i)
             if verbose:
