@@ -646,6 +646,12 @@ class ExtensionHDU(_ValidHDU):
 class NonstandardExtHDU(ExtensionHDU):
     """An extension of a type this library does not model: its data are raw bytes."""
 
+    def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
+                 ver: int | None = None, **kwargs: Any) -> None:
+        super().__init__(data=data, header=header, name=name, ver=ver, **kwargs)
+        if data is not DELAYED:
+            self._set_data(data)     # kept as given; written as its bytes
+
     @classmethod
     def match_header(cls, header: Header) -> bool:
         return "XTENSION" in header
@@ -658,7 +664,7 @@ class NonstandardExtHDU(ExtensionHDU):
         return None if self.data is None else np.ascontiguousarray(self.data).view(np.uint8)
 
     def _summary(self) -> tuple:
-        return (self.name, self.ver, "NonstandardExtHDU", len(self._header))
+        return (self.name, self.ver, type(self).__name__, len(self._header))
 
 
 class _CorruptedHDU(_BaseHDU, _Verify):
