@@ -646,12 +646,6 @@ class ExtensionHDU(_ValidHDU):
 class NonstandardExtHDU(ExtensionHDU):
     """An extension of a type this library does not model: its data are raw bytes."""
 
-    def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
-                 ver: int | None = None, **kwargs: Any) -> None:
-        super().__init__(data=data, header=header, name=name, ver=ver, **kwargs)
-        if data is not DELAYED:
-            self._set_data(data)     # kept as given; written as its bytes
-
     @classmethod
     def match_header(cls, header: Header) -> bool:
         return "XTENSION" in header

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from fitsbind.checksum import padded_length
-from fitsbind.hdu.base import NonstandardExtHDU, _register_builtin, xtension
+from fitsbind.hdu.base import DELAYED, NonstandardExtHDU, _register_builtin, xtension
 from fitsbind.hdu.hdulist import HDUList, fitsopen
 from fitsbind.header import Header
 
@@ -30,6 +30,16 @@ class FitsHDU(NonstandardExtHDU):
     :meth:`fromhdulist` or :meth:`fromfile`; read the file it holds with :attr:`hdulist`."""
 
     _extension = "FITS"
+
+    def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
+                 ver: int | None = None, **kwargs: Any) -> None:
+        super().__init__(data=data, header=header, name=name, ver=ver, **kwargs)
+        if data is not DELAYED and data is not None:
+            try:
+                self._data = np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
+            except TypeError:
+                raise TypeError(f"FitsHDU data must be the bytes of a FITS file (bytes or a "
+                                f"numpy array), not {type(data).__name__}") from None
 
     @classmethod
     def match_header(cls, header: Header) -> bool:

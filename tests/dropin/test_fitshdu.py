@@ -60,8 +60,9 @@ def test_compress_flag_without_gzip_data_is_a_clear_error():
         _ = hdu.hdulist
 
 
-def test_nonstandard_extension_keeps_the_data_it_is_given():
-    header = fitsbind.Header([("XTENSION", "FOO"), ("BITPIX", 8), ("NAXIS", 1), ("NAXIS1", 3),
-                              ("PCOUNT", 0), ("GCOUNT", 1)])
-    hdu = fitsbind.hdu.base.NonstandardExtHDU(data=np.arange(3, dtype=np.uint8), header=header)
-    assert list(hdu.data) == [0, 1, 2]
+def test_data_must_be_bytes():
+    with pytest.raises(TypeError, match="FitsHDU data must be the bytes of a FITS file"):
+        fitsbind.FitsHDU(data=object())
+    raw = fitsbind.FitsHDU.fromhdulist(fitsbind.HDUList([fitsbind.PrimaryHDU()])).data.tobytes()
+    hdu = fitsbind.FitsHDU(data=raw, header=fitsbind.Header([("XTENSION", "FITS"), ("COMPRESS", False)]))
+    assert len(hdu.hdulist) == 1
