@@ -33,7 +33,7 @@ import numpy as np
 from fitsbind import checksum as _checksum
 from fitsbind.card import Card
 from fitsbind.config import conf
-from fitsbind.direct import FITS, stored_chunks
+from fitsbind.direct import FITS, data_unit_size, stored_chunks
 from fitsbind.hdu.file import data_size
 from fitsbind.header import Header
 from fitsbind.verify import VerifyError, VerifyWarning, _ErrList, _Verify
@@ -659,6 +659,48 @@ class NonstandardExtHDU(ExtensionHDU):
 
     def _summary(self) -> tuple:
         return (self.name, self.ver, type(self).__name__, len(self._header))
+
+
+@_register_builtin
+class _NonstandardHDU(_BaseHDU, _Verify):
+    """A first HDU whose SIMPLE is F: the file says it does not follow the standard. Its
+    header is kept as read and its data are the bytes of its data unit, padding included
+    (uint8); it is written back as it is."""
+
+    _standard = False
+
+    @classmethod
+    def match_header(cls, header: Header) -> bool:
+        cards = header.cards
+        return bool(cards) and cards[0].keyword == "SIMPLE" and cards[0].value is False
+
+    def _load_data(self) -> np.ndarray:
+        _, start, end = self._offsets
+        return self._file_array(0, np.uint8, (end - start,))
+
+    def _payload(self) -> np.ndarray | None:
+        if self.data is None:
+            return None
+        data = np.ascontiguousarray(self.data).reshape(-1).view(np.uint8)
+        # read, the data ran to the end of the file; written, it is the data unit the header
+        # describes (BITPIX, NAXISn), without padding. Bytes beyond that are not dropped
+        # silently.
+        size = data_unit_size(self._header)
+        if data[_checksum.padded_length(size):].any():
+            raise ValueError(f"{self._where()}: SIMPLE = F, and the data holds bytes beyond the "
+                             f"{size} the header describes; only what the header describes "
+                             "can be written")
+        return data[:size]
+
+    def _verify(self, option: str = "warn") -> _ErrList:
+        # nothing structural can be expected of it: only its cards are checked
+        errs = _ErrList([], unit="Card")
+        for card in self._header.cards:
+            errs.append(card._verify(option))
+        return errs
+
+    def _summary(self) -> tuple:
+        return (self.name, self.ver, "NonstandardHDU", len(self._header))
 
 
 class _CorruptedHDU(_BaseHDU, _Verify):

@@ -410,7 +410,7 @@ class HDUList(list, _Verify):
     def _verify(self, option: str = "warn") -> _ErrList:
         errs = _ErrList([], unit="HDU")
         if super().__len__() > 0 and not isinstance(super().__getitem__(0), PrimaryHDU) and \
-                type(super().__getitem__(0)).__name__ not in ("GroupsHDU", "PrimaryHDU"):
+                type(super().__getitem__(0)).__name__ not in ("GroupsHDU", "PrimaryHDU", "_NonstandardHDU"):
             text = "HDUList's 0th element is not a primary HDU."
             fix_text = "Fixed by inserting one as 0th HDU."
 
