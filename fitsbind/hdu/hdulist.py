@@ -272,7 +272,9 @@ class HDUList(list, _Verify):
         wanted = name.strip().upper()
         found = None
         for i, hdu in enumerate(self):
-            if hdu.name.strip().upper() == wanted and (ver is None or hdu.ver == ver):
+            # "PRIMARY" names the first HDU whatever its EXTNAME, as in astropy
+            named = hdu.name.strip().upper() == wanted or (wanted == "PRIMARY" and i == 0)
+            if named and (ver is None or hdu.ver == ver):
                 found = i
                 break
         if found is None:

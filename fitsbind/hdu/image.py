@@ -9,6 +9,7 @@ the file's memory map.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -106,6 +107,17 @@ class _ImageBaseHDU(_ValidHDU):
         if ver is not None:
             self.ver = ver
 
+    @property
+    def header(self) -> Header:
+        return self._header
+
+    @header.setter
+    def header(self, value: Header) -> None:
+        # as astropy: a new header is brought into line with data already in memory
+        self._header = value
+        if self._data_loaded:
+            self.update_header()
+
     def _standard_header(self, header: Header | None) -> Header:
         cards: list[tuple] = []
         if self._extension is None:
@@ -124,8 +136,9 @@ class _ImageBaseHDU(_ValidHDU):
         if header is not None:
             # the structural cards of a given header are rebuilt, in standard order and with
             # standard comments, from the data (update_header)
-            new.extend((card for card in header.cards if card.keyword not in _STRUCTURAL
-                        and not _NAXIS_N.fullmatch(card.keyword)), end=True)
+            # copies: the given header stays the caller's, unchanged by edits to this one
+            new.extend((copy.copy(card) for card in header.cards if card.keyword not in
+                        _STRUCTURAL and not _NAXIS_N.fullmatch(card.keyword)), end=True)
         return new
 
     def _remember_scaling(self) -> None:
@@ -270,7 +283,7 @@ class _ImageBaseHDU(_ValidHDU):
         except Exception as exc:
             raise TypeError(f"data object {value!r} should have at least one dimension") from exc
         if array.ndim == 0 or array.dtype.kind not in "biuf":
-            raise TypeError(f"data object {value!r} should have at least one dimension"
+            raise TypeError(f"data object {array!r} should have at least one dimension"
                             if array.ndim == 0 else
                             f"data of dtype {array.dtype} cannot be stored in an image HDU")
         if array.dtype.kind == "b":
@@ -297,9 +310,16 @@ class _ImageBaseHDU(_ValidHDU):
                 h.remove(f"NAXIS{i}", ignore_missing=True)
             h["NAXIS"] = 0
             return
-        h["BITPIX"] = DTYPE2BITPIX[data.dtype.name]
+        # a header that lost them gets them back in their places (after the first card)
+        if "BITPIX" in h:
+            h["BITPIX"] = DTYPE2BITPIX[data.dtype.name]
+        else:
+            h.insert(1, ("BITPIX", DTYPE2BITPIX[data.dtype.name], "array data type"))
         old = h.get("NAXIS", 0)
-        h["NAXIS"] = data.ndim
+        if "NAXIS" in h:
+            h["NAXIS"] = data.ndim
+        else:
+            h.set("NAXIS", data.ndim, "number of array dimensions", after="BITPIX")
         after = "NAXIS"
         for i, length in enumerate(reversed(data.shape), start=1):
             key = f"NAXIS{i}"
