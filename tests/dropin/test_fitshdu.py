@@ -1,6 +1,6 @@
 """FitsHDU: a FITS file carried in an extension (XTENSION = 'FITS'), optionally gzip-compressed.
-fitsbind builds one from an HDUList or a file and reads the file back from it, and reads the
-FitsHDUs astropy writes. (Writing one is refused: CFITSIO knows no 'FITS' extension type.)"""
+fitsbind builds one from an HDUList or a file, writes it, reads the file back from it, and
+reads the FitsHDUs astropy writes."""
 
 from __future__ import annotations
 
@@ -33,6 +33,22 @@ def test_fromhdulist_and_back(tmp_path, compress):
     np.testing.assert_array_equal(wrapped["SCI"].data, np.arange(100) + 1)
     np.testing.assert_array_equal(wrapped[2].data["X"], [0, 1, 2])
     assert hdu._summary()[2] == "FitsHDU"
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_written_and_read_back(tmp_path, compress):
+    inner = _sample(tmp_path / "in.fits")
+    outer = fitsbind.HDUList([fitsbind.PrimaryHDU(), fitsbind.FitsHDU.fromhdulist(inner, compress=compress),
+                              fitsbind.ImageHDU(np.arange(3.0), name="AFTER")])
+    outer.writeto(tmp_path / "outer.fits")
+    with afits.open(tmp_path / "outer.fits") as check:
+        assert isinstance(check[1], afits.FitsHDU)
+        np.testing.assert_array_equal(check[1].hdulist["SCI"].data, np.arange(100) + 1)
+        np.testing.assert_array_equal(check["AFTER"].data, [0, 1, 2])
+    with fitsbind.open(tmp_path / "outer.fits") as hdul:
+        assert isinstance(hdul[1], fitsbind.FitsHDU)
+        assert hdul[1].hdulist.info(output=False) == inner.info(output=False)
+        np.testing.assert_array_equal(hdul["AFTER"].data, [0, 1, 2])
 
 
 def test_fromfile(tmp_path):
