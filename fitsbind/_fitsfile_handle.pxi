@@ -1263,6 +1263,8 @@ cdef class FitsFile:
                     memcpy(record, c_cards + 80 * i, 80)
                     record[80] = 0
                     ffprec(self._ptr, record, &status)
+                    if status == 0 and _case_lost(record):
+                        _put_record(self._ptr, self._ptr.Fptr.headend - 80, record, &status)
                     i += 1
             if status:
                 exc = self._fail(status, "writing the header of a new HDU")
@@ -1306,8 +1308,13 @@ cdef class FitsFile:
                         old[strlen(old)] = 32
                         if status == 0 and strncmp(old, record, 80) != 0:
                             ffmrec(self._ptr, i + 1, record, &status)
+                            if status == 0 and _case_lost(record):
+                                _put_record(self._ptr, self._ptr.Fptr.headstart[
+                                    self._ptr.Fptr.curhdu] + 80 * i, record, &status)
                     else:
                         ffprec(self._ptr, record, &status)
+                        if status == 0 and _case_lost(record):
+                            _put_record(self._ptr, self._ptr.Fptr.headend - 80, record, &status)
                     i += 1
                 if status == 0:
                     ffrdef(self._ptr, &status)
@@ -1768,6 +1775,29 @@ cdef class FitsFile:
                 raise exc
             target._finish_hdu()
             return target._current()
+
+
+cdef bint _case_lost(const char *record) noexcept nogil:
+    """Whether writing the 80-character ``record`` with ffprec/ffmrec changes it: CFITSIO
+    upper-cases the keyword as it writes, and a HIERARCH keyword may hold lower-case letters
+    the card must keep (astropy writes them as given)."""
+    cdef int i
+    if strncmp(record, b"HIERARCH ", 9) != 0:
+        return False
+    for i in range(9, 80):
+        if record[i] == 61:           # '=': the keyword ends
+            return False
+        if 97 <= record[i] <= 122:    # 'a'..'z'
+            return True
+    return False
+
+
+cdef void _put_record(fitsfile *ptr, LONGLONG position, const char *record,
+                      int *status) noexcept nogil:
+    """Write the 80 characters of ``record`` at byte ``position`` as they are, through
+    CFITSIO's buffers (CFITSIO's own record writers would upper-case the keyword)."""
+    ffmbyt(ptr, position, 1, status)
+    ffpbyt(ptr, 80, <void *>record, status)
 
 
 cdef bint _contiguous_box(list naxes, long *blc, long *trc, long *inc, int naxis):

@@ -843,3 +843,18 @@ def test_update_mode_on_a_file_cfitsio_refuses(fits, tmpfile):
     hdul.close(output_verify="silentfix")
     assert list(afits.getheader(path).keys()) == ["SIMPLE", "BITPIX", "NAXIS", "NEWK"]
     assert path.stat().st_size == 2880
+
+
+def test_hierarch_keywords_keep_their_case(fits, tmpfile):
+    path = tmpfile("hierarch.fits")
+    header = fits.Header([("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 0),
+                          ("HIERARCH key.META_0", "detRow")])
+    fits.PrimaryHDU(header=header).writeto(path)
+    assert b"HIERARCH key.META_0 = 'detRow  '" in path.read_bytes()
+    with fits.open(path, mode="update") as hdul:
+        hdul[0].header["HIERARCH key.META_0"] = "other"
+        hdul[0].header["HIERARCH another.Key"] = 5
+    raw = path.read_bytes()
+    assert b"HIERARCH key.META_0 = 'other   '" in raw and b"HIERARCH another.Key = 5" in raw
+    with afits.open(path) as check:
+        assert check[0].header["key.META_0"] == "other"
