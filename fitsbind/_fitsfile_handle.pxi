@@ -1262,9 +1262,7 @@ cdef class FitsFile:
                 while status == 0 and i < n:
                     memcpy(record, c_cards + 80 * i, 80)
                     record[80] = 0
-                    ffprec(self._ptr, record, &status)
-                    if status == 0 and _case_lost(record):
-                        _put_record(self._ptr, self._ptr.Fptr.headend - 80, record, &status)
+                    _append_record(self._ptr, record, &status)
                     i += 1
             if status:
                 exc = self._fail(status, "writing the header of a new HDU")
@@ -1307,14 +1305,9 @@ cdef class FitsFile:
                         # ffgrec ends the card at its last non-blank character
                         old[strlen(old)] = 32
                         if status == 0 and strncmp(old, record, 80) != 0:
-                            ffmrec(self._ptr, i + 1, record, &status)
-                            if status == 0 and _case_lost(record):
-                                _put_record(self._ptr, self._ptr.Fptr.headstart[
-                                    self._ptr.Fptr.curhdu] + 80 * i, record, &status)
+                            _replace_record(self._ptr, i, record, &status)
                     else:
-                        ffprec(self._ptr, record, &status)
-                        if status == 0 and _case_lost(record):
-                            _put_record(self._ptr, self._ptr.Fptr.headend - 80, record, &status)
+                        _append_record(self._ptr, record, &status)
                     i += 1
                 if status == 0:
                     ffrdef(self._ptr, &status)
@@ -1777,16 +1770,56 @@ cdef class FitsFile:
             return target._current()
 
 
+# CFITSIO's record writers (ffprec, ffmrec) upper-case the keyword of each record and refuse
+# one whose keyword holds characters the standard does not allow there (BAD_KEYCHAR). The
+# drop-in writes the cards astropy would, and astropy writes such cards as they are (HIERARCH
+# keywords in lower case, "Just some text" cards it read from a file): a record CFITSIO would
+# change or refuse is written as a blank record first, then its own bytes are put over it.
+cdef char *_BLANK_RECORD = b" " * 80
+
+
+cdef void _append_record(fitsfile *ptr, const char *record, int *status) noexcept nogil:
+    """Append the 80-character ``record`` to the current header as it is."""
+    if status[0] > 0:
+        return
+    ffprec(ptr, record, status)
+    if status[0] == BAD_KEYCHAR:
+        status[0] = 0
+        ffcmsg()
+        ffprec(ptr, _BLANK_RECORD, status)
+    elif status[0] > 0 or not _case_lost(record):
+        return
+    _put_record(ptr, ptr.Fptr.headend - 80, record, status)
+
+
+cdef void _replace_record(fitsfile *ptr, int index, const char *record,
+                          int *status) noexcept nogil:
+    """Make record ``index`` (0-based) of the current header the 80-character ``record``, as
+    it is."""
+    if status[0] > 0:
+        return
+    ffmrec(ptr, index + 1, record, status)
+    if status[0] == BAD_KEYCHAR:
+        status[0] = 0
+        ffcmsg()
+    elif status[0] > 0 or not _case_lost(record):
+        return
+    _put_record(ptr, ptr.Fptr.headstart[ptr.Fptr.curhdu] + 80 * index, record, status)
+
+
 cdef bint _case_lost(const char *record) noexcept nogil:
-    """Whether writing the 80-character ``record`` with ffprec/ffmrec changes it: CFITSIO
-    upper-cases the keyword as it writes, and a HIERARCH keyword may hold lower-case letters
-    the card must keep (astropy writes them as given)."""
-    cdef int i
-    if strncmp(record, b"HIERARCH ", 9) != 0:
-        return False
-    for i in range(9, 80):
-        if record[i] == 61:           # '=': the keyword ends
-            return False
+    """Whether CFITSIO's writing of the 80-character ``record`` upper-cases letters of it: the
+    keyword part, which it takes to run to the first '=' (the first 8 characters when there
+    is none, and for commentary cards)."""
+    cdef int i, length = 8
+    for i in range(80):
+        if record[i] == 61:           # '='
+            length = i
+            break
+    if (strncmp(record, b"COMMENT ", 8) == 0 or strncmp(record, b"HISTORY ", 8) == 0
+            or strncmp(record, b"        ", 8) == 0 or strncmp(record, b"CONTINUE", 8) == 0):
+        length = 8
+    for i in range(length):
         if 97 <= record[i] <= 122:    # 'a'..'z'
             return True
     return False

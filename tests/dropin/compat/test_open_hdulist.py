@@ -858,3 +858,24 @@ def test_hierarch_keywords_keep_their_case(fits, tmpfile):
     assert b"HIERARCH key.META_0 = 'other   '" in raw and b"HIERARCH another.Key = 5" in raw
     with afits.open(path) as check:
         assert check[0].header["key.META_0"] == "other"
+
+
+def test_cards_without_a_standard_keyword_are_written_as_they_are(fits, tmpfile):
+    # cards read from files that follow no convention; astropy writes them back as they are
+    path = tmpfile("odd.fits")
+    hdu = fits.PrimaryHDU()
+    with pytest.warns(UserWarning, match="invalid or follows an unrecognized non-standard convention"):
+        for text in ("CLFIND2D: contour = 0.30", "Just some random text."):
+            hdu.header.append(fits.Card.fromstring(text))
+    hdu.writeto(path)
+    raw = path.read_bytes()
+    assert b"CLFIND2D: contour = 0.30" in raw and b"Just some random text." in raw
+    # in update mode the cards move when one is inserted before them: still as they are
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with fits.open(path, mode="update") as hdul:
+            hdul[0].header.insert("EXTEND", ("MOVED", 1), after=True)
+        with afits.open(path) as check:
+            assert check[0].header["Just som"] == "e random text."
+            assert check[0].header["CLFIND2D"] == ": contour = 0.30"
+    assert path.read_bytes().index(b"Just some random text.") == 6 * 80
