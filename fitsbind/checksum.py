@@ -63,10 +63,10 @@ def timestamp() -> str:
     return datetime.datetime.now().isoformat(timespec="seconds")
 
 
-def timestamp_comment(what: str) -> str:
-    """Comment of a CHECKSUM/DATASUM card: ``"<what> updated <local time>"`` (local time, to
-    the second, as astropy writes it)."""
-    return f"{what} updated {timestamp()}"
+def timestamp_comment(what: str, when: str | None = None) -> str:
+    """Comment of a CHECKSUM/DATASUM card: ``"<what> updated <when>"``, ``when`` by default
+    the local time to the second (:func:`timestamp`), as astropy writes it."""
+    return f"{what} updated {timestamp() if when is None else when}"
 
 
 def padded_length(nbytes: int) -> int:

@@ -375,7 +375,8 @@ class _BaseHDU:
         return _checksum.timestamp()
 
     def _set_datasum(self, value: int, when: str | None, keyword: str) -> None:
-        comment = when if when is not None else f"data unit checksum updated {self._get_timestamp()}"
+        comment = when if when is not None else \
+            _checksum.timestamp_comment("data unit checksum", self._get_timestamp())
         self._header[keyword] = (str(value), comment)
 
     def _checksum_value(self, datasum: int, keyword: str) -> str:
@@ -392,7 +393,8 @@ class _BaseHDU:
                       datasum_keyword: str) -> None:
         """Set ``keyword`` for the data sum ``datasum``; it goes just before
         ``datasum_keyword`` when the header has that card, else in place or at the end."""
-        comment = when if when is not None else f"HDU checksum updated {self._get_timestamp()}"
+        comment = when if when is not None else \
+            _checksum.timestamp_comment("HDU checksum", self._get_timestamp())
         if datasum_keyword in self._header:
             self._header.set(keyword, "0" * 16, comment, before=datasum_keyword)
         else:

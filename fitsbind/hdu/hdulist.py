@@ -177,9 +177,7 @@ class HDUList(list, _Verify):
                 except VerifyError:
                     pass   # an unparsable card is left for verify to report
             else:
-                naxis = primary.get("NAXIS", 0)
-                after = f"NAXIS{naxis}" if naxis and f"NAXIS{naxis}" in primary else "NAXIS"
-                primary.set("EXTEND", True, after=after if after in primary else None)
+                _set_extend(primary)
         return True
 
     def readall(self) -> None:
@@ -351,12 +349,14 @@ class HDUList(list, _Verify):
         hdr = primary.header
         # a second HDU is enough to know; len() would read every header of the file
         extended = super().__len__() > 1 or self._read_past(1)
-        if extended and hdr.get("EXTEND") is not True and not isinstance(primary, ExtensionHDU):
-            if "EXTEND" in hdr:
-                hdr["EXTEND"] = True
-            else:
-                naxis = hdr.get("NAXIS", 0)
-                hdr.set("EXTEND", True, after=f"NAXIS{naxis}" if naxis else "NAXIS")
+        if not extended or isinstance(primary, ExtensionHDU):
+            return
+        try:
+            extend = hdr.get("EXTEND")
+        except VerifyError:
+            return       # an unparsable card is left for verify to report (and fix)
+        if extend is not True:
+            _set_extend(hdr)
 
     # -- information -------------------------------------------------------------------------------
 
@@ -419,11 +419,13 @@ class HDUList(list, _Verify):
             def fix() -> None:
                 list.insert(self, 0, PrimaryHDU())
             errs.append(self.run_option(option, err_text=text, fix_text=fix_text, fix=fix))
-        if len(self) > 1 and self[0].header.get("EXTEND") is not True:
+        if len(self) > 1 and _extend_value(self[0].header) is not True:
+            primary = self[0].header
             errs.append(self.run_option(
                 option, err_text="Primary HDU does not contain an EXTEND keyword equal to T even "
                 "though there are extension HDUs.",
-                fix_text="Fixed by inserting or updating the EXTEND keyword.", fix=self.update_extend))
+                fix_text="Fixed by inserting or updating the EXTEND keyword.",
+                fix=lambda: _set_extend(primary)))
         for i, hdu in enumerate(self):
             if i > 0 and not isinstance(hdu, ExtensionHDU):
                 text = f"HDUList's element {i} is not an extension HDU."
@@ -770,6 +772,26 @@ def _check_sums(hdu: _BaseHDU, index: int) -> None:
 
 
 __all__ = ["DELAYED", "HDUList", "VerifyWarning", "fitsopen", "format_info"]
+
+
+def _set_extend(header: Any) -> None:
+    """EXTEND = T in a primary header: in place, or after the last NAXISn (NAXIS when there
+    are no axes)."""
+    if "EXTEND" in header:
+        header["EXTEND"] = True
+        return
+    naxis = header.get("NAXIS", 0)
+    after = f"NAXIS{naxis}" if naxis and f"NAXIS{naxis}" in header else "NAXIS"
+    header.set("EXTEND", True, after=after if after in header else None)
+
+
+def _extend_value(header: Any) -> Any:
+    """The primary header's EXTEND value (None when absent or unparsable: such a card is
+    replaced by a fix, and reported by verify)."""
+    try:
+        return header.get("EXTEND")
+    except VerifyError:
+        return None
 
 
 def _extends(header: Any) -> bool:
