@@ -1262,7 +1262,7 @@ cdef class FitsFile:
                 while status == 0 and i < n:
                     memcpy(record, c_cards + 80 * i, 80)
                     record[80] = 0
-                    ffprec(self._ptr, record, &status)
+                    _append_record(self._ptr, record, &status)
                     i += 1
             if status:
                 exc = self._fail(status, "writing the header of a new HDU")
@@ -1305,14 +1305,9 @@ cdef class FitsFile:
                         # ffgrec ends the card at its last non-blank character
                         old[strlen(old)] = 32
                         if status == 0 and strncmp(old, record, 80) != 0:
-                            if _upcased_in_place(record):
-                                # a card inserted anew keeps commentary text as it is
-                                ffdrec(self._ptr, i + 1, &status)
-                                ffirec(self._ptr, i + 1, record, &status)
-                            else:
-                                ffmrec(self._ptr, i + 1, record, &status)
+                            _replace_record(self._ptr, i, record, &status)
                     else:
-                        ffprec(self._ptr, record, &status)
+                        _append_record(self._ptr, record, &status)
                     i += 1
                 if status == 0:
                     ffrdef(self._ptr, &status)
@@ -1775,6 +1770,71 @@ cdef class FitsFile:
             return target._current()
 
 
+# CFITSIO's record writers (ffprec, ffmrec) upper-case the keyword of each record and refuse
+# one whose keyword holds characters the standard does not allow there (BAD_KEYCHAR). The
+# drop-in writes the cards astropy would, and astropy writes such cards as they are (HIERARCH
+# keywords in lower case, "Just some text" cards it read from a file): a record CFITSIO would
+# change or refuse is written as a blank record first, then its own bytes are put over it.
+cdef char *_BLANK_RECORD = b" " * 80
+
+
+cdef void _append_record(fitsfile *ptr, const char *record, int *status) noexcept nogil:
+    """Append the 80-character ``record`` to the current header as it is."""
+    if status[0] > 0:
+        return
+    ffprec(ptr, record, status)
+    if status[0] == BAD_KEYCHAR:
+        status[0] = 0
+        ffcmsg()
+        ffprec(ptr, _BLANK_RECORD, status)
+    elif status[0] > 0 or not _case_lost(record, True):
+        return
+    _put_record(ptr, ptr.Fptr.headend - 80, record, status)
+
+
+cdef void _replace_record(fitsfile *ptr, int index, const char *record,
+                          int *status) noexcept nogil:
+    """Make record ``index`` (0-based) of the current header the 80-character ``record``, as
+    it is."""
+    if status[0] > 0:
+        return
+    ffmrec(ptr, index + 1, record, status)
+    if status[0] == BAD_KEYCHAR:
+        status[0] = 0
+        ffcmsg()
+    elif status[0] > 0 or not _case_lost(record, False):
+        return
+    _put_record(ptr, ptr.Fptr.headstart[ptr.Fptr.curhdu] + 80 * index, record, status)
+
+
+cdef bint _case_lost(const char *record, bint appending) noexcept nogil:
+    """Whether CFITSIO's writing of the 80-character ``record`` upper-cases letters of it: the
+    keyword part, which it takes to run to the first '=' (the first 8 characters when there
+    is none). Appending (ffprec) stops at 8 for commentary cards too; rewriting a record in
+    place (ffmrec) does not, so a HISTORY text holding '=' would lose its case."""
+    cdef int i, length = 8
+    for i in range(80):
+        if record[i] == 61:           # '='
+            length = i
+            break
+    if appending and (strncmp(record, b"COMMENT ", 8) == 0 or strncmp(record, b"HISTORY ", 8) == 0
+                      or strncmp(record, b"        ", 8) == 0
+                      or strncmp(record, b"CONTINUE", 8) == 0):
+        length = 8
+    for i in range(length):
+        if 97 <= record[i] <= 122:    # 'a'..'z'
+            return True
+    return False
+
+
+cdef void _put_record(fitsfile *ptr, LONGLONG position, const char *record,
+                      int *status) noexcept nogil:
+    """Write the 80 characters of ``record`` at byte ``position`` as they are, through
+    CFITSIO's buffers (CFITSIO's own record writers would upper-case the keyword)."""
+    ffmbyt(ptr, position, 1, status)
+    ffpbyt(ptr, 80, <void *>record, status)
+
+
 cdef bint _contiguous_box(list naxes, long *blc, long *trc, long *inc, int naxis):
     """True if a box is one run of consecutive pixels in the file: unit steps, every axis
     faster than some axis k whole, and every axis slower than k a single plane."""
@@ -1792,15 +1852,3 @@ cdef bint _contiguous_box(list naxes, long *blc, long *trc, long *inc, int naxis
     return True
 
 
-
-cdef bint _upcased_in_place(const char *record) noexcept nogil:
-    """Whether CFITSIO's in-place card rewrite (ffmrec) would change ``record``: it upper-cases
-    everything before the first '=' (the first 8 characters without one), the text of
-    COMMENT and HISTORY cards included, where inserting a card (ffirec) stops at column 8."""
-    cdef size_t k, n = strcspn(record, b"=")
-    if n >= 80:
-        n = 8
-    for k in range(n):
-        if b"a"[0] <= record[k] <= b"z"[0]:
-            return True
-    return False

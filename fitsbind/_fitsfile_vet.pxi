@@ -7,7 +7,9 @@
 
 # the keywords whose values take part in the size and layout arithmetic are listed in
 # fitsbind/include/fitsbind_vet.h, which picks their cards out in C
-_VET_XTENSIONS = frozenset(["IMAGE", "TABLE", "BINTABLE", "A3DTABLE", "IUEIMAGE"])
+# CFITSIO reads IUEIMAGE and FITS (a whole FITS file as the data, the FitsHDU convention) as
+# images: BITPIX, NAXISn, PCOUNT and GCOUNT size their data units, as any extension's
+_VET_XTENSIONS = frozenset(["IMAGE", "TABLE", "BINTABLE", "A3DTABLE", "IUEIMAGE", "FITS"])
 _VET_BITPIX = frozenset([8, 16, 32, 64, -32, -64])
 _VET_ALGORITHMS = frozenset([
     "RICE_1", "RICE_ONE", "GZIP_1", "GZIP_2", "PLIO_1", "HCOMPRESS_1", "NOCOMPRESS",
@@ -140,7 +142,7 @@ cdef str _vet_structure(dict cards, LONGLONG header_end):
     kind = xtension.strip().upper() if isinstance(xtension, str) else "PRIMARY"
     pcount = _vet_int(cards, "PCOUNT", 0)
     gcount = _vet_int(cards, "GCOUNT", 1)
-    if kind in ("IMAGE", "TABLE", "BINTABLE", "A3DTABLE", "IUEIMAGE") and pcount < 0:
+    if kind != "PRIMARY" and pcount < 0:
         return f"PCOUNT = {pcount} is negative"
     if kind == "IMAGE" and (pcount != 0 or gcount != 1):
         return (f"an IMAGE extension must have PCOUNT = 0 and GCOUNT = 1, not "

@@ -57,11 +57,16 @@ def encode(value: int, complement: bool = True) -> str:
     return text[-1] + text[:-1]
 
 
-def timestamp_comment(what: str) -> str:
-    """Comment of a CHECKSUM/DATASUM card: ``"<what> updated <local time>"`` (local time, to
-    the second, as astropy writes it)."""
-    now = datetime.datetime.now()
-    return f"{what} updated {now.isoformat(timespec='seconds')}"
+def timestamp() -> str:
+    """The local time to the second, ISO 8601 ("2007-05-30T19:05:11"), as CHECKSUM/DATASUM
+    comments give it."""
+    return datetime.datetime.now().isoformat(timespec="seconds")
+
+
+def timestamp_comment(what: str, when: str | None = None) -> str:
+    """Comment of a CHECKSUM/DATASUM card: ``"<what> updated <when>"``, ``when`` by default
+    the local time to the second (:func:`timestamp`), as astropy writes it."""
+    return f"{what} updated {timestamp() if when is None else when}"
 
 
 def padded_length(nbytes: int) -> int:

@@ -77,6 +77,15 @@ class Header:
             cards = cards.items()
         for card in cards:
             self.append(card, end=True)
+        self._edited = False
+
+    @property
+    def _modified(self) -> bool:
+        """Whether the header changed since it was made or read: a card added, removed or
+        moved, or a card's keyword, value or comment set to something else (or its text
+        fixed when first shown). Setting a card in the place it already has, or to the value
+        it already holds, is no change."""
+        return self._edited or any(card._modified for card in self._cards)
 
     # ------------------------------------------------------------------------ container protocol
 
@@ -168,6 +177,7 @@ class Header:
 
         index = self._cardindex(key)
         card = self._cards.pop(index)
+        self._edited = True
         self._unindex(self._keyword_indices, Card.normalize_keyword(card.keyword), index)
         if card.field_specifier is not None:
             self._unindex(self._rvkc_indices, card.rawkeyword, index)
@@ -393,6 +403,7 @@ class Header:
 
     def clear(self) -> None:
         """Remove every card."""
+        self._edited = True
         self._cards = []
         # normalised keyword -> positions of its cards, ascending
         self._keyword_indices = {}
@@ -570,6 +581,7 @@ class Header:
         if not end and card.is_blank:
             end = True
         cards = self._cards
+        self._edited = True
         if end:
             cards.append(card)
             index = len(cards) - 1
@@ -676,6 +688,7 @@ class Header:
             return
         card = _as_card(card, "inserted into", blank_if_none=False)
         self._cards.insert(index, card)
+        self._edited = True
         if index < 0:
             # where list.insert put it
             index = max(index + len(self._cards) - 1, 0)

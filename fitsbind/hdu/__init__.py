@@ -6,6 +6,7 @@ from fitsbind.hdu.compressed import CompImageHDU
 from fitsbind.hdu.groups import Group, GroupData, GroupsHDU
 from fitsbind.hdu.hdulist import HDUList, fitsopen
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU, Section
+from fitsbind.hdu.nonstandard import FitsHDU
 from fitsbind.hdu.table import BinTableHDU, TableHDU
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
            "BinTableHDU",
            "CompImageHDU",
            "ExtensionHDU",
+           "FitsHDU",
            "Group",
            "GroupData",
            "GroupsHDU",

@@ -33,7 +33,7 @@ import numpy as np
 from fitsbind import checksum as _checksum
 from fitsbind.card import Card
 from fitsbind.config import conf
-from fitsbind.direct import FITS, stored_chunks
+from fitsbind.direct import FITS, data_unit_size, stored_chunks
 from fitsbind.hdu.file import data_size
 from fitsbind.header import Header
 from fitsbind.verify import VerifyError, VerifyWarning, _ErrList, _Verify
@@ -122,6 +122,12 @@ class _BaseHDU:
         # which checksum cards writing refreshes (True: both, "datasum", "remove", False:
         # none); as astropy, the cards the header comes with decide, or open(checksum=...)
         self._output_checksum: bool | str = False
+        # the CHECKSUM/DATASUM values found when the HDU was opened with checksum=True, and
+        # whether they matched (None: not checked, or no such card), as astropy keeps them
+        self._checksum: str | None = None
+        self._checksum_valid: int | None = None
+        self._datasum: str | None = None
+        self._datasum_valid: int | None = None
         if header is not None:
             # astropy parses both values here, so an unparsable one fails the HDU (VerifyError:
             # the list ends before it, as at any header that does not validate)
@@ -241,6 +247,11 @@ class _BaseHDU:
         """The header's cards as they go to the file (END and padding excluded)."""
         return self._header.tostring(endcard=False, padding=False)
 
+    @property
+    def _first_keyword(self) -> str | None:
+        """The keyword of the first card written for this HDU (None: no card)."""
+        return self._header.cards[0].keyword if len(self._header) else None
+
     def _written_header_text(self) -> str:
         """The header text handed to the direct tier to write: :meth:`_disk_header_text`,
         except that a header without axes gets PCOUNT = 0 there (with a VerifyWarning).
@@ -337,7 +348,7 @@ class _BaseHDU:
 
     # -- checksums ----------------------------------------------------------------------------
 
-    def _datasum(self) -> int:
+    def _calculate_datasum(self) -> int:
         """Checksum of the data unit: the file's bytes while the data is not loaded, else
         of what writing would store."""
         if not self._data_loaded and self._file is not None and self._offsets is not None:
@@ -357,8 +368,15 @@ class _BaseHDU:
                                                   total)
         return total
 
+    def _get_timestamp(self) -> str:
+        """The time the comments of CHECKSUM and DATASUM cards written now give: local time
+        to the second, ISO 8601 ("2007-05-30T19:05:11"). Checksums cover those comments, so
+        replacing this method (as astropy's tests do) makes checksums reproducible."""
+        return _checksum.timestamp()
+
     def _set_datasum(self, value: int, when: str | None, keyword: str) -> None:
-        comment = when if when is not None else _checksum.timestamp_comment("data unit checksum")
+        comment = when if when is not None else \
+            _checksum.timestamp_comment("data unit checksum", self._get_timestamp())
         self._header[keyword] = (str(value), comment)
 
     def _checksum_value(self, datasum: int, keyword: str) -> str:
@@ -375,7 +393,8 @@ class _BaseHDU:
                       datasum_keyword: str) -> None:
         """Set ``keyword`` for the data sum ``datasum``; it goes just before
         ``datasum_keyword`` when the header has that card, else in place or at the end."""
-        comment = when if when is not None else _checksum.timestamp_comment("HDU checksum")
+        comment = when if when is not None else \
+            _checksum.timestamp_comment("HDU checksum", self._get_timestamp())
         if datasum_keyword in self._header:
             self._header.set(keyword, "0" * 16, comment, before=datasum_keyword)
         else:
@@ -385,7 +404,7 @@ class _BaseHDU:
     def add_datasum(self, when: str | None = None, datasum_keyword: str = "DATASUM") -> int:
         """Put the data unit's checksum in ``datasum_keyword`` (comment ``when``, by default
         the time); return it."""
-        value = self._datasum()
+        value = self._calculate_datasum()
         self._set_datasum(value, when, datasum_keyword)
         return value
 
@@ -394,7 +413,7 @@ class _BaseHDU:
         """Put the HDU checksum in ``checksum_keyword`` so the whole HDU sums to -0, and the
         data sum in ``datasum_keyword`` unless ``override_datasum`` (which leaves that card
         as it is, or absent)."""
-        datasum = self._datasum()
+        datasum = self._calculate_datasum()
         if not override_datasum:
             self._set_datasum(datasum, when, datasum_keyword)
         self._set_checksum(datasum, when, checksum_keyword, datasum_keyword)
@@ -407,14 +426,14 @@ class _BaseHDU:
             stored = int(self._header["DATASUM"])
         except (TypeError, ValueError, VerifyError):
             return 0           # a card that holds no number matches no data
-        return 1 if stored == self._datasum() else 0
+        return 1 if stored == self._calculate_datasum() else 0
 
     def verify_checksum(self) -> int:
         """1 if CHECKSUM is the value the header and data call for, 0 if not, 2 if there is
         no CHECKSUM. As astropy, the data count only when the header has a DATASUM card."""
         if "CHECKSUM" not in self._header:
             return 2
-        datasum = self._datasum() if "DATASUM" in self._header else 0
+        datasum = self._calculate_datasum() if "DATASUM" in self._header else 0
         try:
             stored = self._header["CHECKSUM"]
         except VerifyError:
@@ -432,7 +451,7 @@ class _BaseHDU:
             return
         if not mode:
             return
-        datasum = self._sum_of(payload) if self._data_loaded else self._datasum()
+        datasum = self._sum_of(payload) if self._data_loaded else self._calculate_datasum()
         self._set_datasum(datasum, None, "DATASUM")
         if mode != "datasum":
             self._set_checksum(datasum, None, "CHECKSUM", "DATASUM")
@@ -487,37 +506,90 @@ def _pad_bytes(start: int, count: int, fill: bytes) -> bytes:
 class _ValidHDU(_BaseHDU, _Verify):
     """An HDU with a standard header: verifiable, writable."""
 
+    @property
+    def _primary_like(self) -> bool:
+        """Whether the header is verified as a primary one (SIMPLE first, no PCOUNT/GCOUNT
+        needed) rather than an extension's."""
+        return self._extension is None
+
     def _verify(self, option: str = "warn") -> _ErrList:
+        """The checks every standard HDU passes, in astropy's order (so reports list the
+        same problems first): the first card, BITPIX, NAXIS and NAXISn in their places,
+        no NAXISj beyond NAXIS, a string EXTNAME; then each card on its own. Subclasses
+        add theirs after these."""
+        from fitsbind.hdu.image import BITPIX2DTYPE  # image builds on this module
+
         errs = _ErrList([], unit="Card")
+        if self._primary_like:
+            self.req_cards("SIMPLE", 0, None, True, option, errs)
+        else:
+            self.req_cards("XTENSION", 0, None, self._extension, option, errs)
+        self.req_cards("BITPIX", 1, lambda v: _is_int(v) and v in BITPIX2DTYPE, 8, option, errs)
+        self.req_cards("NAXIS", 2, lambda v: _is_int(v) and 0 <= v <= 999, 0, option, errs)
+        naxis = self._header.get("NAXIS", 0)
+        if _is_int(naxis) and naxis <= 999:
+            for axis in range(1, naxis + 1):
+                keyword = f"NAXIS{axis}"
+                self.req_cards(keyword, axis + 2, lambda v: _is_int(v) and v >= 0,
+                               _axis_length(self._header.get(keyword)), option, errs)
+            self._verify_axis_numbers(naxis, option, errs)
+        if "EXTNAME" in self._header and not isinstance(self._header["EXTNAME"], str):
+            def fix() -> None:
+                self._header["EXTNAME"] = str(self._header["EXTNAME"])
+            errs.append(self.run_option(
+                option, err_text="The EXTNAME keyword must have a string value.",
+                fix_text="Converted the EXTNAME keyword to a string value.", fix=fix))
         for card in self._header.cards:
             errs.append(card._verify(option))
         return errs
 
+    def _verify_axis_numbers(self, naxis: int, option: str, errs: _ErrList) -> None:
+        """Record (and with a fix option, delete) NAXISj cards whose j is not 1..``naxis``:
+        a stale NAXIS3 left after NAXIS went from 3 to 2 would describe another data unit."""
+        for keyword in list(self._header.keys()):
+            if not keyword.startswith("NAXIS") or len(keyword) == 5:
+                continue
+            suffix = keyword[5:]
+            if suffix.isdigit() and 1 <= int(suffix) <= naxis:
+                continue
+
+            def fix(keyword: str = keyword) -> None:
+                del self._header[keyword]
+            errs.append(self.run_option(
+                option, err_text=f"NAXISj keyword out of range ('{keyword}' when NAXIS == {naxis})",
+                fix_text="Deleted.", fix=fix))
+
     def req_cards(self, keyword: str, pos: Any, test: Any, fix_value: Any, option: str,
-                  errlist: list) -> None:
-        """Check that ``keyword`` is present (at ``pos`` if given) and passes ``test``;
-        record (and, with a fix option, repair) what is wrong in ``errlist``."""
+                  errlist: list) -> list:
+        """Check that ``keyword`` is present and passes ``test`` (a function of the value);
+        record (and, with a fix option, repair) what is wrong in ``errlist``, and return it.
+
+        ``pos`` is where the card must be: an index, a function of the card's index that says
+        whether the place is right, or None (anywhere). A missing card is inserted at ``pos``
+        (an index) or at the end, with ``fix_value``; a card failing ``test`` is given
+        ``fix_value``. ``fix_value`` None makes those problems unfixable."""
         header = self._header
+        fixable = fix_value is not None
+        place = (lambda index: index == pos) if _is_int(pos) else pos
         if keyword not in header:
             text = f"'{keyword}' card does not exist."
             fix_text = f"Fixed by inserting a new '{keyword}' card."
 
             def fix(keyword: str = keyword) -> None:
-                index = pos if isinstance(pos, int) else len(header)
-                header.insert(index, (keyword, fix_value))
+                header.insert(pos if _is_int(pos) else len(header), (keyword, fix_value))
             errlist.append(self.run_option(option, err_text=text, fix_text=fix_text,
-                                           fix=fix if fix_value is not None else None,
-                                           fixable=fix_value is not None))
-            return
+                                           fix=fix if fixable else None, fixable=fixable))
+            return errlist
         index = header.index(keyword)
-        if isinstance(pos, int) and index != pos:
+        if place is not None and not place(index):
+            target = pos if _is_int(pos) else len(header)
             text = f"'{keyword}' card at the wrong place (card {index})."
-            fix_text = f"Fixed by moving it to the right place (card {pos})."
+            fix_text = f"Fixed by moving it to the right place (card {target})."
 
             def move() -> None:
                 card = header.cards[index]
                 del header[index]
-                header.insert(pos, card)
+                header.insert(target, card)
             errlist.append(self.run_option(option, err_text=text, fix_text=fix_text, fix=move))
         value = header[keyword]
         if test is not None and not test(value):
@@ -527,8 +599,18 @@ class _ValidHDU(_BaseHDU, _Verify):
             def set_value() -> None:
                 header[keyword] = fix_value
             errlist.append(self.run_option(option, err_text=text, fix_text=fix_text,
-                                           fix=set_value if fix_value is not None else None,
-                                           fixable=fix_value is not None))
+                                           fix=set_value if fixable else None, fixable=fixable))
+        return errlist
+
+
+def _axis_length(value: Any) -> int:
+    """The NAXISn value verify('fix') puts in place of ``value``: the number it holds (11.0,
+    "10.0" and "7" give 11, 10 and 7), or 1 when it holds none."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 1
+    return int(number) if number.is_integer() and number >= 0 else 1
 
 
 class ExtensionHDU(_ValidHDU):
@@ -551,7 +633,10 @@ class ExtensionHDU(_ValidHDU):
 
     def _verify(self, option: str = "warn") -> _ErrList:
         errs = super()._verify(option=option)
+        if self._primary_like:
+            return errs
         naxis = self._header.get("NAXIS", 0)
+        naxis = naxis if _is_int(naxis) else 0    # a bad NAXIS is reported by the base
         if self._pcount_is_zero:
             self.req_cards("PCOUNT", naxis + 3, lambda v: _is_int(v) and v == 0, 0, option, errs)
         else:
@@ -575,7 +660,49 @@ class NonstandardExtHDU(ExtensionHDU):
         return None if self.data is None else np.ascontiguousarray(self.data).view(np.uint8)
 
     def _summary(self) -> tuple:
-        return (self.name, self.ver, "NonstandardExtHDU", len(self._header))
+        return (self.name, self.ver, type(self).__name__, len(self._header))
+
+
+@_register_builtin
+class _NonstandardHDU(_BaseHDU, _Verify):
+    """A first HDU whose SIMPLE is F: the file says it does not follow the standard. Its
+    header is kept as read and its data are the bytes of its data unit, padding included
+    (uint8); it is written back as it is."""
+
+    _standard = False
+
+    @classmethod
+    def match_header(cls, header: Header) -> bool:
+        cards = header.cards
+        return bool(cards) and cards[0].keyword == "SIMPLE" and cards[0].value is False
+
+    def _load_data(self) -> np.ndarray:
+        _, start, end = self._offsets
+        return self._file_array(0, np.uint8, (end - start,))
+
+    def _payload(self) -> np.ndarray | None:
+        if self.data is None:
+            return None
+        data = np.ascontiguousarray(self.data).reshape(-1).view(np.uint8)
+        # read, the data ran to the end of the file; written, it is the data unit the header
+        # describes (BITPIX, NAXISn), without padding. Bytes beyond that are not dropped
+        # silently.
+        size = data_unit_size(self._header)
+        if data[_checksum.padded_length(size):].any():
+            raise ValueError(f"{self._where()}: SIMPLE = F, and the data holds bytes beyond the "
+                             f"{size} the header describes; only what the header describes "
+                             "can be written")
+        return data[:size]
+
+    def _verify(self, option: str = "warn") -> _ErrList:
+        # nothing structural can be expected of it: only its cards are checked
+        errs = _ErrList([], unit="Card")
+        for card in self._header.cards:
+            errs.append(card._verify(option))
+        return errs
+
+    def _summary(self) -> tuple:
+        return (self.name, self.ver, "NonstandardHDU", len(self._header))
 
 
 class _CorruptedHDU(_BaseHDU, _Verify):

@@ -591,6 +591,15 @@ class CompImageHDU(ImageHDU):
 
     _default_name = _DEFAULT_NAME
 
+    @property
+    def _primary_like(self) -> bool:
+        # the image's header is a primary one (SIMPLE) when the image was a primary HDU
+        return "SIMPLE" in self._header
+
+    @property
+    def _first_keyword(self) -> str | None:
+        return "XTENSION"      # the file holds the tiles' table, whatever the image header
+
     def __init__(self, data: Any = None, header: Header | None = None, name: str | None = None,
                  compression_type: str = DEFAULT_COMPRESSION_TYPE, tile_shape: Any = None,
                  hcomp_scale: float = DEFAULT_HCOMP_SCALE, hcomp_smooth: int = DEFAULT_HCOMP_SMOOTH,

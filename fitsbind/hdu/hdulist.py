@@ -117,6 +117,9 @@ class HDUList(list, _Verify):
             if not isinstance(hdu, _BaseHDU):
                 raise TypeError(f"Element {len(self)} in the HDUList input is not an HDU.")
             super().append(hdu)
+        if file is None:
+            # as astropy: a list made of HDUs gets EXTEND = T at once (a file's is read as is)
+            self.update_extend()
 
     # -- lazy reading ---------------------------------------------------------------------------
 
@@ -188,9 +191,7 @@ class HDUList(list, _Verify):
                 except VerifyError:
                     pass   # an unparsable card is left for verify to report
             else:
-                naxis = primary.get("NAXIS", 0)
-                after = f"NAXIS{naxis}" if naxis and f"NAXIS{naxis}" in primary else "NAXIS"
-                primary.set("EXTEND", True, after=after if after in primary else None)
+                _set_extend(primary)
         return True
 
     def readall(self) -> None:
@@ -232,7 +233,7 @@ class HDUList(list, _Verify):
     def __contains__(self, item: Any) -> bool:
         try:
             self.index_of(item)
-        except (KeyError, IndexError):
+        except (KeyError, IndexError, ValueError):   # ValueError: an HDU not in the list
             return False
         return True
 
@@ -283,7 +284,9 @@ class HDUList(list, _Verify):
         wanted = name.strip().upper()
         found = None
         for i, hdu in enumerate(self):
-            if hdu.name.strip().upper() == wanted and (ver is None or hdu.ver == ver):
+            # "PRIMARY" names the first HDU whatever its EXTNAME, as in astropy
+            named = hdu.name.strip().upper() == wanted or (wanted == "PRIMARY" and i == 0)
+            if named and (ver is None or hdu.ver == ver):
                 found = i
                 break
         if found is None:
@@ -308,6 +311,7 @@ class HDUList(list, _Verify):
         elif isinstance(hdu, ExtensionHDU):
             super().append(PrimaryHDU())
         super().append(hdu)
+        self.update_extend()
 
     def insert(self, index: int, hdu: Any) -> None:
         """Insert an HDU before ``index``, keeping a valid primary HDU first: inserted first,
@@ -376,12 +380,14 @@ class HDUList(list, _Verify):
         hdr = primary.header
         # a second HDU is enough to know; len() would read every header of the file
         extended = super().__len__() > 1 or self._read_past(1)
-        if extended and hdr.get("EXTEND") is not True and not isinstance(primary, ExtensionHDU):
-            if "EXTEND" in hdr:
-                hdr["EXTEND"] = True
-            else:
-                naxis = hdr.get("NAXIS", 0)
-                hdr.set("EXTEND", True, after=f"NAXIS{naxis}" if naxis else "NAXIS")
+        if not extended or isinstance(primary, ExtensionHDU):
+            return
+        try:
+            extend = hdr.get("EXTEND")
+        except VerifyError:
+            return       # an unparsable card is left for verify to report (and fix)
+        if extend is not True:
+            _set_extend(hdr)
 
     # -- information -------------------------------------------------------------------------------
 
@@ -437,13 +443,20 @@ class HDUList(list, _Verify):
     def _verify(self, option: str = "warn") -> _ErrList:
         errs = _ErrList([], unit="HDU")
         if super().__len__() > 0 and not isinstance(super().__getitem__(0), PrimaryHDU) and \
-                type(super().__getitem__(0)).__name__ not in ("GroupsHDU", "PrimaryHDU"):
+                type(super().__getitem__(0)).__name__ not in ("GroupsHDU", "PrimaryHDU", "_NonstandardHDU"):
             text = "HDUList's 0th element is not a primary HDU."
             fix_text = "Fixed by inserting one as 0th HDU."
 
             def fix() -> None:
                 list.insert(self, 0, PrimaryHDU())
             errs.append(self.run_option(option, err_text=text, fix_text=fix_text, fix=fix))
+        if len(self) > 1 and _extend_value(self[0].header) is not True:
+            primary = self[0].header
+            errs.append(self.run_option(
+                option, err_text="Primary HDU does not contain an EXTEND keyword equal to T even "
+                "though there are extension HDUs.",
+                fix_text="Fixed by inserting or updating the EXTEND keyword.",
+                fix=lambda: _set_extend(primary)))
         for i, hdu in enumerate(self):
             if i > 0 and not isinstance(hdu, ExtensionHDU):
                 text = f"HDUList's element {i} is not an extension HDU."
@@ -522,6 +535,7 @@ class HDUList(list, _Verify):
                 # the file is already a new one beside the target: no second temporary
                 fits = FITS(new.path, "w+", in_place=True)
             with fits:
+                self._check_first_cards(path, len(fits))
                 for i, hdu in enumerate(self):
                     if i in payloads:
                         payload = payloads[i]
@@ -535,6 +549,22 @@ class HDUList(list, _Verify):
         except BaseException:
             new.discard()
             raise
+
+    def _check_first_cards(self, name: str, position: int, skip: int = 0) -> None:
+        """Refuse, before any is written, HDUs (from number ``skip`` on) whose headers cannot
+        begin an HDU at their place in ``name``, the first of them going at ``position``:
+        SIMPLE first in the file, XTENSION after. astropy writes such headers as they are
+        when not verifying (output_verify="ignore"), but what it writes is no FITS file,
+        and CFITSIO cannot write it."""
+        for offset, hdu in enumerate(super().__getitem__(slice(skip, None))):
+            where = position + offset
+            first = hdu._first_keyword
+            wanted = "XTENSION" if where else "SIMPLE"
+            if first != wanted:
+                found = f"with {first}" if first else "with no card"
+                raise VerifyError(f"{name}, HDU {where}: the header begins {found}, but an HDU "
+                                  f"there must begin with {wanted} (verify with 'fix' repairs "
+                                  "the header); the HDU is not written")
 
     def _on_disk_state(self, refresh_checksums: bool = False,
                        ) -> list[tuple[_BaseHDU, str, np.ndarray | None]]:
@@ -613,6 +643,7 @@ class HDUList(list, _Verify):
                 return
             self._flush_in_place(state, verbose)
         fits = hdufile.writer()
+        self._check_first_cards(hdufile.name, self._on_disk, skip=self._on_disk)
         for i in range(self._on_disk, super().__len__()):
             hdu = super().__getitem__(i)
             if verbose:
@@ -761,15 +792,44 @@ def _compress(plain: Replacement, opener: Callable[..., Any]) -> Replacement:
 
 
 def _check_sums(hdu: _BaseHDU, index: int) -> None:
-    if "CHECKSUM" in hdu.header and hdu.verify_checksum() == 0:
-        warnings.warn(f"Checksum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
-                      FITSUserWarning, stacklevel=4)
-    if "DATASUM" in hdu.header and hdu.verify_datasum() == 0:
-        warnings.warn(f"Datasum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
-                      FITSUserWarning, stacklevel=4)
+    """Check the CHECKSUM and DATASUM cards of ``hdu`` as read (a warning for each that does
+    not match), and keep their values and results on it (``_checksum``, ``_checksum_valid``,
+    ``_datasum``, ``_datasum_valid``: what fitscheck-style tools look at)."""
+    if "CHECKSUM" in hdu.header:
+        hdu._checksum = hdu.header["CHECKSUM"]
+        hdu._checksum_valid = hdu.verify_checksum()
+        if hdu._checksum_valid == 0:
+            warnings.warn(f"Checksum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
+                          FITSUserWarning, stacklevel=4)
+    if "DATASUM" in hdu.header:
+        hdu._datasum = hdu.header["DATASUM"]
+        hdu._datasum_valid = hdu.verify_datasum()
+        if hdu._datasum_valid == 0:
+            warnings.warn(f"Datasum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
+                          FITSUserWarning, stacklevel=4)
 
 
 __all__ = ["DELAYED", "HDUList", "VerifyWarning", "fitsopen", "format_info"]
+
+
+def _set_extend(header: Any) -> None:
+    """EXTEND = T in a primary header: in place, or after the last NAXISn (NAXIS when there
+    are no axes)."""
+    if "EXTEND" in header:
+        header["EXTEND"] = True
+        return
+    naxis = header.get("NAXIS", 0)
+    after = f"NAXIS{naxis}" if naxis and f"NAXIS{naxis}" in header else "NAXIS"
+    header.set("EXTEND", True, after=after if after in header else None)
+
+
+def _extend_value(header: Any) -> Any:
+    """The primary header's EXTEND value (None when absent or unparsable: such a card is
+    replaced by a fix, and reported by verify)."""
+    try:
+        return header.get("EXTEND")
+    except VerifyError:
+        return None
 
 
 def _extends(header: Any) -> bool:

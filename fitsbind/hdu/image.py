@@ -9,6 +9,7 @@ the file's memory map.
 
 from __future__ import annotations
 
+import copy
 import re
 import warnings
 from typing import Any
@@ -150,6 +151,17 @@ class _ImageBaseHDU(_ValidHDU):
         if ver is not None:
             self.ver = ver
 
+    @property
+    def header(self) -> Header:
+        return self._header
+
+    @header.setter
+    def header(self, value: Header) -> None:
+        # as astropy: a new header is brought into line with data already in memory
+        self._header = value
+        if self._data_loaded:
+            self.update_header()
+
     def _standard_header(self, header: Header | None) -> Header:
         cards: list[tuple] = []
         if self._extension is None:
@@ -168,8 +180,9 @@ class _ImageBaseHDU(_ValidHDU):
         if header is not None:
             # the structural cards of a given header are rebuilt, in standard order and with
             # standard comments, from the data (update_header)
-            new.extend((card for card in header.cards if card.keyword not in _STRUCTURAL
-                        and not _NAXIS_N.fullmatch(card.keyword)), end=True)
+            # copies: the given header stays the caller's, unchanged by edits to this one
+            new.extend((copy.copy(card) for card in header.cards if card.keyword not in
+                        _STRUCTURAL and not _NAXIS_N.fullmatch(card.keyword)), end=True)
         return new
 
     def _remember_scaling(self) -> None:
@@ -343,10 +356,16 @@ class _ImageBaseHDU(_ValidHDU):
                 h.remove(f"NAXIS{i}", ignore_missing=True)
             h["NAXIS"] = 0
             return
-        h["BITPIX"] = DTYPE2BITPIX[data.dtype.name]
+        # a header that lost them gets them back in their places (after the first card)
+        if "BITPIX" in h:
+            h["BITPIX"] = DTYPE2BITPIX[data.dtype.name]
+        else:
+            h.insert(1, ("BITPIX", DTYPE2BITPIX[data.dtype.name], "array data type"))
         old = h.get("NAXIS", 0)
-        # a header given without its NAXIS cards gets them in their standard place
-        h.set("NAXIS", data.ndim, after=None if "NAXIS" in h else "BITPIX")
+        if "NAXIS" in h:
+            h["NAXIS"] = data.ndim
+        else:
+            h.set("NAXIS", data.ndim, "number of array dimensions", after="BITPIX")
         after = "NAXIS"
         for i, length in enumerate(reversed(data.shape), start=1):
             key = f"NAXIS{i}"
@@ -495,15 +514,8 @@ class _ImageBaseHDU(_ValidHDU):
             # a BLANK a scaled read dropped is lost when the float data are written as such
             _warn_invalid_blank(self._header.get("BLANK", self._dropped_blank),
                                 self._written_bitpix())
-        errs = super()._verify(option)
-        naxis = self._header.get("NAXIS", 0)
-        self.req_cards("BITPIX", 1, lambda v: v in BITPIX2DTYPE, 8, option, errs)
-        self.req_cards("NAXIS", 2, lambda v: isinstance(v, int) and 0 <= v <= 999, 0, option,
-                       errs)
-        for i in range(1, naxis + 1):
-            self.req_cards(f"NAXIS{i}", 2 + i, lambda v: isinstance(v, int) and v >= 0, 1,
-                           option, errs)
-        return errs
+        # BITPIX, NAXIS and NAXISn in their places: the base class checks them for every HDU
+        return super()._verify(option)
 
     def copy(self) -> _ImageBaseHDU:
         data = self.data
@@ -561,13 +573,6 @@ class PrimaryHDU(_ImageBaseHDU):
         # as astropy, any true SIMPLE value (SIMPLE = 2147483647 as well as T)
         return (len(cards) > 0 and cards[0].keyword == "SIMPLE" and header.get("GROUPS") is not True
                 and bool(cards[0].value))
-
-    def _verify(self, option: str = "warn") -> _ErrList:
-        errs = super()._verify(option)
-        # as astropy, SIMPLE's place is checked, not its value: a header whose SIMPLE is true
-        # but not T reads and verifies as astropy's does
-        self.req_cards("SIMPLE", 0, None, True, option, errs)
-        return errs
 
 
 @_register_builtin

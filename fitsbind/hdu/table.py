@@ -368,7 +368,9 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
         heap = data._get_heap_data()
         theap = h.get("THEAP")
         gap = theap - tbsize if isinstance(theap, int) and theap >= tbsize and len(heap) else 0
-        if gap == 0:
+        if gap == 0 and theap != tbsize:
+            # a THEAP the heap cannot start at goes; one naming where it starts anyway stays
+            # (as astropy keeps it: the card counts in the header's checksum)
             h.remove("THEAP", ignore_missing=True)
         h["PCOUNT"] = gap + len(heap)
         for i in vla:

@@ -658,6 +658,29 @@ def test_header_set_positions(fits):
     assert list(header.keys())[3] == "HISTORY"
 
 
+def test_header_modified_tracks_real_changes(fits):
+    header = fits.Header([("A", "B"), ("B", "C"), ("C", "D")])
+    assert not header._modified
+    # a card set where it already is, or to the value it holds, changes nothing
+    for place in ({"before": 2}, {"after": 0}, {"before": "C"}, {"after": "A"}):
+        header.set("B", **place)
+    header.set("C", after=123)
+    header["A"] = "B"
+    assert list(header) == ["A", "B", "C"] and not header._modified
+    header["A"] = "new"
+    assert header._modified
+    for change in (lambda h: h.set("C", before="A"), lambda h: h.append(("D", 1)),
+                   lambda h: h.remove("B"), lambda h: h.insert(0, ("Z", 0))):
+        fresh = fits.Header([("A", "B"), ("B", "C"), ("C", "D")])
+        change(fresh)
+        assert fresh._modified
+    read = fits.Header.fromstring("FOCALLEN= +1.550000000000e+002".ljust(80))
+    assert not read._modified
+    with pytest.warns(fits.VerifyWarning):
+        str(read.cards[0])   # the card's text is fixed (exponent upper case) when first shown
+    assert read._modified
+
+
 def test_header_append(fits):
     header = fits.Header([("A", 1), ("HISTORY", "h")])
     header.append(("B", 2))

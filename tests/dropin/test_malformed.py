@@ -453,3 +453,18 @@ def test_logical_gcount_verifies_but_reads_as_a_fits_error(write):
         hdul.verify("exception")      # as astropy, which counts a logical as an integer
         with pytest.raises(fitsbind.FITSError, match="GCOUNT = True is not an integer"):
             hdul[0].data  # noqa: B018
+
+
+def test_simple_false_primary_is_a_nonstandard_hdu(fits, write, tmp_path):
+    # SIMPLE = F: the header is kept and the data are every byte after it, padding included
+    nonstandard = [card("SIMPLE", False), card("BITPIX", 8), card("NAXIS", 1), card("NAXIS1", 100),
+                   card("OBSERVER", "Edwin")]
+    path = write(header(nonstandard) + data(bytes(range(100))))
+    with fits.open(path) as hdul:
+        assert hdul.info(output=False) == [(0, "", 1, "NonstandardHDU", 5, (), "", "")]
+        assert len(hdul[0].data) == BLOCK
+        assert list(hdul[0].data[:100]) == list(range(100)) and not hdul[0].data[100:].any()
+        if fits is afits:
+            return      # astropy cannot write one back (its class lacks _prewriteto)
+        hdul.writeto(tmp_path / "copy.fits")
+    assert (tmp_path / "copy.fits").read_bytes() == path.read_bytes()

@@ -129,6 +129,38 @@ def test_image_hdu_rejects_non_array(fits):
         fits.ImageHDU(data="not an array")
 
 
+def test_image_hdu_rejects_a_scalar(fits):
+    for scalar in (1, np.array(1)):
+        with pytest.raises(TypeError, match=r"data object array\(1\) should have at least one dimension"):
+            fits.ImageHDU(data=scalar)
+
+
+def test_image_hdu_copies_the_header_it_is_given(fits):
+    given = fits.PrimaryHDU().header
+    given["FILENAME"] = "raw.fits"
+    hdu = fits.PrimaryHDU(header=given)
+    hdu.header["FILENAME"] = "flt.fits"
+    assert given["FILENAME"] == "raw.fits"
+
+
+def test_image_hdu_header_assignment_follows_the_data(fits):
+    hdu = fits.ImageHDU(np.zeros((2, 3), dtype=np.int16))
+    header = hdu.header.copy()
+    del header["NAXIS*"]
+    del header["BITPIX"]
+    hdu.header = header
+    assert list(hdu.header)[:5] == ["XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2"]
+    assert (hdu.header["BITPIX"], hdu.header["NAXIS1"], hdu.header["NAXIS2"]) == (16, 3, 2)
+    hdu.verify("exception")
+
+
+def test_primary_names_the_first_hdu_whatever_its_extname(fits):
+    hdul = fits.HDUList([fits.PrimaryHDU(header=fits.Header([("EXTNAME", "XPRIMARY")])),
+                         fits.ImageHDU(name="SCI")])
+    assert hdul["PRIMARY"] is hdul["XPRIMARY"] is hdul[0]
+    assert hdul[("PRIMARY", 1)] is hdul[0]
+
+
 def test_image_hdu_from_file_attributes(fits, sample):
     with fits.open(sample.path) as hdul:
         hdu = hdul[2]

@@ -526,6 +526,32 @@ def test_hdulist_index_of(fits, sample):
             hdul.index_of("nope")
 
 
+def test_hdulist_contains(fits, sample):
+    with fits.open(sample.path) as hdul:
+        assert "sci" in hdul and ("SCI", 2) in hdul and hdul[3] in hdul
+        assert "nope" not in hdul and ("SCI", 3) not in hdul
+        # an HDU of no list is simply not in it
+        assert fits.ImageHDU() not in hdul
+
+
+def test_hdulist_gives_the_primary_extend_when_extensions_join(fits):
+    primary = fits.PrimaryHDU(header=fits.Header())   # a header given: no EXTEND
+    assert "EXTEND" not in primary.header
+    fits.HDUList([primary, fits.ImageHDU(np.array([10]))])
+    assert primary.header["EXTEND"] is True
+    alone = fits.PrimaryHDU(np.arange(3))
+    del alone.header["EXTEND"]
+    hdul = fits.HDUList([alone])
+    assert "EXTEND" not in alone.header
+    hdul.append(fits.ImageHDU())
+    assert alone.header["EXTEND"] is True
+    assert list(alone.header.keys()).index("EXTEND") == 4   # after NAXIS1
+    later = fits.HDUList([fits.PrimaryHDU()])
+    del later[0].header["EXTEND"]
+    later.insert(1, fits.ImageHDU())
+    assert later[0].header["EXTEND"] is True
+
+
 def test_hdulist_info_text(fits, sample, capsys):
     with fits.open(sample.path) as hdul:
         assert hdul.info() is None
@@ -831,3 +857,39 @@ def test_update_mode_on_a_file_cfitsio_refuses(fits, tmpfile):
     hdul.close(output_verify="silentfix")
     assert list(afits.getheader(path).keys()) == ["SIMPLE", "BITPIX", "NAXIS", "NEWK"]
     assert path.stat().st_size == 2880
+
+
+def test_hierarch_keywords_keep_their_case(fits, tmpfile):
+    path = tmpfile("hierarch.fits")
+    header = fits.Header([("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 0),
+                          ("HIERARCH key.META_0", "detRow")])
+    fits.PrimaryHDU(header=header).writeto(path)
+    assert b"HIERARCH key.META_0 = 'detRow  '" in path.read_bytes()
+    with fits.open(path, mode="update") as hdul:
+        hdul[0].header["HIERARCH key.META_0"] = "other"
+        hdul[0].header["HIERARCH another.Key"] = 5
+    raw = path.read_bytes()
+    assert b"HIERARCH key.META_0 = 'other   '" in raw and b"HIERARCH another.Key = 5" in raw
+    with afits.open(path) as check:
+        assert check[0].header["key.META_0"] == "other"
+
+
+def test_cards_without_a_standard_keyword_are_written_as_they_are(fits, tmpfile):
+    # cards read from files that follow no convention; astropy writes them back as they are
+    path = tmpfile("odd.fits")
+    hdu = fits.PrimaryHDU()
+    with pytest.warns(UserWarning, match="invalid or follows an unrecognized non-standard convention"):
+        for text in ("CLFIND2D: contour = 0.30", "Just some random text."):
+            hdu.header.append(fits.Card.fromstring(text))
+    hdu.writeto(path)
+    raw = path.read_bytes()
+    assert b"CLFIND2D: contour = 0.30" in raw and b"Just some random text." in raw
+    # in update mode the cards move when one is inserted before them: still as they are
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with fits.open(path, mode="update") as hdul:
+            hdul[0].header.insert("EXTEND", ("MOVED", 1), after=True)
+        with afits.open(path) as check:
+            assert check[0].header["Just som"] == "e random text."
+            assert check[0].header["CLFIND2D"] == ": contour = 0.30"
+    assert path.read_bytes().index(b"Just some random text.") == 6 * 80

@@ -113,6 +113,65 @@ def test_verify_reorders_required_keywords(fits):
         assert list(hdul[0].header.keys()) == ["SIMPLE", "BITPIX", "NAXIS"]
 
 
+def test_req_cards_returns_the_list_and_takes_a_position_test(fits):
+    hdu = fits.ImageHDU()
+    errs = hdu.req_cards("TESTKW", None, None, "foo", "silentfix", [])
+    assert len(errs) == 1
+    assert hdu.header.cards[-1].keyword == "TESTKW" and hdu.header["TESTKW"] == "foo"
+    assert hdu.req_cards("TESTKW", None, lambda v: v == "foo", "foo", "ignore", []) == []
+    errs = hdu.req_cards("TESTKW", None, lambda v: v == "bar", "bar", "exception", [])
+    assert errs[0][1] == "'TESTKW' card has invalid value 'foo'."
+    # a function of the card's index says whether its place is right
+    errs = hdu.req_cards("TESTKW", lambda index: index < 3, None, None, "exception", [])
+    assert errs[0][1].startswith("'TESTKW' card at the wrong place")
+
+
+def test_verify_deletes_naxisj_beyond_naxis(fits):
+    hdu = fits.ImageHDU(np.zeros((2, 3), dtype=np.int16))
+    hdu.header["NAXIS3"] = 500
+    message = "NAXISj keyword out of range ('NAXIS3' when NAXIS == 2)"
+    with pytest.raises(fits.VerifyError, match=re.escape(message)):
+        hdu.verify("exception")
+    hdu.verify("silentfix")
+    assert "NAXIS3" not in hdu.header
+
+
+def test_verify_fixes_naxisn_to_the_number_it_holds(fits, write_raw):
+    cards = [("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 3), ("NAXIS1", 11), ("NAXIS2", 10), ("NAXIS3", 7)]
+    with fits.open(write_raw([(cards, bytes(770))])) as hdul:
+        hdul[0].header["NAXIS1"] = 11.0
+        hdul[0].header["NAXIS2"] = "10.0"
+        hdul[0].header["NAXIS3"] = "7"
+        hdul.verify("silentfix")
+        assert [hdul[0].header[f"NAXIS{i}"] for i in (1, 2, 3)] == [11, 10, 7]
+
+
+def test_verify_reports_a_missing_first_card_first(fits, tmpfile):
+    hdul = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU()])
+    hdul[1].header.clear()
+    with pytest.raises(fits.VerifyError) as excinfo:
+        hdul.writeto(tmpfile("cleared.fits"))
+    lines = str(excinfo.value).splitlines()
+    assert lines[2:4] == ["HDU 1:", "    'XTENSION' card does not exist."]
+
+
+def test_verify_fixes_extend_of_a_primary_with_extensions(fits):
+    hdul = fits.HDUList([fits.PrimaryHDU(np.zeros(3)), fits.ImageHDU()])
+    assert hdul[0].header["EXTEND"] is True
+    del hdul[0].header["EXTEND"]
+    with pytest.raises(fits.VerifyError, match="Primary HDU does not contain an EXTEND keyword"):
+        hdul.verify("exception")
+    hdul.verify("silentfix")
+    assert hdul[0].header["EXTEND"] is True
+    assert list(hdul[0].header.keys()).index("EXTEND") == 4   # after NAXIS1
+
+
+def test_compressed_image_with_primary_header_verifies_as_primary(fits):
+    primary = fits.PrimaryHDU(np.arange(4, dtype=np.int16).reshape(2, 2))
+    hdu = fits.CompImageHDU(data=primary.data, header=primary.header)
+    hdu.verify("exception")
+
+
 def test_writeto_output_verify_fix_writes_fixed_card(fits, lowercase_file, tmpfile, fitsverify):
     out = tmpfile("fixed.fits")
     with fits.open(lowercase_file) as hdul:
@@ -309,3 +368,38 @@ def test_appended_hdu_with_checksum_cards_gets_fresh_ones(fits, sample):
     with afits.open(sample.path) as check:
         assert (check[5].verify_checksum(), check[5].verify_datasum()) == (1, 1)
         assert "CHECKSUM" not in check[0].header
+
+
+def test_checksum_timestamp_hook_makes_checksums_reproducible(fits, tmpfile, monkeypatch):
+    # the comments' timestamp comes from _ValidHDU._get_timestamp; fixing it fixes the checksum
+    monkeypatch.setattr(fits.hdu.base._ValidHDU, "_get_timestamp", lambda self: "2013-12-20T13:36:10")
+    path = tmpfile("ck.fits")
+    fits.PrimaryHDU(np.arange(100, dtype=np.int64)).writeto(path, checksum=True)
+    with afits.open(path) as check:
+        assert check[0].header["CHECKSUM"] == "ZHMkeGKjZGKjbGKj"
+        assert check[0].header.comments["DATASUM"] == "data unit checksum updated 2013-12-20T13:36:10"
+        assert check[0].header.comments["CHECKSUM"] == "HDU checksum updated 2013-12-20T13:36:10"
+
+
+def test_open_with_checksum_keeps_the_values_read(fits, tmpfile):
+    path = tmpfile("ck.fits")
+    afits.HDUList([afits.PrimaryHDU(), afits.ImageHDU(np.arange(10, dtype=np.int32))]).writeto(path)
+    afits.append(path, np.arange(3, dtype=np.int16), checksum=True)
+    with fits.open(path, checksum=True) as hdul:
+        assert (hdul[0]._checksum, hdul[0]._datasum) == (None, None)
+        assert hdul[2]._datasum == "131073"  # int16 0, 1, 2: words 0x00000001, 0x00020000
+        assert hdul[2]._checksum == hdul[2].header["CHECKSUM"]
+        assert (hdul[2]._checksum_valid, hdul[2]._datasum_valid) == (1, 1)
+
+
+def test_theap_naming_the_heap_start_is_kept(fits, tmpfile):
+    # a THEAP card equal to the table size stays in the header (and in its checksum)
+    path = tmpfile("vla.fits")
+    columns = [fits.Column(name="a", format="1A", array=["a"]),
+               fits.Column(name="b", format="QD", array=[[1]])]
+    table = fits.BinTableHDU.from_columns(columns)
+    table.header["THEAP"] = 17
+    table.writeto(path)
+    with afits.open(path) as check:
+        assert check[1].header["THEAP"] == 17
+        assert list(check[1].data["b"][0]) == [1.0]
