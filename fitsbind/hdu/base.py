@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import warnings
 from typing import Any
 
@@ -335,6 +336,59 @@ class _BaseHDU:
         return {"file": self._file, "filemode": self._file.mode, "hdrLoc": head, "datLoc": data,
                 "datSpan": _checksum.padded_length(end - data)}
 
+    @property
+    def _data_offset(self) -> int | None:
+        """Byte offset of the data unit in the file the HDU was read from (None for an HDU
+        made in memory); astropy's attribute of the same name."""
+        return None if self._offsets is None else self._offsets[1]
+
+    @property
+    def _data_size(self) -> int:
+        """Bytes of the data unit padded to whole 2880-byte blocks: in the file the HDU was
+        read from, else as the header describes it; astropy's attribute of the same name."""
+        if self._offsets is not None:
+            return self._offsets[2] - self._offsets[1]
+        return _checksum.padded_length(data_size(self._header) or 0)
+
+    # -- construction from bytes -------------------------------------------------------------
+
+    @classmethod
+    def fromstring(cls, data: Any, **kwargs: Any) -> _BaseHDU:
+        """The HDU whose header and data unit are the bytes ``data`` (any object with the
+        buffer interface; the data unit's padding may be missing). Its class follows from the
+        header; ``cls`` other than the base must be among its bases (TypeError otherwise).
+        Keywords as :func:`fitsbind.open`'s."""
+        from fitsbind.hdu.hdulist import HDUList
+
+        hdus = HDUList.fromstring(data, ignore_missing_simple=True, **kwargs)
+        return cls._first_of(hdus, "the bytes given")
+
+    @classmethod
+    def readfrom(cls, fileobj: Any, checksum: bool = False, ignore_missing_end: bool = False,
+                 **kwargs: Any) -> _BaseHDU:
+        """The first HDU of ``fileobj`` (a path or a readable binary file object), read whole
+        into memory; as :meth:`fromstring` otherwise."""
+        if isinstance(fileobj, (str, bytes, os.PathLike)):
+            with open(os.path.expanduser(os.fsdecode(fileobj)), "rb") as f:
+                raw = f.read()
+        else:
+            raw = fileobj.read()
+        from fitsbind.hdu.hdulist import HDUList
+
+        hdus = HDUList.fromstring(raw, checksum=checksum, ignore_missing_end=ignore_missing_end,
+                                  ignore_missing_simple=True, **kwargs)
+        return cls._first_of(hdus, repr(fileobj))
+
+    @classmethod
+    def _first_of(cls, hdus: Any, source: str) -> _BaseHDU:
+        if not hdus:
+            raise ValueError(f"{source}: no HDU found")
+        hdu = hdus[0]
+        if cls is not _BaseHDU and not isinstance(hdu, cls):
+            raise TypeError(f"{source}: the header describes a {type(hdu).__name__}, not a "
+                            f"{cls.__name__}")
+        return hdu
+
     # -- checksums ----------------------------------------------------------------------------
 
     def _datasum(self) -> int:
@@ -489,6 +543,13 @@ class _ValidHDU(_BaseHDU, _Verify):
 
     def _verify(self, option: str = "warn") -> _ErrList:
         errs = _ErrList([], unit="Card")
+        if "EXTNAME" in self._header and not isinstance(self._header["EXTNAME"], str):
+            # a number as EXTNAME would make the HDU unreachable by name
+            def fix(header: Header = self._header) -> None:
+                header["EXTNAME"] = str(header["EXTNAME"])
+            errs.append(self.run_option(option, err_text="The EXTNAME keyword must have a string "
+                                        "value.", fix_text="Converted the EXTNAME keyword to a "
+                                        "string value.", fix=fix))
         for card in self._header.cards:
             errs.append(card._verify(option))
         return errs
