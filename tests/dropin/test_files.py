@@ -1,5 +1,5 @@
 """Opening and writing files as astropy does: file objects and their modes, compressed files,
-bytes in memory, backups (each test body runs against astropy and fitsbind)."""
+bytes in memory, streams, backups (each test body runs against astropy and fitsbind)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import io
 import lzma
 import mmap
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -193,6 +194,60 @@ def test_a_refused_copy_on_write_map_falls_back_to_a_read_only_one(fits: ModuleT
             data = hdul[1].data
         assert not data.flags.writeable
         assert (data == DATA).all()
+
+
+def _primary_header(fits: ModuleType) -> object:
+    header = fits.Header()
+    for keyword, value in (("SIMPLE", True), ("BITPIX", 16), ("NAXIS", 2), ("NAXIS1", 4),
+                           ("NAXIS2", 3)):
+        header[keyword] = value
+    return header
+
+
+def test_streaming_writes_the_header_then_the_data_in_pieces(fits: ModuleType,
+                                                             tmp_path: Path) -> None:
+    path = tmp_path / "stream.fits"
+    stream = fits.StreamingHDU(path, _primary_header(fits))
+    assert stream.size == DATA.nbytes
+    assert stream.write(DATA[:1]) is False
+    with pytest.raises(TypeError):
+        stream.write(DATA[1:2].astype(np.int32))
+    assert stream.write(DATA[1:]) is True
+    with pytest.raises(OSError, match="more data"):
+        stream.write(DATA[:1])
+    stream.close()
+    # a second stream into a file that has HDUs becomes an image extension
+    with fits.StreamingHDU(path, _primary_header(fits)) as second:
+        second.write(DATA.byteswap().view(DATA.dtype.newbyteorder()))
+    with fits.open(path) as hdul:
+        assert len(hdul) == 2
+        assert (hdul[0].data == DATA).all() and (hdul[1].data == DATA).all()
+    assert path.stat().st_size == 4 * 2880
+
+
+def test_streaming_into_file_objects(fits: ModuleType, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    stream = fits.StreamingHDU(buffer, _primary_header(fits))
+    stream.write(DATA)
+    buffer.seek(0)
+    with fits.open(buffer) as hdul:
+        assert (hdul[0].data == DATA).all()
+    with open(tmp_path / "handle.fits", "wb") as handle, pytest.raises(ValueError):
+        fits.StreamingHDU(handle, _primary_header(fits))
+    with gzip.GzipFile(tmp_path / "z.fits.gz", "wb") as packed, pytest.raises(TypeError):
+        fits.StreamingHDU(packed, _primary_header(fits))
+
+
+def test_an_unfinished_stream_leaves_zeros_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "short.fits"
+    stream = fitsbind.StreamingHDU(path, _primary_header(fitsbind))
+    stream.write(DATA[:1])
+    with pytest.warns(UserWarning, match="closed after 8 of 24 data bytes"):
+        stream.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with fitsbind.open(path) as hdul:
+            assert (hdul[0].data[0] == DATA[0]).all() and not hdul[0].data[1:].any()
 
 
 def test_writing_to_stdout(fits: ModuleType, capfdbinary: pytest.CaptureFixture) -> None:
