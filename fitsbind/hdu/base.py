@@ -72,7 +72,7 @@ def _register_builtin(hducls: type) -> type:
 
 def class_for(header: Header) -> type:
     """The HDU class whose ``match_header`` claims ``header`` (most specific first)."""
-    for cls in _REGISTRY:
+    for cls in (*_REGISTRY, _NonstandardHDU, _ValidHDU):
         try:
             if cls.match_header(header):
                 return cls
@@ -339,8 +339,15 @@ class _BaseHDU:
     @property
     def _data_offset(self) -> int | None:
         """Byte offset of the data unit in the file the HDU was read from (None for an HDU
-        made in memory); astropy's attribute of the same name."""
+        made in memory); astropy's attribute of the same name. Subclasses written for astropy
+        set it (the value set is only reported back)."""
+        if "_data_offset_set" in self.__dict__:
+            return self.__dict__["_data_offset_set"]
         return None if self._offsets is None else self._offsets[1]
+
+    @_data_offset.setter
+    def _data_offset(self, value: int | None) -> None:
+        self.__dict__["_data_offset_set"] = value
 
     @property
     def _data_size(self) -> int:
@@ -539,7 +546,15 @@ def _pad_bytes(start: int, count: int, fill: bytes) -> bytes:
 
 
 class _ValidHDU(_BaseHDU, _Verify):
-    """An HDU with a standard header: verifiable, writable."""
+    """An HDU with a standard header: verifiable, writable. Read from a file, an HDU whose
+    header starts with neither SIMPLE nor XTENSION is one of this class itself (as in
+    astropy: its cards are readable, it has no data)."""
+
+    @classmethod
+    def match_header(cls, header: Header) -> bool:
+        # subclasses claim headers by their own rules
+        return cls is _ValidHDU and len(header) > 0 and \
+            header.cards[0].keyword not in ("SIMPLE", "XTENSION")
 
     def _verify(self, option: str = "warn") -> _ErrList:
         errs = _ErrList([], unit="Card")
@@ -637,6 +652,35 @@ class NonstandardExtHDU(ExtensionHDU):
 
     def _summary(self) -> tuple:
         return (self.name, self.ver, "NonstandardExtHDU", len(self._header))
+
+
+class _NonstandardHDU(_BaseHDU, _Verify):
+    """A primary HDU whose header says SIMPLE = F (the file departs from the standard): its
+    data are the raw bytes from the end of the header to the end of the file."""
+
+    _standard = False
+
+    @classmethod
+    def match_header(cls, header: Header) -> bool:
+        return len(header) > 0 and header.cards[0].keyword == "SIMPLE" and \
+            header.cards[0].value is False
+
+    def _load_data(self) -> np.ndarray | None:
+        if self._file is None or self._offsets is None:
+            return None
+        return self._file_array(0, np.uint8, (self._file.length() - self._offsets[1],))
+
+    def _payload(self) -> np.ndarray | None:
+        return None if self.data is None else np.ascontiguousarray(self.data).view(np.uint8)
+
+    def _verify(self, option: str = "warn") -> _ErrList:
+        errs = _ErrList([], unit="Card")
+        for card in self._header.cards:
+            errs.append(card._verify(option))
+        return errs
+
+    def _summary(self) -> tuple:
+        return (self.name, self.ver, "NonstandardHDU", len(self._header))
 
 
 class _CorruptedHDU(_BaseHDU, _Verify):

@@ -528,7 +528,7 @@ class HDUFile:
                 seen = self._locate_native(index)
                 if seen == ():
                     # CFITSIO sees no more HDUs: what follows its last one is astropy's to judge
-                    if self.compressed or self._length() <= start:
+                    if self.compressed or self.length() <= start:
                         return None
                     seen = None
             if seen is not None and seen[0] is not None:
@@ -542,7 +542,7 @@ class HDUFile:
                 text, header, head, data = scanned
             size = data_size(header)
             if size is None:
-                size = self._length() - data
+                size = self.length() - data
             if data + size > _MAX_OFFSET:
                 # astropy cannot seek there (ValueError): its list ends before this HDU
                 raise FITSValueError(f"{self.name}, HDU {index}: the header describes a data "
@@ -556,7 +556,7 @@ class HDUFile:
                 self._not_native(index, f"CFITSIO places HDU {index} at bytes {tuple(seen[1])}, "
                                  f"not {offsets} as astropy does")
             if not self.compressed:
-                length = self._length()
+                length = self.length()
                 if end > length:
                     self._not_native(index, f"HDU {index} runs past the end of the file")
                     warnings.warn(f"File may have been truncated: actual file length ({length}) "
@@ -591,7 +591,7 @@ class HDUFile:
         that (a partial block, other bytes, no such card), the header is read again by
         :meth:`Header.fromfile`, which accepts a damaged END card and warns about what it
         finds."""
-        if start >= self._length():
+        if start >= self.length():
             return None
         with open(self._plain_path(), "rb") as reader:
             reader.seek(start)
@@ -648,8 +648,8 @@ class HDUFile:
         self._unpacked = path
         self._forget_unpacked = weakref.finalize(self, _remove, path)
 
-    def _length(self) -> int:
-        """Length of the file's plain bytes."""
+    def length(self) -> int:
+        """Length of the file's plain bytes (decompressed, for a compressed file)."""
         return os.path.getsize(self._plain_path())
 
     def first_bytes(self, count: int) -> bytes:
@@ -765,7 +765,7 @@ class HDUFile:
                 return
             problem = "the decompressed file ends before that"
         else:
-            length = self._length()
+            length = self.length()
             if end <= length:
                 return
             problem = f"the file has {length} bytes"

@@ -254,3 +254,29 @@ def test_writing_to_stdout(fits: ModuleType, capfdbinary: pytest.CaptureFixture)
     fits.HDUList([fits.PrimaryHDU()]).writeto(sys.stdout)
     sys.stdout.flush()
     assert capfdbinary.readouterr().out.startswith(b"SIMPLE  =")
+
+
+def _with_first_card(plain: Path, target: Path, first: bytes) -> Path:
+    raw = plain.read_bytes()
+    target.write_bytes(first + raw[80:2880])    # the primary header alone
+    return target
+
+
+def test_a_primary_header_with_simple_false_or_without_simple_is_read(fits: ModuleType,
+                                                                     plain: Path,
+                                                                     tmp_path: Path) -> None:
+    nonstandard = _with_first_card(plain, tmp_path / "f.fits", b"SIMPLE  =                    F"
+                                   + b" " * 50)
+    with fits.open(nonstandard) as hdul:
+        assert type(hdul[0]).__name__ == "_NonstandardHDU"
+        assert hdul[0].header["BITPIX"] == 8
+        assert hdul.info(output=False)[0][3] == "NonstandardHDU"
+    headless = _with_first_card(plain, tmp_path / "none.fits", b" " * 80)
+    with fits.open(headless, ignore_missing_simple=True) as hdul:
+        assert type(hdul[0]).__name__ == "_ValidHDU"
+        assert hdul[0].header["BITPIX"] == 8
+    # a header of no known kind, given with data, leaves the kind to the data (an image)
+    header = fits.Header([("OBSERVER", "me")])
+    fits.writeto(tmp_path / "img.fits", DATA, header)
+    with fits.open(tmp_path / "img.fits") as hdul:
+        assert (hdul[0].data == DATA).all()
