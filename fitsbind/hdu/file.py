@@ -304,8 +304,9 @@ class HDUFile:
         # the file is fitsbind's own copy of bytes in memory (HDUList.fromstring): collected
         # open, it is closed without a ResourceWarning, as nothing of the caller's is held
         self.owned = False
-        self.name = self._resolve(target)
+        self.name = ""
         try:
+            self.name = self._resolve(target)
             self._open(overwrite)
         except BaseException:
             if self._temp is not None:

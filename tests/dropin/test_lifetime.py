@@ -8,6 +8,7 @@ import gc
 import io
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,13 @@ def test_a_failed_open_holds_nothing(small: Path, tmp_path: Path,
             fitsbind.open(packed, mode="update")
         with pytest.raises(OSError, match="not supported with bzip2 files"):
             fitsbind.open(io.BytesIO(packed.read_bytes()), mode="update")
+        # an archive of two members fails while its bytes are being copied out
+        with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
+            archive.write(small, "a.fits")
+            archive.write(small, "b.fits")
+        with zipfile.ZipFile(tmp_path / "two.zip") as archive, \
+                pytest.raises(OSError, match="must hold one file"):
+            fitsbind.open(archive)
         gc.collect()
     assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
     assert temp_files() == before == set()
