@@ -30,7 +30,7 @@ from fitsbind.config import conf
 from fitsbind.direct import FITS
 from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
-from fitsbind.hdu.file import HDUFile
+from fitsbind.hdu.file import HDUFile, data_size
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning, _ErrList, _Verify
 
@@ -555,6 +555,10 @@ class HDUList(list, _Verify):
             if opener is not None:
                 new = _compress(new, opener)
             new.commit()
+        except OSError as exc:
+            new.discard()
+            _check_free_space(exc, path, self)
+            raise
         except BaseException:
             new.discard()
             raise
@@ -646,7 +650,11 @@ class HDUList(list, _Verify):
                 print(f"append HDU {i}")
             payload = hdu._payload()
             hdu._refresh_checksums(payload)
-            hdu._write_to(fits, payload)
+            try:
+                hdu._write_to(fits, payload)
+            except OSError as exc:
+                _check_free_space(exc, hdufile.name, [hdu])
+                raise
         self._on_disk = super().__len__()
         hdufile.forget_map()
         fits.flush()
@@ -773,6 +781,20 @@ _COMPRESSORS: dict[str, Callable[..., Any]] = {"gzip": gzip.open, "bzip2": bz2.o
                                                 "lzma": lzma.open}
 # the compression astropy gives a file it writes, by the file name's extension
 _COMPRESSION_OF_EXTENSION = {".gz": "gzip", ".bz2": "bzip2", ".xz": "lzma", ".zip": "zip"}
+
+
+def _check_free_space(exc: OSError, path: str, hdus: Any) -> None:
+    """After ``exc``, a failure to write ``hdus`` to ``path``: as astropy, when the disk has
+    less room than their data units need, raise an OSError that says so first ("Not enough
+    space on disk: requested <bytes>, available <bytes>. <exc>"); else return."""
+    try:
+        free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
+        requested = sum(data_size(hdu.header) or 0 for hdu in hdus)
+    except (OSError, KeyError, TypeError, VerifyError):
+        return      # the original failure says more than a size that cannot be known
+    if free < requested:
+        raise OSError(f"Not enough space on disk: requested {requested}, available {free}. "
+                      f"{exc}") from exc
 
 
 def _binary_stream(text: io.TextIOBase) -> Any:

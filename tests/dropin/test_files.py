@@ -8,6 +8,7 @@ import gzip
 import io
 import lzma
 import mmap
+import shutil
 import sys
 import warnings
 import zipfile
@@ -280,3 +281,17 @@ def test_a_primary_header_with_simple_false_or_without_simple_is_read(fits: Modu
     fits.writeto(tmp_path / "img.fits", DATA, header)
     with fits.open(tmp_path / "img.fits") as hdul:
         assert (hdul[0].data == DATA).all()
+
+
+def test_a_write_failing_on_a_full_disk_says_so(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fitsbind.FITS, "append_hdu", no_room)
+    monkeypatch.setattr("shutil.disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0))
+    target = tmp_path / "full.fits"
+    with pytest.raises(OSError, match=r"Not enough space on disk: requested 80, available 0\. "
+                                      r"\[Errno 28\] No space left"):
+        fitsbind.PrimaryHDU(np.zeros(10, np.int64)).writeto(target)
+    assert not target.exists()
