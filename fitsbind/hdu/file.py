@@ -370,13 +370,16 @@ class HDUFile:
         return self._copy_in(target, lambda out: _copy_from(target, out))
 
     def _check_file_like(self, target: Any) -> None:
-        """As astropy: a file-like object without seek and tell can only be written to (in
-        mode ostream), and each mode needs its methods (OSError)."""
+        """As astropy: a file-like object that can neither read nor seek can only be written
+        to (mode ostream), and each mode needs its methods (OSError). (astropy makes every
+        object without seek and tell an output stream; one that can read is read here,
+        its bytes copied out from where it stands.)"""
         if not hasattr(target, "read") and not hasattr(target, "write"):
             raise TypeError(f"cannot open {target!r}: a path or a file object is required")
         if getattr(target, "closed", False):
             raise OSError(f"Cannot read from/write to a closed file-like object ({target!r}).")
-        if not (hasattr(target, "seek") and hasattr(target, "tell")):
+        seekable = hasattr(target, "seek") and hasattr(target, "tell")
+        if not seekable and not hasattr(target, "read"):
             self.mode = "ostream"
         if self.writable and not hasattr(target, "write"):
             raise OSError(f"File-like object does not have a 'write' method, required for mode "

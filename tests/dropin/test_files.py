@@ -295,3 +295,19 @@ def test_a_write_failing_on_a_full_disk_says_so(tmp_path: Path,
                                       r"\[Errno 28\] No space left"):
         fitsbind.PrimaryHDU(np.zeros(10, np.int64)).writeto(target)
     assert not target.exists()
+
+
+class _ReadOnlyStream:
+    """A stream that can only read (a pipe's reading end, say): no seek, tell or write."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._source = io.BytesIO(raw)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._source.read(size)
+
+
+def test_a_stream_that_cannot_seek_is_read_from_where_it_stands(plain: Path) -> None:
+    # fitsbind only: astropy makes every object without seek and tell an output stream
+    with fitsbind.open(_ReadOnlyStream(plain.read_bytes())) as hdul:
+        assert (hdul[1].data == DATA).all()
