@@ -604,7 +604,8 @@ class HDUList(list, _Verify):
             warnings.warn(f"Flush for '{hdufile.mode}' mode is not supported.", FITSUserWarning,
                           stacklevel=2)
             return
-        if self._save_backup and hdufile.mode in ("update", "append"):
+        # (a file object's bytes have no file of theirs to keep a copy beside)
+        if self._save_backup and hdufile.mode in ("update", "append") and hdufile.fileobj is None:
             _save_backup(hdufile.name)
         self.verify(option=output_verify)
         try:

@@ -10,6 +10,7 @@ import lzma
 import mmap
 import shutil
 import sys
+import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -167,6 +168,10 @@ def test_save_backup_keeps_each_version_before_a_flush(fits: ModuleType, plain: 
                 hdul[0].header["TEST"] = expected
         assert (plain.parent / expected).exists()
     assert (plain.parent / "plain.fits.bak").read_bytes() == original
+    buffer = io.BytesIO(original)
+    with fits.open(buffer, mode="update", save_backup=True) as hdul:
+        hdul[0].header["TEST"] = "in memory"
+    assert not list(Path(tempfile.gettempdir()).glob("fitsbind-*.bak*"))
 
 
 def test_an_integer_extname_fails_verification_or_is_made_a_string(fits: ModuleType,
