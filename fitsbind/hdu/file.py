@@ -859,9 +859,11 @@ class HDUFile:
             _remove(self._temp)
             self._temp = None
 
-    def copy_back(self) -> None:
+    def copy_back(self, start: int = 0, stop: int | None = None) -> None:
         """Copy the temporary file standing for the caller's file object back into it (in a
-        writable mode, once the file was written)."""
+        writable mode, once the file was written): whole, or only bytes ``start`` to ``stop``
+        when only those changed since the last copy (the object then already holds the
+        rest)."""
         if self._temp is None or not self.writable or not os.path.exists(self._temp):
             return
         stat = os.stat(self._temp)
@@ -869,11 +871,16 @@ class HDUFile:
         if version == self._copied:
             return      # copied already (a stream that cannot seek must not get it twice)
         self._copied = version
+        whole = start == 0 and stop is None
         if hasattr(self.fileobj, "seek"):
-            self.fileobj.seek(0)
+            self.fileobj.seek(start)
         with open(self._temp, "rb") as copy:
-            shutil.copyfileobj(copy, self.fileobj)
-        if isinstance(self.fileobj, io.IOBase) and hasattr(self.fileobj, "truncate"):
+            copy.seek(start)
+            if whole:
+                shutil.copyfileobj(copy, self.fileobj)
+            else:
+                self.fileobj.write(copy.read(stop - start))
+        if whole and isinstance(self.fileobj, io.IOBase) and hasattr(self.fileobj, "truncate"):
             try:
                 self.fileobj.truncate()
             except (OSError, ValueError):

@@ -60,6 +60,7 @@ class StreamingHDU:
         if new and "SIMPLE" not in self._header:
             fits.append_hdu(PrimaryHDU()._written_header_text())
         index = fits.append_hdu(self._header.tostring(endcard=False, padding=False))
+        self._data_start = fits.locate(index).data_start
         self._sync()
         return index
 
@@ -88,15 +89,17 @@ class StreamingHDU:
                             f"specified in the header (BITPIX = {self._header['BITPIX']}, data "
                             f"{data.dtype.name}).")
         self._file.writer().write_data(self._index, data, self._written)
+        start = self._data_start + self._written
         self._written += data.nbytes
         self.writecomplete = self._written == self.size
-        self._sync()
+        self._sync(start, self._data_start + self._written)
         return self.writecomplete
 
-    def _sync(self) -> None:
-        """Make what was written visible: on disk, and in the caller's file object."""
+    def _sync(self, start: int = 0, stop: int | None = None) -> None:
+        """Make what was written visible: on disk, and in the caller's file object (whole, or
+        bytes ``start`` to ``stop`` of the file, when only those changed)."""
         self._file.writer().flush()
-        self._file.copy_back()
+        self._file.copy_back(start, stop)
 
     def close(self) -> None:
         """Close the file (a stream left incomplete keeps zeros for the data not written)."""
