@@ -562,9 +562,10 @@ class _ValidHDU(_BaseHDU, _Verify):
             # a number as EXTNAME would make the HDU unreachable by name
             def fix(header: Header = self._header) -> None:
                 header["EXTNAME"] = str(header["EXTNAME"])
-            errs.append(self.run_option(option, err_text="The EXTNAME keyword must have a string "
-                                        "value.", fix_text="Converted the EXTNAME keyword to a "
-                                        "string value.", fix=fix))
+            value = self._header["EXTNAME"]
+            errs.append(self.run_option(option, err_text=f"EXTNAME = {value!r} is not a string.",
+                                        fix_text=f"Made EXTNAME the string {str(value)!r}.",
+                                        fix=fix))
         for card in self._header.cards:
             errs.append(card._verify(option))
         return errs

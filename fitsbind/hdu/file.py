@@ -220,7 +220,8 @@ def _handle_mode(handle: Any) -> str:
     if "+" in raw:
         raw = raw.replace("+", "") + "+"
     if _TEXT_MODE.match(raw):
-        raise ValueError(f"Text mode '{raw}' not supported: files must be opened in binary mode")
+        raise ValueError(f"the file object is open in text mode '{raw}': FITS files must be "
+                         "opened in binary mode")
     if raw not in _HANDLE_MODES:
         raise ValueError(f"Mode '{raw}' not recognized")
     return _HANDLE_MODES[raw]
@@ -236,8 +237,8 @@ def open_mode(target: Any, mode: str | None) -> str:
     if _is_os_file(target):
         own = _handle_mode(target)
         if mode is not None and mode != own:
-            raise ValueError(f"Requested FITS mode '{mode}' not compatible with open file handle "
-                             f"mode '{own}'")
+            raise ValueError(f"mode '{mode}' does not agree with the mode the file object is "
+                             f"open in (which means '{own}')")
         mode = own
     if isinstance(target, http.client.HTTPResponse) and mode in WRITABLE_MODES:
         raise ValueError(f"Mode {mode} not supported for HTTPResponse")
@@ -252,11 +253,11 @@ def _refuse_writing(name: str, compression: str, mode: str) -> None:
     if compression == "gzip" and mode == "update":
         return
     if compression == "gzip":
-        reason = "'append' mode is not supported with gzip files. Use 'update' mode instead"
+        reason = "a gzip file cannot be opened in 'append' mode ('update' rewrites it whole)"
     elif compression in ("bzip2", "lzma"):
         reason = f"update and append modes are not supported with {compression} files"
     elif compression == "zip":
-        reason = "Writing to zipped fits files is not currently supported"
+        reason = f"zip archives are only read: mode '{mode}' would write one"
     else:
         reason = f"{mode} mode not supported with LZW files"
     raise OSError(f"{name}: {reason}")
@@ -377,16 +378,16 @@ class HDUFile:
         if not hasattr(target, "read") and not hasattr(target, "write"):
             raise TypeError(f"cannot open {target!r}: a path or a file object is required")
         if getattr(target, "closed", False):
-            raise OSError(f"Cannot read from/write to a closed file-like object ({target!r}).")
+            raise OSError(f"cannot open {target!r}: the file-like object is closed")
         seekable = hasattr(target, "seek") and hasattr(target, "tell")
         if not seekable and not hasattr(target, "read"):
             self.mode = "ostream"
         if self.writable and not hasattr(target, "write"):
-            raise OSError(f"File-like object does not have a 'write' method, required for mode "
-                          f"'{self.mode}'.")
+            raise OSError(f"cannot open {target!r} in mode '{self.mode}': the file-like object "
+                          "has no 'write' method")
         if self.mode != "ostream" and not hasattr(target, "read"):
-            raise OSError(f"File-like object does not have a 'read' method, required for mode "
-                          f"'{self.mode}'.")
+            raise OSError(f"cannot open {target!r} in mode '{self.mode}': the file-like object "
+                          "has no 'read' method")
 
     def _copy_in(self, target: Any, copy: Callable[[BinaryIO], None]) -> str:
         """A temporary file standing for the file object ``target``, holding its bytes (what
@@ -713,8 +714,8 @@ class HDUFile:
                 mapped.flush()
             except OSError as exc:
                 warnings.warn(f"{self.name}: mmap.flush is unavailable on this platform ({exc}); "
-                              "using mmap in writeable mode will be disabled", FITSUserWarning,
-                              stacklevel=5)
+                              "the file is read and written without a memory map",
+                              FITSUserWarning, stacklevel=5)
                 self.memmap = False
                 return None
         return mapped
@@ -722,15 +723,16 @@ class HDUFile:
     def _unmapped(self, exc: OSError) -> np.memmap | None:
         """What to read through when the system refuses to map the file (see _new_map)."""
         if exc.errno == errno.ENOMEM and self.mode == "readonly":
-            warnings.warn("Could not memory map array with mode='readonly', falling back to "
-                          "mode='denywrite', which means that the array will be read-only",
-                          FITSUserWarning, stacklevel=6)
+            warnings.warn(f"{self.name}: Could not memory map array with mode='readonly' (no "
+                          "address space for a copy-on-write map); falling back to "
+                          "mode='denywrite': the arrays are read-only", FITSUserWarning,
+                          stacklevel=6)
             return np.memmap(self.name, dtype=np.uint8, mode="r")
         if self.strict_memmap:
             raise exc
-        warnings.warn(f"{self.name}: Could not memory map array ({exc}); falling back to "
-                      "non-memory-mapped file reading. You can disable this warning by setting "
-                      "memmap=False", FITSUserWarning, stacklevel=6)
+        warnings.warn(f"{self.name}: Could not memory map array ({exc}); the data is read "
+                      "without a map instead (memmap=False skips the attempt)", FITSUserWarning,
+                      stacklevel=6)
         self.memmap = False
         return None
 

@@ -135,10 +135,9 @@ class HDUList(list, _Verify):
         try:
             view = memoryview(data)
         except TypeError:
-            raise TypeError(f"The provided object {data!r} does not contain an underlying "
-                            "memory buffer. fromstring() requires an object that supports the "
-                            "buffer interface such as bytes, buffer, memoryview, ndarray, "
-                            "etc.") from None
+            raise TypeError(f"HDUList.fromstring needs an object with the buffer interface "
+                            f"(bytes, bytearray, memoryview, a numpy array), not "
+                            f"{type(data).__name__}") from None
         hdulist = fitsopen(io.BytesIO(view.tobytes()), memmap=False, **kwargs)
         hdulist._file.owned = True
         return hdulist

@@ -36,7 +36,8 @@ class StreamingHDU:
 
     def __init__(self, name: Any, header: Header) -> None:
         if isinstance(name, gzip.GzipFile):
-            raise TypeError("StreamingHDU not supported for GzipFile objects.")
+            raise TypeError("StreamingHDU cannot write into a GzipFile object (it fills the "
+                            "data unit in place): stream to a plain file and compress it after")
         self._header = header.copy()
         self._file = HDUFile(name, "append", memmap=False)
         try:
@@ -82,12 +83,13 @@ class StreamingHDU:
         OSError when ``data`` would go past the size the header gives (nothing is written),
         TypeError when its dtype is not the header's BITPIX."""
         if self.writecomplete or self._written + data.nbytes > self.size:
-            raise OSError(f"{self._file.name}: Attempt to write more data to the stream than "
-                          "the header specified.")
-        if BITPIX2DTYPE[self._header["BITPIX"]] != data.dtype.name:
-            raise TypeError(f"{self._file.name}: Supplied data does not match the type "
-                            f"specified in the header (BITPIX = {self._header['BITPIX']}, data "
-                            f"{data.dtype.name}).")
+            raise OSError(f"{self._file.name}: {data.nbytes} more bytes would go past the "
+                          f"{self.size}-byte data unit the header describes ({self._written} "
+                          "written); nothing was written")
+        expected = BITPIX2DTYPE[self._header["BITPIX"]]
+        if expected != data.dtype.name:
+            raise TypeError(f"{self._file.name}: the data are {data.dtype.name}, but BITPIX = "
+                            f"{self._header['BITPIX']} in the header means {expected}")
         self._file.writer().write_data(self._index, data, self._written)
         start = self._data_start + self._written
         self._written += data.nbytes
