@@ -373,18 +373,19 @@ class _BaseHDU:
     @classmethod
     def readfrom(cls, fileobj: Any, checksum: bool = False, ignore_missing_end: bool = False,
                  **kwargs: Any) -> _BaseHDU:
-        """The first HDU of ``fileobj`` (a path or a readable binary file object), read whole
-        into memory; as :meth:`fromstring` otherwise."""
-        if isinstance(fileobj, (str, bytes, os.PathLike)):
-            with open(os.path.expanduser(os.fsdecode(fileobj)), "rb") as f:
-                raw = f.read()
-        else:
-            raw = fileobj.read()
+        """The first HDU of ``fileobj``: a path (only that HDU is read, header and data) or a
+        readable binary file object (read from where it stands to its end); as
+        :meth:`fromstring` otherwise."""
         from fitsbind.hdu.hdulist import HDUList
 
-        hdus = HDUList.fromstring(raw, checksum=checksum, ignore_missing_end=ignore_missing_end,
-                                  ignore_missing_simple=True, **kwargs)
-        return cls._first_of(hdus, repr(fileobj))
+        options = dict(checksum=checksum, ignore_missing_end=ignore_missing_end,
+                       ignore_missing_simple=True, **kwargs)
+        if not isinstance(fileobj, (str, bytes, os.PathLike)):
+            return cls._first_of(HDUList.fromstring(fileobj.read(), **options), repr(fileobj))
+        with HDUList.fromfile(fileobj, memmap=False, **options) as hdus:
+            hdu = cls._first_of(hdus, repr(fileobj))
+            hdu.data  # noqa: B018 - read now: the file closes when this block ends
+        return hdu
 
     @classmethod
     def _first_of(cls, hdus: Any, source: str) -> _BaseHDU:

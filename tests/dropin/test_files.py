@@ -317,3 +317,13 @@ def test_a_stream_that_cannot_seek_is_read_from_where_it_stands(plain: Path) -> 
     # fitsbind only: astropy makes every object without seek and tell an output stream
     with fitsbind.open(_ReadOnlyStream(plain.read_bytes())) as hdul:
         assert (hdul[1].data == DATA).all()
+
+
+def test_readfrom_gives_the_first_hdu_of_a_path_or_a_file_object(fits: ModuleType,
+                                                                 tmp_path: Path) -> None:
+    path = tmp_path / "first.fits"
+    fits.HDUList([fits.PrimaryHDU(DATA), fits.ImageHDU(DATA * 2)]).writeto(path)
+    hdu = fits.PrimaryHDU.readfrom(path)
+    assert (hdu.data == DATA).all()
+    with open(path, "rb") as handle:
+        assert (fits.PrimaryHDU.readfrom(handle).data == DATA).all()
