@@ -63,6 +63,7 @@ from fitsbind.hdu import (
     ImageHDU,
     PrimaryHDU,
     Section,
+    StreamingHDU,
     TableHDU,
     register_hdu,
     unregister_hdu,
@@ -90,6 +91,6 @@ __all__ = [
     "PrimaryHDU", "Quantize", "Rice1", "RawDataDiff", "Section", "TableDataDiff", "TableHDU", "Undefined",
     "VerifyError", "VerifyWarning", "__version__", "append", "cfitsio_source", "cfitsio_version",
     "conf", "delval", "getdata", "getheader", "getval", "info", "open", "printdiff", "register_hdu",
-    "setval", "table_to_hdu", "tabledump", "tableload", "unregister_hdu", "update", "util",
+    "StreamingHDU", "setval", "table_to_hdu", "tabledump", "tableload", "unregister_hdu", "update", "util",
     "writeto",
 ]

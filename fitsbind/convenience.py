@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind.hdu.base import ExtensionHDU, _BaseHDU, _CorruptedHDU, class_for
+from fitsbind.hdu.base import ExtensionHDU, _BaseHDU, _CorruptedHDU, _ValidHDU, class_for
 from fitsbind.hdu.hdulist import HDUList, fitsopen
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.header import Header
@@ -185,7 +185,8 @@ def _make_hdu(data: Any, header: Header | None = None) -> Any:
         return hdu
     if header is not None:
         cls = class_for(header)
-        if cls is not _CorruptedHDU:
+        # as astropy: a header no HDU type claims leaves the type to the data
+        if cls not in (_CorruptedHDU, _ValidHDU):
             return cls(data=data, header=header)
     if isinstance(data, np.ndarray) and data.dtype.fields is not None:
         return BinTableHDU(data, header=header)

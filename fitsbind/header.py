@@ -367,18 +367,21 @@ class Header:
     def tofile(self, fileobj, sep: str = "", endcard: bool = True, padding: bool = True,
                overwrite: bool = False) -> None:
         """Write :meth:`tostring` to a file name (``.gz``, ``.bz2`` and ``.xz`` names are
-        compressed) or to an open binary file or file-like object. An existing non-empty file
+        compressed) or to an open binary file or file-like object (None only checks that the
+        header can be written). An existing non-empty file
         raises ``OSError`` unless ``overwrite``; a padded header that is not whole 2880-byte
         blocks (with ``sep``) raises ``OSError``."""
+        text = self.tostring(sep=sep, endcard=endcard, padding=padding)
+        block_size = _block_size(sep)
+        if padding and len(text) % block_size:
+            raise OSError(
+                f"Header size ({len(text) - block_size + BLOCK_SIZE}) is not a multiple of "
+                f"block size ({BLOCK_SIZE})."
+            )
+        if fileobj is None:
+            return      # as astropy: no file simulates the write
         stream, close = _open_output(fileobj, overwrite)
         try:
-            text = self.tostring(sep=sep, endcard=endcard, padding=padding)
-            block_size = _block_size(sep)
-            if padding and len(text) % block_size:
-                raise OSError(
-                    f"Header size ({len(text) - block_size + BLOCK_SIZE}) is not a multiple of "
-                    f"block size ({BLOCK_SIZE})."
-                )
             data = text.encode("ascii")
             if hasattr(stream, "flush"):
                 stream.flush()

@@ -7,6 +7,7 @@ from fitsbind.hdu.groups import Group, GroupData, GroupsHDU
 from fitsbind.hdu.hdulist import HDUList, fitsopen
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU, Section
 from fitsbind.hdu.nonstandard import FitsHDU
+from fitsbind.hdu.streaming import StreamingHDU
 from fitsbind.hdu.table import BinTableHDU, TableHDU
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
            "NonstandardExtHDU",
            "PrimaryHDU",
            "Section",
+           "StreamingHDU",
            "TableHDU",
            "fitsopen",
            "register_hdu",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import warnings
 from typing import Any
 
@@ -71,7 +72,7 @@ def _register_builtin(hducls: type) -> type:
 
 def class_for(header: Header) -> type:
     """The HDU class whose ``match_header`` claims ``header`` (most specific first)."""
-    for cls in _REGISTRY:
+    for cls in (*_REGISTRY, _ValidHDU):
         try:
             if cls.match_header(header):
                 return cls
@@ -346,6 +347,67 @@ class _BaseHDU:
         return {"file": self._file, "filemode": self._file.mode, "hdrLoc": head, "datLoc": data,
                 "datSpan": _checksum.padded_length(end - data)}
 
+    @property
+    def _data_offset(self) -> int | None:
+        """Byte offset of the data unit in the file the HDU was read from (None for an HDU
+        made in memory); astropy's attribute of the same name. Subclasses written for astropy
+        set it (the value set is only reported back)."""
+        if "_data_offset_set" in self.__dict__:
+            return self.__dict__["_data_offset_set"]
+        return None if self._offsets is None else self._offsets[1]
+
+    @_data_offset.setter
+    def _data_offset(self, value: int | None) -> None:
+        self.__dict__["_data_offset_set"] = value
+
+    @property
+    def _data_size(self) -> int:
+        """Bytes of the data unit padded to whole 2880-byte blocks: in the file the HDU was
+        read from, else as the header describes it; astropy's attribute of the same name."""
+        if self._offsets is not None:
+            return self._offsets[2] - self._offsets[1]
+        return _checksum.padded_length(data_size(self._header) or 0)
+
+    # -- construction from bytes -------------------------------------------------------------
+
+    @classmethod
+    def fromstring(cls, data: Any, **kwargs: Any) -> _BaseHDU:
+        """The HDU whose header and data unit are the bytes ``data`` (any object with the
+        buffer interface; the data unit's padding may be missing). Its class follows from the
+        header; ``cls`` other than the base must be among its bases (TypeError otherwise).
+        Keywords as :func:`fitsbind.open`'s."""
+        from fitsbind.hdu.hdulist import HDUList
+
+        hdus = HDUList.fromstring(data, ignore_missing_simple=True, **kwargs)
+        return cls._first_of(hdus, "the bytes given")
+
+    @classmethod
+    def readfrom(cls, fileobj: Any, checksum: bool = False, ignore_missing_end: bool = False,
+                 **kwargs: Any) -> _BaseHDU:
+        """The first HDU of ``fileobj``: a path (only that HDU is read, header and data) or a
+        readable binary file object (read from where it stands to its end); as
+        :meth:`fromstring` otherwise."""
+        from fitsbind.hdu.hdulist import HDUList
+
+        options = dict(checksum=checksum, ignore_missing_end=ignore_missing_end,
+                       ignore_missing_simple=True, **kwargs)
+        if not isinstance(fileobj, (str, bytes, os.PathLike)):
+            return cls._first_of(HDUList.fromstring(fileobj.read(), **options), repr(fileobj))
+        with HDUList.fromfile(fileobj, memmap=False, **options) as hdus:
+            hdu = cls._first_of(hdus, repr(fileobj))
+            hdu.data  # noqa: B018 - read now: the file closes when this block ends
+        return hdu
+
+    @classmethod
+    def _first_of(cls, hdus: Any, source: str) -> _BaseHDU:
+        if not hdus:
+            raise ValueError(f"{source}: no HDU found")
+        hdu = hdus[0]
+        if cls is not _BaseHDU and not isinstance(hdu, cls):
+            raise TypeError(f"{source}: the header describes a {type(hdu).__name__}, not a "
+                            f"{cls.__name__}")
+        return hdu
+
     # -- checksums ----------------------------------------------------------------------------
 
     def _calculate_datasum(self) -> int:
@@ -504,7 +566,15 @@ def _pad_bytes(start: int, count: int, fill: bytes) -> bytes:
 
 
 class _ValidHDU(_BaseHDU, _Verify):
-    """An HDU with a standard header: verifiable, writable."""
+    """An HDU with a standard header: verifiable, writable. Read from a file, an HDU whose
+    header starts with neither SIMPLE nor XTENSION is one of this class itself (as in
+    astropy: its cards are readable, it has no data)."""
+
+    @classmethod
+    def match_header(cls, header: Header) -> bool:
+        # subclasses claim headers by their own rules
+        return cls is _ValidHDU and len(header) > 0 and \
+            header.cards[0].keyword not in ("SIMPLE", "XTENSION")
 
     @property
     def _primary_like(self) -> bool:

@@ -30,7 +30,9 @@ where it is found here. Data of other HDUs is read from the memory map or with p
 from __future__ import annotations
 
 import bz2
+import errno
 import gzip
+import http.client
 import io
 import lzma
 import math
@@ -110,25 +112,48 @@ def _damaged(path: str, exc: BaseException) -> FITSError:
                      f"{exc}", filename=path)
 
 
-def _unpack_zip(path: str, out: BinaryIO) -> None:
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-        if len(names) != 1:
-            raise FITSError(f"{path}: a zipped FITS file must hold one file, not {len(names)}",
-                            filename=path)
-        with archive.open(names[0]) as member:
-            shutil.copyfileobj(member, out, 1 << 24)
+def _unpack_zip(source: str | zipfile.ZipFile, out: BinaryIO) -> None:
+    """Copy the one member of the zip archive ``source`` (a path, or an open ``ZipFile``,
+    which stays open) into ``out``; FITSError for an archive of more members."""
+    if not isinstance(source, zipfile.ZipFile):
+        with zipfile.ZipFile(source) as archive:
+            _unpack_zip(archive, out)
+        return
+    names = source.namelist()
+    name = str(source.filename)
+    if len(names) != 1:
+        raise FITSError(f"{name}: a zipped FITS file must hold one file, not {len(names)}",
+                        filename=name)
+    with source.open(names[0]) as member:
+        shutil.copyfileobj(member, out, 1 << 24)
 
 
-# compressed files CFITSIO reads: (leading bytes, how Python decompresses them into a binary
-# file; None when it cannot, so such a file is read through CFITSIO only)
-_COMPRESSIONS: tuple[tuple[bytes, Callable[[str, BinaryIO], None] | None], ...] = (
-    (b"\x1f\x8b", _unpacker(gzip.open)),
-    (b"BZh", _unpacker(bz2.open)),
-    (b"\xfd7zXZ\x00", _unpacker(lzma.open)),
-    (b"PK\x03\x04", _unpack_zip),
-    (b"\x1f\x9d", None),
+def _copy_from(fileobj: Any, out: BinaryIO) -> None:
+    """Copy the bytes of the file object ``fileobj`` (from its start, when it can seek) into
+    ``out``."""
+    if hasattr(fileobj, "seek"):
+        fileobj.seek(0)
+    shutil.copyfileobj(fileobj, out)
+
+
+# compressed files CFITSIO reads: (leading bytes, astropy's name for the compression, how
+# Python decompresses them into a binary file; None when it cannot, so such a file is read
+# through CFITSIO only)
+_COMPRESSIONS: tuple[tuple[bytes, str, Callable[[str, BinaryIO], None] | None], ...] = (
+    (b"\x1f\x8b", "gzip", _unpacker(gzip.open)),
+    (b"BZh", "bzip2", _unpacker(bz2.open)),
+    (b"\xfd7zXZ\x00", "lzma", _unpacker(lzma.open)),
+    (b"PK\x03\x04", "zip", _unpack_zip),
+    (b"\x1f\x9d", "lzw", None),
 )
+# Python's decompressing file objects, by the compression name astropy reports for them
+_COMPRESSED_OBJECTS = ((gzip.GzipFile, "gzip"), (bz2.BZ2File, "bzip2"), (lzma.LZMAFile, "lzma"),
+                       (zipfile.ZipFile, "zip"))
+
+# the astropy mode of a file object, by the mode it was opened in ("+" last)
+_HANDLE_MODES = {"rb": "readonly", "rb+": "update", "wb": "ostream", "wb+": "update",
+                 "ab": "ostream", "ab+": "append"}
+_TEXT_MODE = re.compile(r"^[rwa](t?\+?|\+?t?)$")
 
 
 def data_size(header: Header) -> int | None:
@@ -175,6 +200,69 @@ def _remove(path: str) -> None:
         pass
 
 
+def _is_os_file(target: Any) -> bool:
+    """Whether ``target`` is a file object over an operating-system file (a FileIO, or a
+    buffered or text wrapper of one, reached through ``buffer``/``raw``)."""
+    while not isinstance(target, io.FileIO):
+        inner = getattr(target, "buffer", None) or getattr(target, "raw", None)
+        if inner is None:
+            return False
+        target = inner
+    return True
+
+
+def _handle_mode(handle: Any) -> str:
+    """The astropy mode that an operating-system file object's own mode ("rb", "ab+", ...)
+    stands for. ValueError for a text-mode file, or a mode astropy has no counterpart of."""
+    raw = getattr(handle, "mode", None)
+    if not isinstance(raw, str):
+        raw = getattr(getattr(handle, "fp", None), "mode", "")   # urllib's response objects
+    if "+" in raw:
+        raw = raw.replace("+", "") + "+"
+    if _TEXT_MODE.match(raw):
+        raise ValueError(f"the file object is open in text mode '{raw}': FITS files must be "
+                         "opened in binary mode")
+    if raw not in _HANDLE_MODES:
+        raise ValueError(f"Mode '{raw}' not recognized")
+    return _HANDLE_MODES[raw]
+
+
+def open_mode(target: Any, mode: str | None) -> str:
+    """The mode to open ``target`` (a path or a file object) in, as astropy chooses it:
+    ``mode`` if given (ValueError unless it is one of :data:`MODES`), which must agree with
+    the mode an open operating-system file was opened in (ValueError otherwise); else that
+    file's mode, else "readonly"."""
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"Mode '{mode}' not recognized")
+    if _is_os_file(target):
+        own = _handle_mode(target)
+        if mode is not None and mode != own:
+            raise ValueError(f"mode '{mode}' does not agree with the mode the file object is "
+                             f"open in (which means '{own}')")
+        mode = own
+    if isinstance(target, http.client.HTTPResponse) and mode in WRITABLE_MODES:
+        raise ValueError(f"Mode {mode} not supported for HTTPResponse")
+    return mode or "readonly"
+
+
+def _refuse_writing(name: str, compression: str, mode: str) -> None:
+    """OSError (astropy's words) when a file compressed with ``compression`` cannot be opened
+    in ``mode``: only gzip files may be updated (they are written back whole, compressed)."""
+    if compression is None or mode not in ("update", "append"):
+        return
+    if compression == "gzip" and mode == "update":
+        return
+    if compression == "gzip":
+        reason = "a gzip file cannot be opened in 'append' mode ('update' rewrites it whole)"
+    elif compression in ("bzip2", "lzma"):
+        reason = f"update and append modes are not supported with {compression} files"
+    elif compression == "zip":
+        reason = f"zip archives are only read: mode '{mode}' would write one"
+    else:
+        reason = f"{mode} mode not supported with LZW files"
+    raise OSError(f"{name}: {reason}")
+
+
 def _exact_end(block: bytes) -> int | None:
     """Byte offset of an exact END card (END and 77 blanks) at a record start of ``block``."""
     at = block.find(_CLEAN_END)
@@ -193,16 +281,15 @@ class HDUFile:
     2880-byte blocks).
     """
 
-    def __init__(self, target: Any, mode: str = "readonly", memmap: bool | None = None,
+    def __init__(self, target: Any, mode: str | None = "readonly", memmap: bool | None = None,
                  overwrite: bool = False) -> None:
-        if mode not in MODES:
-            raise ValueError(f"Mode '{mode}' not recognized")
-        self.mode = mode
+        self.mode = open_mode(target, mode)
         self.memmap = memmap is None or bool(memmap)
         # memmap=True asked for explicitly: scaled images refuse to load instead of copying
         self.strict_memmap = memmap is True
         self.fileobj: Any = None        # the caller's file-like object, if any
         self._temp: str | None = None   # our copy of a file-like object's bytes
+        self._copied: tuple[int, int, int] | None = None   # the copy's version last copied back
         self._map: np.memmap | None = None
         self.fits: FITS | None = None
         self.refusal: FITSError | None = None  # why CFITSIO would not open the file
@@ -211,10 +298,16 @@ class HDUFile:
         self._why_not_native = ""
         self._lock = threading.RLock()
         self._unpacked: str | None = None       # decompressed copy of a compressed file
-        self._compression: bytes | None = None          # leading bytes of a compressed file
+        self._compression: str | None = None    # how the file at ``name`` is compressed
+        # how the caller's file object was compressed (its bytes are copied out decompressed)
+        self._source_compression: str | None = None
         self._closed = True     # until the file is open
-        self.name = self._resolve(target)
+        # the file is fitsbind's own copy of bytes in memory (HDUList.fromstring): collected
+        # open, it is closed without a ResourceWarning, as nothing of the caller's is held
+        self.owned = False
+        self.name = ""
         try:
+            self.name = self._resolve(target)
             self._open(overwrite)
         except BaseException:
             if self._temp is not None:
@@ -229,59 +322,93 @@ class HDUFile:
                 raise OSError(f"File {self.name} already exists. If you mean to replace it "
                               'then use the argument "overwrite=True".')
             open(self.name, "wb").close()
-        if mode != "ostream":
-            self._compression = self._sniff()
-            if self.writable:
-                if self._compression is not None:
-                    raise OSError(f"{self.name}: mode {mode!r} is not supported with compressed "
-                                  "files")
-                open(self.name, "r+b").close()   # a permission problem must show now
-            try:
-                # read-only until the first write (see writer): CFITSIO pads the data unit of
-                # every HDU it leaves in a file open read-write to the length it computes,
-                # which would grow a file it does not read as astropy does
-                self.fits = FITS(self.name, "r")
-            except (PermissionError, FileNotFoundError, IsADirectoryError, MemoryError):
-                raise
-            except FITSError as exc:
-                # the file is not one CFITSIO accepts: its HDUs are located here
-                self.refusal = exc
-                self._not_native(0, f"CFITSIO cannot open the file ({exc.status_text or exc})")
+        if mode == "ostream":
+            return
+        if mode == "append" and not os.path.exists(self.name):
+            open(self.name, "ab").close()   # as astropy: append mode creates the file
+        self._compression = self._sniff()
+        if self.writable:
+            _refuse_writing(self.name, self.compression, mode)
+            open(self.name, "r+b").close()   # a permission problem must show now
+        if self.writable and os.path.getsize(self.name) == 0:
+            return      # an empty file: written whole by the first flush, as an ostream file
+        try:
+            # read-only until the first write (see writer): CFITSIO pads the data unit of
+            # every HDU it leaves in a file open read-write to the length it computes,
+            # which would grow a file it does not read as astropy does
+            self.fits = FITS(self.name, "r")
+        except (PermissionError, FileNotFoundError, IsADirectoryError, MemoryError):
+            raise
+        except FITSError as exc:
+            # the file is not one CFITSIO accepts: its HDUs are located here
+            self.refusal = exc
+            self._not_native(0, f"CFITSIO cannot open the file ({exc.status_text or exc})")
 
     def _resolve(self, target: Any) -> str:
+        if isinstance(target, bytes):
+            target = os.fsdecode(target)
         if isinstance(target, (str, os.PathLike)):
             path = os.path.expanduser(os.fspath(target))
-            if self.mode != "ostream" and not os.path.exists(path):
+            if self.mode not in ("ostream", "append") and not os.path.exists(path):
                 raise FileNotFoundError(f"[Errno 2] No such file or directory: {path!r}")
             return path
+        for kind, compression in _COMPRESSED_OBJECTS:
+            if isinstance(target, kind):
+                self._source_compression = compression
         name = getattr(target, "name", None)
-        if isinstance(name, str) and os.path.isfile(name) and not isinstance(target, gzip.GzipFile):
+        if self._source_compression is None and isinstance(name, str) and os.path.isfile(name):
+            # a file on disk is opened by its name (what the caller wrote must be there first)
             if hasattr(target, "flush") and not getattr(target, "closed", False):
                 try:
                     target.flush()
                 except (OSError, ValueError):
                     pass
             return name
+        if isinstance(target, zipfile.ZipFile):
+            _refuse_writing(str(target.filename), "zip", self.mode)
+            return self._copy_in(target, lambda out: _unpack_zip(target, out))
+        self._check_file_like(target)
+        return self._copy_in(target, lambda out: _copy_from(target, out))
+
+    def _check_file_like(self, target: Any) -> None:
+        """As astropy: a file-like object that can neither read nor seek can only be written
+        to (mode ostream), and each mode needs its methods (OSError). (astropy makes every
+        object without seek and tell an output stream; one that can read is read here,
+        its bytes copied out from where it stands.)"""
         if not hasattr(target, "read") and not hasattr(target, "write"):
             raise TypeError(f"cannot open {target!r}: a path or a file object is required")
+        if getattr(target, "closed", False):
+            raise OSError(f"cannot open {target!r}: the file-like object is closed")
+        seekable = hasattr(target, "seek") and hasattr(target, "tell")
+        if not seekable and not hasattr(target, "read"):
+            self.mode = "ostream"
+        if self.writable and not hasattr(target, "write"):
+            raise OSError(f"cannot open {target!r} in mode '{self.mode}': the file-like object "
+                          "has no 'write' method")
+        if self.mode != "ostream" and not hasattr(target, "read"):
+            raise OSError(f"cannot open {target!r} in mode '{self.mode}': the file-like object "
+                          "has no 'read' method")
+
+    def _copy_in(self, target: Any, copy: Callable[[BinaryIO], None]) -> str:
+        """A temporary file standing for the file object ``target``, holding its bytes (what
+        ``copy`` writes) unless the mode is ostream."""
         self.fileobj = target
         fd, self._temp = tempfile.mkstemp(suffix=".fits", prefix="fitsbind-")
         with os.fdopen(fd, "wb") as out:
             if self.mode != "ostream":
-                if hasattr(target, "seek"):
-                    target.seek(0)
-                shutil.copyfileobj(target, out)
+                copy(out)
         if self.mode == "ostream":
             os.remove(self._temp)
         return self._temp
 
-    def _sniff(self) -> bytes | None:
-        """The leading bytes that mark the file as compressed, or None for a plain file."""
+    def _sniff(self) -> str | None:
+        """The compression of the file at ``name`` (astropy's name for it: "gzip", "bzip2",
+        "lzma", "zip", "lzw"), or None for a plain file."""
         with open(self.name, "rb") as f:
             start = f.read(6)
-        for magic, _ in _COMPRESSIONS:
+        for magic, name, _ in _COMPRESSIONS:
             if start.startswith(magic):
-                return magic
+                return name
         return None
 
     # -- state --------------------------------------------------------------------------------
@@ -290,7 +417,7 @@ class HDUFile:
     def closed(self) -> bool:
         if self._closed:
             return True
-        return self.fits.closed if self.fits is not None else self.refusal is None
+        return self.fits is not None and self.fits.closed
 
     @property
     def writable(self) -> bool:
@@ -298,7 +425,21 @@ class HDUFile:
 
     @property
     def compressed(self) -> bool:
+        """Whether the file at ``name`` is compressed (read decompressed)."""
         return self._compression is not None
+
+    @property
+    def compression(self) -> str | None:
+        """astropy's name of the file's compression ("gzip", "bzip2", "lzma", "zip", "lzw"),
+        also for a compressed file object given (a ``gzip.GzipFile``, a ``zipfile.ZipFile``,
+        ...); None for a plain file."""
+        return self._compression or self._source_compression
+
+    @property
+    def unwritten(self) -> bool:
+        """Whether the file is still to be written whole by the first flush (mode ostream, or
+        an empty file opened in update or append mode)."""
+        return self.fits is None and self.refusal is None and not self._closed
 
     def writer(self) -> FITS:
         """The direct tier's file, open read-write (from the first call on), to write HDUs in
@@ -335,6 +476,13 @@ class HDUFile:
             self._native_limit = index
             self._why_not_native = why
 
+    def create(self) -> None:
+        """Create the file of an unwritten file (see :attr:`unwritten`) empty, open read-write
+        for HDUs to be appended to it one by one (``writer().append_hdu``)."""
+        if not self.unwritten:
+            raise ValueError(f"{self.name}: the file is already written")
+        self.fits = FITS(self.name, "w+", in_place=True)
+
     def attach(self) -> None:
         """Open the handle on a file just created by an ostream flush."""
         if self.fits is None:
@@ -352,7 +500,7 @@ class HDUFile:
             self.refusal = None
             self._native_limit = None
             self._why_not_native = ""
-            self._compression = None
+            self._compression = self._sniff()
             self.extents = []
             while self.locate(len(self.extents)) is not None:
                 pass
@@ -385,7 +533,7 @@ class HDUFile:
                 seen = self._locate_native(index)
                 if seen == ():
                     # CFITSIO sees no more HDUs: what follows its last one is astropy's to judge
-                    if self.compressed or self._length() <= start:
+                    if self.compressed or self.length() <= start:
                         return None
                     seen = None
             if seen is not None and seen[0] is not None:
@@ -399,7 +547,7 @@ class HDUFile:
                 text, header, head, data = scanned
             size = data_size(header)
             if size is None:
-                size = self._length() - data
+                size = self.length() - data
             if data + size > _MAX_OFFSET:
                 # astropy cannot seek there (ValueError): its list ends before this HDU
                 raise FITSValueError(f"{self.name}, HDU {index}: the header describes a data "
@@ -413,7 +561,7 @@ class HDUFile:
                 self._not_native(index, f"CFITSIO places HDU {index} at bytes {tuple(seen[1])}, "
                                  f"not {offsets} as astropy does")
             if not self.compressed:
-                length = self._length()
+                length = self.length()
                 if end > length:
                     self._not_native(index, f"HDU {index} runs past the end of the file")
                     warnings.warn(f"File may have been truncated: actual file length ({length}) "
@@ -448,7 +596,7 @@ class HDUFile:
         that (a partial block, other bytes, no such card), the header is read again by
         :meth:`Header.fromfile`, which accepts a damaged END card and warns about what it
         finds."""
-        if start >= self._length():
+        if start >= self.length():
             return None
         with open(self._plain_path(), "rb") as reader:
             reader.seek(start)
@@ -491,7 +639,7 @@ class HDUFile:
         return self._unpacked
 
     def _unpack(self) -> None:
-        unpack = dict(_COMPRESSIONS)[self._compression]
+        unpack = {name: unpack for _, name, unpack in _COMPRESSIONS}[self._compression]
         if unpack is None:
             raise OSError(f"{self.name}: this compressed file can be read only when CFITSIO "
                           f"accepts it ({self._why_not_native})")
@@ -505,8 +653,8 @@ class HDUFile:
         self._unpacked = path
         self._forget_unpacked = weakref.finalize(self, _remove, path)
 
-    def _length(self) -> int:
-        """Length of the file's plain bytes."""
+    def length(self) -> int:
+        """Length of the file's plain bytes (decompressed, for a compressed file)."""
         return os.path.getsize(self._plain_path())
 
     def first_bytes(self, count: int) -> bytes:
@@ -547,8 +695,46 @@ class HDUFile:
         if self._map is None:
             if os.path.getsize(self.name) == 0:
                 return None
-            self._map = np.memmap(self.name, dtype=np.uint8, mode=_MAP_MODE[self.mode])
+            self._map = self._new_map()
         return self._map
+
+    def _new_map(self) -> np.memmap | None:
+        """Map the file as the mode asks; where the system refuses, fall back as astropy does
+        (with a warning): to a read-only map when a copy-on-write one runs out of address
+        space, else to reading without a map, unless memmap=True was asked for explicitly
+        (the system's OSError then). A shared map whose flush fails is given up too: changes
+        to its arrays would not be sure to reach the file."""
+        mode = _MAP_MODE[self.mode]
+        try:
+            mapped = np.memmap(self.name, dtype=np.uint8, mode=mode)
+        except OSError as exc:
+            return self._unmapped(exc)
+        if mode == "r+":
+            try:
+                mapped.flush()
+            except OSError as exc:
+                warnings.warn(f"{self.name}: mmap.flush is unavailable on this platform ({exc}); "
+                              "the file is read and written without a memory map",
+                              FITSUserWarning, stacklevel=5)
+                self.memmap = False
+                return None
+        return mapped
+
+    def _unmapped(self, exc: OSError) -> np.memmap | None:
+        """What to read through when the system refuses to map the file (see _new_map)."""
+        if exc.errno == errno.ENOMEM and self.mode == "readonly":
+            warnings.warn(f"{self.name}: Could not memory map array with mode='readonly' (no "
+                          "address space for a copy-on-write map); falling back to "
+                          "mode='denywrite': the arrays are read-only", FITSUserWarning,
+                          stacklevel=6)
+            return np.memmap(self.name, dtype=np.uint8, mode="r")
+        if self.strict_memmap:
+            raise exc
+        warnings.warn(f"{self.name}: Could not memory map array ({exc}); the data is read "
+                      "without a map instead (memmap=False skips the attempt)", FITSUserWarning,
+                      stacklevel=6)
+        self.memmap = False
+        return None
 
     def array(self, index: int, start: int, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
         """``dtype``/``shape`` data at byte ``start`` of the file (inside HDU ``index``'s data
@@ -585,7 +771,7 @@ class HDUFile:
                 return
             problem = "the decompressed file ends before that"
         else:
-            length = self._length()
+            length = self.length()
             if end <= length:
                 return
             problem = f"the file has {length} bytes"
@@ -657,7 +843,7 @@ class HDUFile:
             return
         holds_file = not self.fits.closed if self.fits is not None else (
             self._map is not None or self._temp is not None)
-        if holds_file:
+        if holds_file and not self.owned:
             close_forgotten(repr(self.name), self.close)
         else:
             self.close()
@@ -671,18 +857,33 @@ class HDUFile:
         if self.fits is not None:
             self.fits.close()
         if self._temp is not None:
-            if self.writable and self.fileobj is not None and os.path.exists(self._temp):
-                if hasattr(self.fileobj, "seek"):
-                    self.fileobj.seek(0)
-                with open(self._temp, "rb") as copy:
-                    shutil.copyfileobj(copy, self.fileobj)
-                if isinstance(self.fileobj, io.IOBase) and hasattr(self.fileobj, "truncate"):
-                    try:
-                        self.fileobj.truncate()
-                    except (OSError, ValueError):
-                        pass
-            try:
-                os.remove(self._temp)
-            except OSError:
-                pass
+            self.copy_back()
+            _remove(self._temp)
             self._temp = None
+
+    def copy_back(self, start: int = 0, stop: int | None = None) -> None:
+        """Copy the temporary file standing for the caller's file object back into it (in a
+        writable mode, once the file was written): whole, or only bytes ``start`` to ``stop``
+        when only those changed since the last copy (the object then already holds the
+        rest)."""
+        if self._temp is None or not self.writable or not os.path.exists(self._temp):
+            return
+        stat = os.stat(self._temp)
+        version = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if version == self._copied:
+            return      # copied already (a stream that cannot seek must not get it twice)
+        self._copied = version
+        whole = start == 0 and stop is None
+        if hasattr(self.fileobj, "seek"):
+            self.fileobj.seek(start)
+        with open(self._temp, "rb") as copy:
+            copy.seek(start)
+            if whole:
+                shutil.copyfileobj(copy, self.fileobj)
+            else:
+                self.fileobj.write(copy.read(stop - start))
+        if whole and isinstance(self.fileobj, io.IOBase) and hasattr(self.fileobj, "truncate"):
+            try:
+                self.fileobj.truncate()
+            except (OSError, ValueError):
+                pass

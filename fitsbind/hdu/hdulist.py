@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
 import shutil
@@ -29,7 +30,7 @@ from fitsbind.config import conf
 from fitsbind.direct import FITS
 from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
-from fitsbind.hdu.file import HDUFile
+from fitsbind.hdu.file import HDUFile, data_size
 from fitsbind.hdu.groups import GroupsHDU
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning, _ErrList, _Verify
@@ -38,7 +39,7 @@ _OVERWRITE = ('File {} already exists. If you mean to replace it then use the ar
               '"overwrite=True".')
 
 
-def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
+def fitsopen(name: Any, mode: str | None = "readonly", memmap: bool | None = None,
              save_backup: bool = False, cache: bool = True, lazy_load_hdus: bool | None = None,
              ignore_missing_simple: bool = False, *, use_fsspec: bool | None = None,
              fsspec_kwargs: dict | None = None, decompress_in_memory: bool = False,
@@ -67,8 +68,9 @@ def fitsopen(name: Any, mode: str = "readonly", memmap: bool | None = None,
     hdufile = HDUFile(name, mode, memmap, overwrite=kwargs.pop("overwrite", False))
     hdulist = HDUList(file=hdufile)
     hdulist._open_kwargs = kwargs
-    if mode == "ostream":
-        return hdulist
+    hdulist._save_backup = save_backup
+    if hdufile.unwritten:
+        return hdulist      # a new file, or an empty one opened to be written
     try:
         if not ignore_missing_simple:
             hdufile.check_signature()
@@ -103,7 +105,9 @@ class HDUList(list, _Verify):
     def __init__(self, hdus: Any = (), file: Any = None) -> None:
         self._file: HDUFile | None = file
         self._open_kwargs: dict[str, Any] = {}
-        self._read_all = file is None or file.mode == "ostream"
+        self._read_all = file is None or file.unwritten
+        self._save_backup = False   # flushes first copy the file to <name>.bak (fitsopen's)
+        self._cut_short = False     # the file was closed before all its HDUs were read
         self._on_disk = 0           # HDUs (from the front) that exist in the file as listed
         # (index, located header) of an HDU whose header raised when it was made
         self._unbuilt: tuple[int, Any] | None = None
@@ -120,6 +124,40 @@ class HDUList(list, _Verify):
         if file is None:
             # as astropy: a list made of HDUs gets EXTEND = T at once (a file's is read as is)
             self.update_extend()
+
+    # -- construction from files and bytes --------------------------------------------------------
+
+    @classmethod
+    def fromfile(cls, fileobj: Any, mode: str | None = None, memmap: bool | None = None,
+                 save_backup: bool = False, cache: bool = True, lazy_load_hdus: bool = True,
+                 ignore_missing_simple: bool = False, **kwargs: Any) -> HDUList:
+        """Open ``fileobj`` (a path or a file object) as :func:`fitsopen` does, except that
+        with no ``mode`` a file object's own mode decides it ("rb" readonly, "rb+" and "wb+"
+        update, "ab+" append, "wb" and "ab" ostream)."""
+        return fitsopen(fileobj, mode=mode, memmap=memmap, save_backup=save_backup,
+                        cache=cache, lazy_load_hdus=lazy_load_hdus,
+                        ignore_missing_simple=ignore_missing_simple, **kwargs)
+
+    @classmethod
+    def fromstring(cls, data: Any, **kwargs: Any) -> HDUList:
+        """The HDUs of a whole FITS file held in memory: ``data`` is any object with the
+        buffer interface (bytes, bytearray, memoryview, a numpy array). The bytes are copied
+        (to a temporary file the HDUs are read from lazily), so the list does not depend on
+        ``data`` afterwards, and it needs no closing. Keywords as :func:`fitsopen`'s (the
+        mode is always readonly)."""
+        for refused in ("mode", "memmap"):
+            if refused in kwargs:
+                raise TypeError(f"fromstring() does not take {refused!r}: the HDUs are read "
+                                "from memory, read-only")
+        try:
+            view = memoryview(data)
+        except TypeError:
+            raise TypeError(f"HDUList.fromstring needs an object with the buffer interface "
+                            f"(bytes, bytearray, memoryview, a numpy array), not "
+                            f"{type(data).__name__}") from None
+        hdulist = fitsopen(io.BytesIO(view.tobytes()), memmap=False, **kwargs)
+        hdulist._file.owned = True
+        return hdulist
 
     # -- lazy reading ---------------------------------------------------------------------------
 
@@ -147,6 +185,7 @@ class HDUList(list, _Verify):
         hdufile = self._file
         if hdufile.closed:
             self._read_all = True
+            self._cut_short = True
             return False
         position = super().__len__()
         # an HDU located before but whose header raised is made again, as astropy reads it
@@ -263,10 +302,10 @@ class HDUList(list, _Verify):
             if key < 0:
                 self.readall()
                 if -key > super().__len__():
-                    raise IndexError("list index out of range")
+                    raise self._not_found()
                 return super().__len__() + key
             if key >= super().__len__() and not self._read_past(key):
-                raise IndexError("list index out of range")
+                raise self._not_found()
             return key
         if isinstance(key, _BaseHDU):
             for i, hdu in enumerate(self):
@@ -292,6 +331,14 @@ class HDUList(list, _Verify):
         if found is None:
             raise KeyError(f"Extension {key!r} not found.")
         return found
+
+    def _not_found(self) -> IndexError:
+        """The IndexError for an index past the last HDU (astropy's longer message when the
+        file was closed before all HDUs were read: the HDU may exist)."""
+        if self._cut_short:
+            return IndexError("HDU not found, possibly because the index is out of range, or "
+                              "because the file was closed before all HDUs were read")
+        return IndexError("list index out of range")
 
     # -- editing ----------------------------------------------------------------------------------
 
@@ -480,12 +527,20 @@ class HDUList(list, _Verify):
         for hdu in self:
             # as astropy: the argument decides each HDU's checksum cards, now and on later writes
             hdu._output_checksum = checksum
-        if isinstance(fileobj, (str, os.PathLike)):
-            path = os.path.expanduser(os.fspath(fileobj))
+        if fileobj is None:
+            # as astropy: no file simulates the write (verified, data units built, nothing kept)
+            for hdu in self:
+                hdu._payload()
+            return
+        if isinstance(fileobj, (str, bytes, os.PathLike)):
+            path = os.path.expanduser(os.fsdecode(fileobj))
             if os.path.exists(path) and not overwrite:
                 raise OSError(_OVERWRITE.format(path))
-            self._write_file(path, compress=True)
+            self._write_file(path, compression=_COMPRESSION_OF_EXTENSION.get(
+                os.path.splitext(path)[1]))
             return
+        if isinstance(fileobj, io.TextIOBase):
+            fileobj = _binary_stream(fileobj)
         name = getattr(fileobj, "name", None)
         mode = getattr(fileobj, "mode", "wb")
         if isinstance(name, str) and os.path.isfile(name) and "b" in str(mode) \
@@ -512,19 +567,18 @@ class HDUList(list, _Verify):
         if hasattr(fileobj, "flush"):
             fileobj.flush()
 
-    def _write_file(self, path: str, append: bool = False, compress: bool = False,
+    def _write_file(self, path: str, append: bool = False, compression: str | None = None,
                     payloads: dict[int, np.ndarray | None] | None = None) -> None:
         """Write the HDUs to ``path`` through a new file beside it (:mod:`fitsbind._atomic`),
         so an existing file (perhaps the one being read) is replaced only once the write
         worked, and a failed or killed write leaves it as it was.
 
-        ``append`` adds them after the HDUs already in ``path``. ``compress`` compresses the
-        file when the name ends in .gz, .bz2 or .xz (as astropy chooses by the name).
-        ``payloads`` holds data units already built by a flush, by HDU position: those HDUs'
-        checksum cards are current too."""
-        opener = _COMPRESSORS.get(os.path.splitext(path)[1]) if compress else None
-        if compress and opener is None and path.endswith(".zip"):
-            raise OSError("Writing zipped FITS files is not supported")
+        ``append`` adds them after the HDUs already in ``path``. ``compression`` ("gzip",
+        "bzip2" or "lzma") compresses the new file. ``payloads`` holds data units already
+        built by a flush, by HDU position: those HDUs' checksum cards are current too."""
+        opener = None if compression is None else _COMPRESSORS.get(compression)
+        if compression is not None and opener is None:
+            raise OSError(f"{path}: writing {compression}-compressed FITS files is not supported")
         payloads = payloads or {}
         new = Replacement(path)
         try:
@@ -546,6 +600,10 @@ class HDUList(list, _Verify):
             if opener is not None:
                 new = _compress(new, opener)
             new.commit()
+        except OSError as exc:
+            new.discard()
+            _check_free_space(exc, path, self)
+            raise
         except BaseException:
             new.discard()
             raise
@@ -614,10 +672,20 @@ class HDUList(list, _Verify):
             warnings.warn(f"Flush for '{hdufile.mode}' mode is not supported.", FITSUserWarning,
                           stacklevel=2)
             return
+        # (a file object's bytes have no file of theirs to keep a copy beside)
+        if self._save_backup and hdufile.mode in ("update", "append") and hdufile.fileobj is None:
+            _save_backup(hdufile.name)
         self.verify(option=output_verify)
-        if hdufile.mode == "ostream" and hdufile.fits is None:
+        try:
+            self._flush(hdufile, verbose)
+        finally:
+            hdufile.copy_back()
+
+    def _flush(self, hdufile: HDUFile, verbose: bool) -> None:
+        if hdufile.unwritten:
             if super().__len__() == 0:
                 return
+            self.update_extend()
             self._write_file(hdufile.name)
             hdufile.attach()
             self._on_disk = super().__len__()
@@ -630,9 +698,11 @@ class HDUList(list, _Verify):
             # fewer HDUs kept in place than the file holds: one was deleted, replaced or inserted
             rewrite = self._on_disk < hdufile.located or \
                 any(self._needs_rewrite_for(i, *entry) for i, entry in enumerate(state))
-            native = all(hdufile.native(i) for i in range(hdufile.located))
+            native = not hdufile.compressed and all(hdufile.native(i)
+                                                    for i in range(hdufile.located))
             if not native:
-                # a file CFITSIO does not read as astropy does is written back only as a whole
+                # a compressed file, or one CFITSIO does not read as astropy does, is written
+                # back only as a whole
                 rewrite = rewrite or self._on_disk < super().__len__() or \
                     any(_changed(*entry) for entry in state)
             if rewrite:
@@ -650,7 +720,11 @@ class HDUList(list, _Verify):
                 print(f"append HDU {i}")
             payload = hdu._payload()
             hdu._refresh_checksums(payload)
-            hdu._write_to(fits, payload)
+            try:
+                hdu._write_to(fits, payload)
+            except OSError as exc:
+                _check_free_space(exc, hdufile.name, [hdu])
+                raise
         self._on_disk = super().__len__()
         hdufile.forget_map()
         fits.flush()
@@ -688,7 +762,7 @@ class HDUList(list, _Verify):
         for hdu in hdus:
             if not hdu._data_loaded and hdu._file is not None:
                 hdu.data  # noqa: B018 - loading it now, the old file is about to go
-        self._write_file(hdufile.name, payloads=payloads)
+        self._write_file(hdufile.name, compression=hdufile.compression, payloads=payloads)
         hdufile.reopen()
         for i, hdu in enumerate(hdus):
             hdu._file = hdufile
@@ -773,8 +847,53 @@ def _changed(hdu: _BaseHDU, text: str, payload: np.ndarray | None) -> bool:
         payload is not None and payload.nbytes > 0 and not hdu._is_mapped(payload))
 
 
-_COMPRESSORS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open,
-                                                ".xz": lzma.open}
+_COMPRESSORS: dict[str, Callable[..., Any]] = {"gzip": gzip.open, "bzip2": bz2.open,
+                                                "lzma": lzma.open}
+# the compression astropy gives a file it writes, by the file name's extension
+_COMPRESSION_OF_EXTENSION = {".gz": "gzip", ".bz2": "bzip2", ".xz": "lzma", ".zip": "zip"}
+
+
+def _check_free_space(exc: OSError, path: str, hdus: Any) -> None:
+    """After ``exc``, a failure to write ``hdus`` to ``path``: as astropy, when the disk has
+    less room than their data units need, raise an OSError that says so first ("Not enough
+    space on disk: requested <bytes>, available <bytes>. <exc>"); else return."""
+    try:
+        free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
+        requested = sum(data_size(hdu.header) or 0 for hdu in hdus)
+    except (OSError, KeyError, TypeError, VerifyError):
+        return      # the original failure says more than a size that cannot be known
+    if free < requested:
+        raise OSError(f"Not enough space on disk: requested {requested}, available {free}. "
+                      f"{exc}") from exc
+
+
+def _binary_stream(text: io.TextIOBase) -> Any:
+    """The binary stream under the text stream ``text`` (``sys.stdout.buffer`` for
+    ``sys.stdout``), with the text written so far flushed to it first: FITS bytes are not
+    text. TypeError when ``text`` has none (a ``StringIO``)."""
+    binary = getattr(text, "buffer", None)
+    if binary is None:
+        raise TypeError(f"cannot write FITS bytes to the text stream {text!r}: a binary file "
+                        "object is required")
+    text.flush()
+    return binary
+
+
+def _save_backup(filename: str) -> None:
+    """Copy ``filename`` to ``<filename>.bak`` (``.bak.1``, ``.bak.2``, ... when that exists)
+    before a flush changes it, with a warning naming the copy, as astropy's ``save_backup``."""
+    if not os.path.exists(filename):
+        return
+    backup = filename + ".bak"
+    number = 0
+    while os.path.exists(backup):
+        number += 1
+        backup = f"{filename}.bak.{number}"
+    warnings.warn(f"Saving a backup of {filename} to {backup}.", FITSUserWarning, stacklevel=4)
+    try:
+        shutil.copy(filename, backup)
+    except OSError as exc:
+        raise OSError(f"{filename}: failed to save a backup to {backup}: {exc}") from exc
 
 
 def _compress(plain: Replacement, opener: Callable[..., Any]) -> Replacement:

@@ -3,11 +3,12 @@ with one ResourceWarning (fitsbind only: astropy's come from its Python file obj
 
 from __future__ import annotations
 
+import bz2
 import gc
-import gzip
 import io
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,8 @@ def temp_files() -> set[str]:
 
 def test_a_failed_open_holds_nothing(small: Path, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    packed = tmp_path / "small.fits.gz"
-    packed.write_bytes(gzip.compress(small.read_bytes()))
+    packed = tmp_path / "small.fits.bz2"
+    packed.write_bytes(bz2.compress(small.read_bytes()))
     # a temp folder of this test's own: other processes' files come and go in the shared one
     private = tmp_path / "tmp"
     private.mkdir()
@@ -39,10 +40,17 @@ def test_a_failed_open_holds_nothing(small: Path, tmp_path: Path,
     before = temp_files()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with pytest.raises(OSError, match="not supported with compressed"):
+        with pytest.raises(OSError, match="not supported with bzip2 files"):
             fitsbind.open(packed, mode="update")
-        with pytest.raises(OSError, match="not supported with compressed"):
+        with pytest.raises(OSError, match="not supported with bzip2 files"):
             fitsbind.open(io.BytesIO(packed.read_bytes()), mode="update")
+        # an archive of two members fails while its bytes are being copied out
+        with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
+            archive.write(small, "a.fits")
+            archive.write(small, "b.fits")
+        with zipfile.ZipFile(tmp_path / "two.zip") as archive, \
+                pytest.raises(OSError, match="must hold one file"):
+            fitsbind.open(archive)
         gc.collect()
     assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
     assert temp_files() == before == set()
