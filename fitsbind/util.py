@@ -26,7 +26,7 @@ def _get_array_mmap(array: Any) -> mmap.mmap | None:
 
 def get_testdata_filepath(filename: str) -> str:
     """Path of one of the small example files shipped in ``fitsbind/testdata`` (e.g.
-    ``"btable.fits"``, ``"table.fits"``, ``"test0.fits"``)."""
+    ``"btable.fits"``, ``"compressed_image.fits"``, ``"table.fits"``, ``"test0.fits"``)."""
     path = _TESTDATA / filename
     if not path.is_file():
         available = ", ".join(sorted(p.name for p in _TESTDATA.glob("*.fits")))

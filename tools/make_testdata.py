@@ -137,8 +137,18 @@ def write_test0(path: Path) -> None:
             f.write_image(pixels, extname="SCI", extver=chip, header=_chip_cards(chip, pixels))
 
 
+def write_compressed_image(path: Path) -> None:
+    """compressed_image.fits: empty primary HDU, then a 10x10 int16 image 0..99 (row by row),
+    Rice-compressed one row per tile."""
+    with fitsbind.FITS(path, "w+") as f:
+        f.create_image_hdu(np.int16, ())
+        f.write_image(np.arange(100, dtype=np.int16).reshape(10, 10),
+                      compress=fitsbind.Rice1(tile_shape=(1, 10)))
+
+
 WRITERS: dict[str, Callable[[Path], None]] = {
     "btable.fits": write_btable,
+    "compressed_image.fits": write_compressed_image,
     "table.fits": write_table,
     "test0.fits": write_test0,
 }

@@ -178,6 +178,22 @@ def data_size(header: Header) -> int | None:
     return data_unit_size(header, groups)
 
 
+def _empty_groups(header: Header) -> int:
+    """The data bytes of a random-groups header with no axes beyond NAXIS1 = 0 by the FITS
+    standard's formula, |BITPIX|/8 x GCOUNT x (PCOUNT + 1), an empty product being 1, as
+    CFITSIO writes them; 0 for any other header. astropy counts such a data unit as empty
+    and writes none, so a reader must accept both layouts."""
+    first = header.cards[0] if len(header) else None
+    if first is None or first.keyword != "SIMPLE" or header.get("GROUPS") is not True or \
+            header.get("NAXIS") != 1:
+        return 0
+    bitpix, gcount, pcount = (header.get(k, d) for k, d in (("BITPIX", 8), ("GCOUNT", 1),
+                                                             ("PCOUNT", 0)))
+    if not all(is_integer(v) for v in (bitpix, gcount, pcount)):
+        return 0
+    return max(abs(bitpix) * gcount * (pcount + 1) // 8, 0)
+
+
 def is_integer(value: Any) -> bool:
     """Whether ``value`` is an integer (a logical, such as a GCOUNT = T, is not one, though
     Python counts it as an int)."""
@@ -548,6 +564,8 @@ class HDUFile:
             size = data_size(header)
             if size is None:
                 size = self.length() - data
+            elif size == 0 and _empty_groups(header) and self._holds_data(data):
+                size = _empty_groups(header)
             if data + size > _MAX_OFFSET:
                 # astropy cannot seek there (ValueError): its list ends before this HDU
                 raise FITSValueError(f"{self.name}, HDU {index}: the header describes a data "
@@ -587,6 +605,14 @@ class HDUFile:
                 raw[:stop].translate(None, _PRINTABLE):
             return None, (head, data, end)
         return raw[:stop].decode("ascii"), (head, data, end)
+
+    def _holds_data(self, start: int) -> bool:
+        """Whether a block at byte ``start`` follows and is not the start of a header."""
+        if start + BLOCK > self.length():
+            return False
+        with open(self._plain_path(), "rb") as reader:
+            reader.seek(start)
+            return reader.read(8) not in (b"XTENSION", b"SIMPLE  ")
 
     def _scan(self, start: int, ignore_missing_end: bool) -> tuple[str, Header, int, int] | None:
         """Read the header at byte ``start`` by astropy's rules: (header text, header, header

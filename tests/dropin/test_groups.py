@@ -305,3 +305,22 @@ def test_verify_fixes_structural_keywords(fits):
     del empty.header["PCOUNT"]
     with pytest.raises(fits.VerifyError, match="'PCOUNT' card does not exist"):
         empty.verify("exception")
+
+
+def test_empty_groups_hdu_in_either_layout(tmp_path, fitsverify):
+    """A random-groups HDU with no axes beyond NAXIS1 = 0 holds |BITPIX|/8 x GCOUNT x
+    (PCOUNT + 1) bytes by the standard's formula, as CFITSIO (and so fitsbind) writes it;
+    astropy writes no data unit for it. fitsbind reads the HDU after it in both layouts."""
+    import fitsbind
+
+    image = np.arange(100, dtype=np.int32)
+    ours = tmp_path / "ours.fits"
+    fitsbind.HDUList([fitsbind.GroupsHDU(), fitsbind.ImageHDU(image)]).writeto(ours)
+    fitsverify(ours)
+    theirs = tmp_path / "theirs.fits"
+    afits.HDUList([afits.GroupsHDU(), afits.ImageHDU(image)]).writeto(theirs)
+    assert ours.stat().st_size == theirs.stat().st_size + 2880
+    for path in (ours, theirs):
+        with fitsbind.open(path) as hdul:
+            assert [type(hdu).__name__ for hdu in hdul] == ["GroupsHDU", "ImageHDU"]
+            np.testing.assert_array_equal(hdul[1].data, image)
