@@ -9,6 +9,7 @@ size, else the whole file is rewritten to a temporary file that then replaces it
 from __future__ import annotations
 
 import bz2
+import errno
 import gzip
 import io
 import lzma
@@ -853,10 +854,21 @@ _COMPRESSORS: dict[str, Callable[..., Any]] = {"gzip": gzip.open, "bzip2": bz2.o
 _COMPRESSION_OF_EXTENSION = {".gz": "gzip", ".bz2": "bzip2", ".xz": "lzma", ".zip": "zip"}
 
 
+#: CFITSIO's status for a write to the file that failed (WRITE_ERROR in fitsio.h)
+_CFITSIO_WRITE_ERROR = 106
+
+
 def _check_free_space(exc: OSError, path: str, hdus: Any) -> None:
     """After ``exc``, a failure to write ``hdus`` to ``path``: as astropy, when the disk has
     less room than their data units need, raise an OSError that says so first ("Not enough
     space on disk: requested <bytes>, available <bytes>. <exc>"); else return."""
+    if isinstance(exc, FITSError):
+        # fitsbind's own refusals (a header that claims more data than the file holds, ...)
+        # are not a full disk; a write CFITSIO could not make may be
+        if exc.status != _CFITSIO_WRITE_ERROR:
+            return
+    elif exc.errno not in (None, errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return
     try:
         free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
         requested = sum(data_size(hdu.header) or 0 for hdu in hdus)
