@@ -152,13 +152,15 @@ class FITS_rec(np.recarray):
         self._heap: np.ndarray | None = None
         self._heap_rebuilt: np.ndarray | None = None
         self._col_weakrefs: weakref.WeakSet = weakref.WeakSet()
-        self._views: dict[tuple[str, int], Any] = {}
+        self._views: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
     def __array_finalize__(self, obj: Any) -> None:
         np.recarray.__array_finalize__(self, obj)
         # fields that need no conversion, as views of this record's own memory (never shared
-        # with the record it derives from: a slice's views are of other bytes)
-        self._views = {}
+        # with the record it derives from: a slice's views are of other bytes). Held weakly: a
+        # view's base is this record, and a strong cache would make a cycle that keeps the
+        # record, its converted fields and the file's map alive until the garbage collector runs
+        self._views = weakref.WeakValueDictionary()
         if obj is None:
             self._init()
             return

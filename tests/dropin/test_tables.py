@@ -793,3 +793,29 @@ def test_unconverted_field_is_the_same_view_each_time(tmp_path):
         assert data["n"] is data["n"] is data.field(0)
         # a slice has views of its own rows
         assert data[1:]["n"].tolist() == [2]
+
+
+def test_table_data_freed_without_the_garbage_collector(tmp_path):
+    """Reading fields makes no reference cycle: the record (and the file's map and converted
+    fields it holds) goes as soon as the last reference to it does, not at the next garbage
+    collection, which a loop over many files would wait on."""
+    import gc
+    import weakref
+
+    import fitsbind
+
+    path = tmp_path / "t.fits"
+    columns = [fitsbind.Column(name="A", format="J", array=np.arange(5)),
+               fitsbind.Column(name="S", format="4A", array=np.array(["a", "bb", "c", "d", "e"]))]
+    fitsbind.BinTableHDU.from_columns(columns).writeto(path)
+    gc.disable()
+    try:
+        with fitsbind.open(path) as hdul:
+            data = hdul[1].data
+            assert data["A"] is data["A"]
+            data["S"]
+            alive = weakref.ref(data)
+        del data, hdul
+        assert alive() is None
+    finally:
+        gc.enable()
