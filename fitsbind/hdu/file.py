@@ -53,7 +53,7 @@ from fitsbind import checksum as _checksum
 from fitsbind._lifetime import close_forgotten
 from fitsbind.direct import FITS, data_unit_size
 from fitsbind.errors import FITSError, FITSValueError
-from fitsbind.header import Header
+from fitsbind.header import Header, _is_os_file
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
 MODES = ("readonly", "update", "append", "denywrite", "ostream", "copyonwrite")
@@ -214,17 +214,6 @@ def _remove(path: str) -> None:
         os.remove(path)
     except OSError:
         pass
-
-
-def _is_os_file(target: Any) -> bool:
-    """Whether ``target`` is a file object over an operating-system file (a FileIO, or a
-    buffered or text wrapper of one, reached through ``buffer``/``raw``)."""
-    while not isinstance(target, io.FileIO):
-        inner = getattr(target, "buffer", None) or getattr(target, "raw", None)
-        if inner is None:
-            return False
-        target = inner
-    return True
 
 
 def _handle_mode(handle: Any) -> str:

@@ -926,18 +926,16 @@ def _check_sums(hdu: _BaseHDU, index: int) -> None:
     """Check the CHECKSUM and DATASUM cards of ``hdu`` as read (a warning for each that does
     not match), and keep their values and results on it (``_checksum``, ``_checksum_valid``,
     ``_datasum``, ``_datasum_valid``: what fitscheck-style tools look at)."""
-    if "CHECKSUM" in hdu.header:
-        hdu._checksum = hdu.header["CHECKSUM"]
-        hdu._checksum_valid = hdu.verify_checksum()
-        if hdu._checksum_valid == 0:
-            warnings.warn(f"Checksum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
-                          FITSUserWarning, stacklevel=4)
-    if "DATASUM" in hdu.header:
-        hdu._datasum = hdu.header["DATASUM"]
-        hdu._datasum_valid = hdu.verify_datasum()
-        if hdu._datasum_valid == 0:
-            warnings.warn(f"Datasum verification failed for HDU {(hdu.name, hdu.ver)}.\n",
-                          FITSUserWarning, stacklevel=4)
+    for keyword, verify in (("CHECKSUM", hdu.verify_checksum), ("DATASUM", hdu.verify_datasum)):
+        if keyword not in hdu.header:
+            continue
+        attribute = f"_{keyword.lower()}"
+        setattr(hdu, attribute, hdu.header[keyword])
+        valid = verify()
+        setattr(hdu, f"{attribute}_valid", valid)
+        if valid == 0:
+            warnings.warn(f"{keyword.capitalize()} verification failed for HDU "
+                          f"{(hdu.name, hdu.ver)}.\n", FITSUserWarning, stacklevel=4)
 
 
 __all__ = ["DELAYED", "HDUList", "VerifyWarning", "fitsopen", "format_info"]
