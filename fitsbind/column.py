@@ -27,6 +27,7 @@ import numpy as np
 from fitsbind.direct import parse_tform
 from fitsbind.errors import FITSValueError
 from fitsbind.tables import tdisp
+from fitsbind.util import is_integer
 from fitsbind.verify import AstropyDeprecationWarning, FITSUserWarning, VerifyError, VerifyWarning
 
 __all__ = ["ColDefs", "Column", "ColumnAttribute", "Delayed"]
@@ -78,9 +79,6 @@ _RECOMMENDED_NAME = re.compile(r"[0-9a-zA-Z_]+")
 
 _UINT_ZEROS = {2: 1 << 15, 4: 1 << 31, 8: 1 << 63}
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 # numpy.char.chararray's string methods, which numpy deprecates (np.strings replaces them)
@@ -480,7 +478,7 @@ class _VLF(np.ndarray):
         self.element_dtype = getattr(obj, "element_dtype", "S")
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        if _is_int(key):
+        if is_integer(key):
             cell = self._cell(value)
             np.ndarray.__setitem__(self, key, cell)
             self.max = max(self.max, cell.size)
@@ -820,7 +818,7 @@ class Column(_Notifier):
                 if len(null) > format.width:
                     problem = ("ASCII table null option (TNULLn) is longer than the column's "
                                f"character width and will be truncated (got {null!r}).")
-            elif not _is_int(null):
+            elif not is_integer(null):
                 problem = ("Column null option (TNULLn) must be an integer for binary table "
                            f"columns (got {null!r}).  {ignored}")
             elif "format" in valid and not (format.format in "BIJK" or (
@@ -854,7 +852,7 @@ class Column(_Notifier):
                     start = int(start)
                 except (TypeError, ValueError):
                     pass
-                if not _is_int(start) or start < 1:
+                if not is_integer(start) or start < 1:
                     problem = ("Column start option (TBCOLn) must be a positive integer (got "
                                f"{start!r}).  {ignored}")
             _sort(valid, invalid, "start", start, problem)
@@ -1181,7 +1179,7 @@ class ColDefs(_Notifier):
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             key = _get_index(self.names, key)
-        if _is_int(key):
+        if is_integer(key):
             return self.columns[int(key)]
         if isinstance(key, slice):
             return ColDefs(self.columns[key])
@@ -1355,7 +1353,7 @@ def _is_table_hdu(obj: Any) -> bool:
 def _get_index(names: list, key: Any) -> int:
     """Position of ``key`` (an index, or a name: exact match first, then unique
     case-insensitive match, trailing blanks ignored) in ``names``; KeyError if none."""
-    if _is_int(key):
+    if is_integer(key):
         return int(key)
     if not isinstance(key, str):
         raise KeyError(f"Illegal key '{key!r}'.")

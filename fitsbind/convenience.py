@@ -17,13 +17,11 @@ from fitsbind.hdu.base import ExtensionHDU, _BaseHDU, _CorruptedHDU, _ValidHDU, 
 from fitsbind.hdu.hdulist import HDUList, fitsopen
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.header import Header
+from fitsbind.util import is_integer
 
 __all__ = ["append", "delval", "getdata", "getheader", "getval", "info", "printdiff",
            "setval", "table_to_hdu", "tabledump", "tableload", "update", "writeto"]
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _extension(args: tuple, kwargs: dict) -> Any:
@@ -41,7 +39,7 @@ def _extension(args: tuple, kwargs: dict) -> Any:
         if ext is not None or extname is not None or extver is not None:
             raise conflict
         extname, extver = args
-    elif args and _is_int(args[0]):
+    elif args and is_integer(args[0]):
         if ext is not None or extname is not None or extver is not None:
             raise conflict
         ext = args[0]
@@ -52,14 +50,14 @@ def _extension(args: tuple, kwargs: dict) -> Any:
         extname = args[0]
     elif args:
         ext = args[0]
-    if ext is not None and not (_is_int(ext) or (
+    if ext is not None and not (is_integer(ext) or (
             isinstance(ext, tuple) and len(ext) == 2 and isinstance(ext[0], str)
-            and _is_int(ext[1]))):
+            and is_integer(ext[1]))):
         raise ValueError("The ext keyword must be either an extension number (zero-indexed) "
                          "or a (extname, extver) tuple.")
     if extname is not None and not isinstance(extname, str):
         raise ValueError("The extname argument must be a string.")
-    if extver is not None and not _is_int(extver):
+    if extver is not None and not is_integer(extver):
         raise ValueError("The extver argument must be an integer.")
     if ext is not None:
         if extname is not None or extver is not None:

@@ -35,11 +35,11 @@ from fitsbind.column import (
     _FormatP,
     _FormatX,
     _get_index,
-    _is_int,
     _scaled,
     chararray,
 )
 from fitsbind.errors import FITSError, FITSValueError
+from fitsbind.util import is_integer
 from fitsbind.verify import FITSUserWarning
 
 __all__ = ["FITS_rec", "FITS_record"]
@@ -377,7 +377,7 @@ class FITS_rec(np.recarray):
             return super().__getitem__(key)
         if isinstance(key, str):
             return self.field(key)
-        if _is_int(key):
+        if is_integer(key):
             if self.ndim != 1 or not -len(self) <= key < len(self):
                 # also ends iteration over the rows
                 raise IndexError(f"index {key} is out of bounds for axis 0 with size "
@@ -754,7 +754,7 @@ class FITS_rec(np.recarray):
             stored = values.astype(uint[0], copy=False) ^ uint[0](uint[1])
             _store_changed(raw, stored.view(stored.dtype.str.replace("u", "i")))
             return
-        if values.dtype.kind in "iu" and bscale == 1 and _is_int(bzero):
+        if values.dtype.kind in "iu" and bscale == 1 and is_integer(bzero):
             _store_changed(raw, values.astype(np.int64) - int(bzero))
             return
         _store_changed(raw, _stored_values(values, bscale, bzero, raw.dtype.kind in "iu"))

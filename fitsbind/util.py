@@ -6,9 +6,17 @@ import mmap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = ["get_testdata_filepath"]
 
 _TESTDATA = Path(__file__).resolve().parent / "testdata"
+
+
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer (a logical, such as a GCOUNT = T, is not one, though
+    Python counts it as an int)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _get_array_mmap(array: Any) -> mmap.mmap | None:

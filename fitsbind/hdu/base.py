@@ -37,6 +37,7 @@ from fitsbind.config import conf
 from fitsbind.direct import FITS, data_unit_size, stored_chunks
 from fitsbind.hdu.file import data_size
 from fitsbind.header import Header
+from fitsbind.util import is_integer
 from fitsbind.verify import VerifyError, VerifyWarning, _ErrList, _Verify
 
 __all__ = ["DELAYED", "ExtensionHDU", "NonstandardExtHDU", "register_hdu", "unregister_hdu"]
@@ -594,13 +595,13 @@ class _ValidHDU(_BaseHDU, _Verify):
             self.req_cards("SIMPLE", 0, None, True, option, errs)
         else:
             self.req_cards("XTENSION", 0, None, self._extension, option, errs)
-        self.req_cards("BITPIX", 1, lambda v: _is_int(v) and v in BITPIX2DTYPE, 8, option, errs)
-        self.req_cards("NAXIS", 2, lambda v: _is_int(v) and 0 <= v <= 999, 0, option, errs)
+        self.req_cards("BITPIX", 1, lambda v: is_integer(v) and v in BITPIX2DTYPE, 8, option, errs)
+        self.req_cards("NAXIS", 2, lambda v: is_integer(v) and 0 <= v <= 999, 0, option, errs)
         naxis = self._header.get("NAXIS", 0)
-        if _is_int(naxis) and naxis <= 999:
+        if is_integer(naxis) and naxis <= 999:
             for axis in range(1, naxis + 1):
                 keyword = f"NAXIS{axis}"
-                self.req_cards(keyword, axis + 2, lambda v: _is_int(v) and v >= 0,
+                self.req_cards(keyword, axis + 2, lambda v: is_integer(v) and v >= 0,
                                _axis_length(self._header.get(keyword)), option, errs)
             self._verify_axis_numbers(naxis, option, errs)
         if "EXTNAME" in self._header and not isinstance(self._header["EXTNAME"], str):
@@ -640,19 +641,19 @@ class _ValidHDU(_BaseHDU, _Verify):
         ``fix_value``. ``fix_value`` None makes those problems unfixable."""
         header = self._header
         fixable = fix_value is not None
-        place = (lambda index: index == pos) if _is_int(pos) else pos
+        place = (lambda index: index == pos) if is_integer(pos) else pos
         if keyword not in header:
             text = f"'{keyword}' card does not exist."
             fix_text = f"Fixed by inserting a new '{keyword}' card."
 
             def fix(keyword: str = keyword) -> None:
-                header.insert(pos if _is_int(pos) else len(header), (keyword, fix_value))
+                header.insert(pos if is_integer(pos) else len(header), (keyword, fix_value))
             errlist.append(self.run_option(option, err_text=text, fix_text=fix_text,
                                            fix=fix if fixable else None, fixable=fixable))
             return errlist
         index = header.index(keyword)
         if place is not None and not place(index):
-            target = pos if _is_int(pos) else len(header)
+            target = pos if is_integer(pos) else len(header)
             text = f"'{keyword}' card at the wrong place (card {index})."
             fix_text = f"Fixed by moving it to the right place (card {target})."
 
@@ -706,12 +707,12 @@ class ExtensionHDU(_ValidHDU):
         if self._primary_like:
             return errs
         naxis = self._header.get("NAXIS", 0)
-        naxis = naxis if _is_int(naxis) else 0    # a bad NAXIS is reported by the base
+        naxis = naxis if is_integer(naxis) else 0    # a bad NAXIS is reported by the base
         if self._pcount_is_zero:
-            self.req_cards("PCOUNT", naxis + 3, lambda v: _is_int(v) and v == 0, 0, option, errs)
+            self.req_cards("PCOUNT", naxis + 3, lambda v: is_integer(v) and v == 0, 0, option, errs)
         else:
-            self.req_cards("PCOUNT", naxis + 3, lambda v: _is_int(v) and v >= 0, 0, option, errs)
-        self.req_cards("GCOUNT", naxis + 4, lambda v: _is_int(v) and v == 1, 1, option, errs)
+            self.req_cards("PCOUNT", naxis + 3, lambda v: is_integer(v) and v >= 0, 0, option, errs)
+        self.req_cards("GCOUNT", naxis + 4, lambda v: is_integer(v) and v == 1, 1, option, errs)
         return errs
 
 
@@ -790,6 +791,3 @@ class _CorruptedHDU(_BaseHDU, _Verify):
     def _summary(self) -> tuple:
         return (self.name, self.ver, "CorruptedHDU")
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

@@ -31,13 +31,14 @@ import numpy as np
 
 from fitsbind.card import Card
 from fitsbind.checksum import padded_length
-from fitsbind.column import KEYWORD_NAMES, TDEF_RE, _is_int, column_numbers
+from fitsbind.column import KEYWORD_NAMES, TDEF_RE, column_numbers
 from fitsbind.direct import CompressedImageHDU as TileReader
 from fitsbind.direct import Gzip1, Gzip2, Hcompress1, Plio1, Quantize, Rice1, encode_table, z_cards
 from fitsbind.errors import FITSError, FITSValueError
 from fitsbind.hdu.base import DELAYED, _register_builtin, _ValidHDU, xtension
 from fitsbind.hdu.image import BITPIX2DTYPE, ImageHDU, Section, to_stored
 from fitsbind.header import Header
+from fitsbind.util import is_integer
 from fitsbind.verify import FITSUserWarning, VerifyWarning
 
 if TYPE_CHECKING:
@@ -141,18 +142,18 @@ def _fault(table: Header) -> str | None:
     """What makes the tile-compression keywords of ``table`` unusable, or None. Keywords
     that are missing are left to the readers (KeyError, as in astropy)."""
     zbitpix = table.get("ZBITPIX")
-    if "ZBITPIX" in table and not (_is_int(zbitpix) and zbitpix in BITPIX2DTYPE):
+    if "ZBITPIX" in table and not (is_integer(zbitpix) and zbitpix in BITPIX2DTYPE):
         return f"ZBITPIX = {zbitpix!r} is not a FITS BITPIX ({', '.join(map(str, BITPIX2DTYPE))})"
     ranges = [("ZNAXIS", 0, 999)]
     naxis = table.get("ZNAXIS", 0)
-    if _is_int(naxis) and 0 <= naxis <= 999:
+    if is_integer(naxis) and 0 <= naxis <= 999:
         axes = range(1, naxis + 1)
         ranges += [(f"ZNAXIS{i}", 0, _INT64[1]) for i in axes]
         ranges += [(f"ZTILE{i}", 1, _INT64[1]) for i in axes]
     ranges += [("ZBLANK", *_INT64), ("ZDITHER0", *_INT64)]
     for keyword, low, high in ranges:
         value = table.get(keyword)
-        if keyword in table and not (_is_int(value) and low <= value <= high):
+        if keyword in table and not (is_integer(value) and low <= value <= high):
             return f"{keyword} = {value!r} is not an integer from {low} to {high}"
     method = table.get("ZQUANTIZ")
     if "ZQUANTIZ" in table and not (isinstance(method, str) and method in DITHER_METHODS):

@@ -54,6 +54,7 @@ from fitsbind._lifetime import close_forgotten
 from fitsbind.direct import FITS, data_unit_size
 from fitsbind.errors import FITSError, FITSValueError
 from fitsbind.header import Header, _is_os_file
+from fitsbind.util import is_integer
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning
 
 MODES = ("readonly", "update", "append", "denywrite", "ostream", "copyonwrite")
@@ -193,11 +194,6 @@ def _empty_groups(header: Header) -> int:
         return 0
     return max(abs(bitpix) * gcount * (pcount + 1) // 8, 0)
 
-
-def is_integer(value: Any) -> bool:
-    """Whether ``value`` is an integer (a logical, such as a GCOUNT = T, is not one, though
-    Python counts it as an int)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _end_offset(raw: bytes) -> int | None:

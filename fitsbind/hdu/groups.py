@@ -25,12 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from fitsbind.column import MAX_COLUMNS, ColDefs, Column, _is_int, _scaled
+from fitsbind.column import MAX_COLUMNS, ColDefs, Column, _scaled
 from fitsbind.fitsrec import FITS_rec, FITS_record
 from fitsbind.hdu.base import DELAYED, _register_builtin
 from fitsbind.hdu.image import _MAX_LENGTH, DTYPE2BITPIX, PrimaryHDU
 from fitsbind.hdu.table import _big_endian_rows, _TableLikeHDU, _writable
 from fitsbind.header import Header
+from fitsbind.util import is_integer
 from fitsbind.verify import _ErrList
 
 __all__ = ["Group", "GroupData", "GroupsHDU"]
@@ -89,7 +90,7 @@ class Group(FITS_record):
     def par(self, parname: int | str) -> Any:
         """The (physical) value of a parameter of this group, by index or by name (the sum,
         as float64, of the parameters sharing a name)."""
-        if _is_int(parname):
+        if is_integer(parname):
             return self.array.field(parname)[self.row]
         positions = _positions(self.parnames, parname)
         values = [self.array.field(i)[self.row] for i in positions]
@@ -98,7 +99,7 @@ class Group(FITS_record):
     def setpar(self, parname: int | str, value: Any) -> None:
         """Set a parameter of this group; a name shared by several parameters takes a
         sequence with one value for each."""
-        if _is_int(parname):
+        if is_integer(parname):
             self.array.field(parname)[self.row] = value
             return
         positions = _positions(self.parnames, parname)
@@ -186,7 +187,7 @@ class GroupData(FITS_rec):
     def par(self, parname: int | str) -> np.ndarray:
         """The (physical) values of a parameter for every group, by index or by name (the
         sum, as float64, of the parameters sharing a name)."""
-        if _is_int(parname):
+        if is_integer(parname):
             return self.field(parname)
         positions = _positions(self.parnames, parname)
         if len(positions) == 1:
@@ -262,7 +263,7 @@ class GroupsHDU(PrimaryHDU, _TableLikeHDU):
         numpy field holds."""
         h = self._header
         bitpix = h["BITPIX"]
-        if not (_is_int(bitpix) and bitpix in _BITPIX2TFORM):
+        if not (is_integer(bitpix) and bitpix in _BITPIX2TFORM):
             raise self._malformed(f"BITPIX = {bitpix!r} is not a FITS data type "
                                   f"({', '.join(map(str, _BITPIX2TFORM))})")
         self._require_int("PCOUNT", h["PCOUNT"], 0, MAX_COLUMNS)
@@ -401,8 +402,8 @@ class GroupsHDU(PrimaryHDU, _TableLikeHDU):
         # as astropy, bring the structural keywords in line with the data first
         self.update_header()
         errs = super()._verify(option)
-        self.req_cards("NAXIS", 2, lambda v: _is_int(v) and 1 <= v <= 999, 1, option, errs)
-        self.req_cards("NAXIS1", 3, lambda v: _is_int(v) and v == 0, 0, option, errs)
+        self.req_cards("NAXIS", 2, lambda v: is_integer(v) and 1 <= v <= 999, 1, option, errs)
+        self.req_cards("NAXIS1", 3, lambda v: is_integer(v) and v == 0, 0, option, errs)
         after = self._header.get("NAXIS", 0) + 3
         # GCOUNT and PCOUNT as astropy tests them: a logical passes (Python's bool is an
         # int), so the drop-in's verdict on a GCOUNT = T is astropy's

@@ -19,8 +19,8 @@ import numpy as np
 from fitsbind.card import Undefined
 from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
-from fitsbind.hdu.file import is_integer
 from fitsbind.header import Header
+from fitsbind.util import is_integer
 from fitsbind.verify import VerifyWarning, _ErrList
 
 BITPIX2DTYPE = {8: "uint8", 16: "int16", 32: "int32", 64: "int64", -32: "float32",

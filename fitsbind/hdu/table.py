@@ -42,9 +42,10 @@ from fitsbind.column import (
 from fitsbind.errors import FITSKeyError, FITSValueError
 from fitsbind.fitsrec import FITS_rec
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
-from fitsbind.hdu.file import data_size, is_integer
+from fitsbind.hdu.file import data_size
 from fitsbind.header import Header
 from fitsbind.tables.masking import null_fill_value
+from fitsbind.util import is_integer
 from fitsbind.verify import FITSUserWarning, _ErrList
 
 __all__ = ["BinTableHDU", "TableHDU", "table_to_hdu"]
@@ -407,7 +408,7 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
                     fix_text=f"Converted the XTENSION keyword to {self._extension}.", fix=fix))
             self.req_cards("NAXIS", None, lambda v: v == 2, 2, option, errs)
             self.req_cards("BITPIX", None, lambda v: v == 8, 8, option, errs)
-            self.req_cards("TFIELDS", 7, lambda v: _is_int(v) and 0 <= v <= 999, 0, option, errs)
+            self.req_cards("TFIELDS", 7, lambda v: is_integer(v) and 0 <= v <= 999, 0, option, errs)
             for i in column_numbers(h):
                 self.req_cards(f"TFORM{i}", None, None, None, option, errs)
         return errs
@@ -482,7 +483,7 @@ class TableHDU(_TableBaseHDU):
         errs = super()._verify(option=option)
         self.req_cards("PCOUNT", None, lambda v: v == 0, 0, option, errs)
         for i in column_numbers(self._header):
-            self.req_cards(f"TBCOL{i}", None, _is_int, None, option, errs)
+            self.req_cards(f"TBCOL{i}", None, is_integer, None, option, errs)
         return errs
 
 
@@ -758,9 +759,6 @@ def _value_format(text: str) -> tuple[str, int]:
         return {"E": "D", "C": "M"}.get(letter, letter), 0
     return "A", len(text)
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _storable(dtype: np.dtype, columns: ColDefs | None = None) -> bool:
