@@ -137,13 +137,17 @@ def _copy_from(fileobj: Any, out: BinaryIO) -> None:
     shutil.copyfileobj(fileobj, out)
 
 
+# Python's openers of the compressed streams it can read and write, by astropy's name for
+# the compression
+OPENERS: dict[str, Callable[..., Any]] = {"gzip": gzip.open, "bzip2": bz2.open, "lzma": lzma.open}
+
 # compressed files CFITSIO reads: (leading bytes, astropy's name for the compression, how
 # Python decompresses them into a binary file; None when it cannot, so such a file is read
 # through CFITSIO only)
 _COMPRESSIONS: tuple[tuple[bytes, str, Callable[[str, BinaryIO], None] | None], ...] = (
-    (b"\x1f\x8b", "gzip", _unpacker(gzip.open)),
-    (b"BZh", "bzip2", _unpacker(bz2.open)),
-    (b"\xfd7zXZ\x00", "lzma", _unpacker(lzma.open)),
+    (b"\x1f\x8b", "gzip", _unpacker(OPENERS["gzip"])),
+    (b"BZh", "bzip2", _unpacker(OPENERS["bzip2"])),
+    (b"\xfd7zXZ\x00", "lzma", _unpacker(OPENERS["lzma"])),
     (b"PK\x03\x04", "zip", _unpack_zip),
     (b"\x1f\x9d", "lzw", None),
 )

@@ -8,11 +8,8 @@ size, else the whole file is rewritten to a temporary file that then replaces it
 
 from __future__ import annotations
 
-import bz2
 import errno
-import gzip
 import io
-import lzma
 import os
 import shutil
 import sys
@@ -31,7 +28,7 @@ from fitsbind.config import conf
 from fitsbind.direct import FITS
 from fitsbind.errors import FITSError
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _BaseHDU, class_for
-from fitsbind.hdu.file import HDUFile, data_size
+from fitsbind.hdu.file import OPENERS, HDUFile, data_size
 from fitsbind.hdu.groups import GroupsHDU
 from fitsbind.hdu.image import ImageHDU, PrimaryHDU
 from fitsbind.verify import FITSUserWarning, VerifyError, VerifyWarning, _ErrList, _Verify
@@ -577,7 +574,7 @@ class HDUList(list, _Verify):
         ``append`` adds them after the HDUs already in ``path``. ``compression`` ("gzip",
         "bzip2" or "lzma") compresses the new file. ``payloads`` holds data units already
         built by a flush, by HDU position: those HDUs' checksum cards are current too."""
-        opener = None if compression is None else _COMPRESSORS.get(compression)
+        opener = None if compression is None else OPENERS.get(compression)
         if compression is not None and opener is None:
             raise OSError(f"{path}: writing {compression}-compressed FITS files is not supported")
         payloads = payloads or {}
@@ -848,8 +845,6 @@ def _changed(hdu: _BaseHDU, text: str, payload: np.ndarray | None) -> bool:
         payload is not None and payload.nbytes > 0 and not hdu._is_mapped(payload))
 
 
-_COMPRESSORS: dict[str, Callable[..., Any]] = {"gzip": gzip.open, "bzip2": bz2.open,
-                                                "lzma": lzma.open}
 # the compression astropy gives a file it writes, by the file name's extension
 _COMPRESSION_OF_EXTENSION = {".gz": "gzip", ".bz2": "bzip2", ".xz": "lzma", ".zip": "zip"}
 
