@@ -7,6 +7,8 @@ Two interfaces share one CFITSIO build:
   :class:`Header`, :class:`Column`, :func:`getdata`, ... with astropy's semantics.
 - ``fitsbind.FITS(path, mode)`` opens a file for explicit, write-through reads and writes
   (see :mod:`fitsbind.direct`).
+- ``fitsbind.read_table(path)`` / ``fitsbind.write_table(table, path)`` give tables as
+  columns on numpy alone, with masks, units and time columns (see :mod:`fitsbind.tables`).
 
 ``fitsbind.cfitsio_version()`` reports the CFITSIO compiled in; errors from CFITSIO are
 :class:`fitsbind.FITSError` (an ``OSError``), see :mod:`fitsbind.errors`.
@@ -79,6 +81,7 @@ from fitsbind.hdu.compressed import (
 from fitsbind.hdu.hdulist import fitsopen as open
 from fitsbind.hdu.image import BITPIX2DTYPE, DTYPE2BITPIX
 from fitsbind.header import Header
+from fitsbind.tables import Table, TimeColumn, read_table, write_table
 from fitsbind.verify import VerifyError, VerifyWarning
 
 __all__ = [
@@ -92,5 +95,5 @@ __all__ = [
     "VerifyError", "VerifyWarning", "__version__", "append", "cfitsio_source", "cfitsio_version",
     "conf", "delval", "getdata", "getheader", "getval", "info", "open", "printdiff", "register_hdu",
     "StreamingHDU", "setval", "table_to_hdu", "tabledump", "tableload", "unregister_hdu", "update", "util",
-    "writeto",
+    "writeto", "Table", "TimeColumn", "read_table", "write_table",
 ]

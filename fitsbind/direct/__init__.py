@@ -9,7 +9,7 @@ and :func:`encode_table` / :func:`z_cards` (an image compressed into a table of 
 """
 
 from fitsbind._fitsfile import cfitsio_source, cfitsio_version
-from fitsbind.direct.columns import ColumnInfo, ColumnSpec, TForm, parse_tform
+from fitsbind.direct.columns import ColumnInfo, ColumnSpec, TForm, parse_tform, spec_for
 from fitsbind.direct.compressed import CompressedImageHDU, encode_table, z_cards
 from fitsbind.direct.compressed_table import CompressedTableHDU, compress_table
 from fitsbind.direct.compression import Compression, Gzip1, Gzip2, Hcompress1, Plio1, Quantize, Rice1
@@ -25,4 +25,4 @@ __all__ = ["FITS", "HDU", "Card", "ColumnInfo", "ColumnSpec", "CompressedImageHD
            "CompressedTableHDU", "Compression", "FITSHeader", "Gzip1", "Gzip2", "HDUExtent",
            "Hcompress1", "ImageHDU", "Plio1", "Quantize", "Rice1", "TForm", "TableColumn",
            "TableHDU", "cfitsio_source", "cfitsio_version", "compress_table", "data_unit_size",
-           "encode_table", "parse_tform", "stored_chunks", "z_cards"]
+           "encode_table", "parse_tform", "spec_for", "stored_chunks", "z_cards"]

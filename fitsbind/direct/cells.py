@@ -67,17 +67,26 @@ HeapReader = Callable[[ColumnInfo, np.ndarray], list]
 
 
 def decode(records: np.ndarray, columns: Sequence[ColumnInfo], names: Sequence[str], *,
-           scale: bool, mask_null: bool, vla: str, heap: HeapReader) -> np.ndarray:
+           scale: bool, mask_null: bool, vla: str, heap: HeapReader,
+           split: bool = False) -> Any:
     """The user-facing table (structured array, or masked array with ``mask_null``) from
-    ``records`` (read with :func:`record`). Decodes in place where the dtype stays the same."""
+    ``records`` (read with :func:`record`). Decodes in place where the dtype stays the same.
+    With ``split``, a dict of field name -> column (array, or masked array with
+    ``mask_null``) instead, with no copy into one structured array."""
     values, masks, same = [], [], True
     for c, name in zip(columns, names):
         field = records[name]
         value, mask = decode_cell(field, c, scale=scale, mask_null=mask_null, vla=vla,
                                   heap=heap)
+        if split:
+            values.append(value if not mask_null else np.ma.MaskedArray(
+                value, mask=np.zeros(value.shape, bool) if mask is None else mask, copy=False))
+            continue
         values.append(value if value is not field else None)
         masks.append(mask)
         same = same and value.dtype == field.dtype and value.shape == field.shape
+    if split:
+        return dict(zip(names, values))
     if same:
         # every column keeps its dtype: decode in place and hand the records over uncopied
         result = records

@@ -270,12 +270,11 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
 
     # -- reading ------------------------------------------------------------------------------
 
-    def read(self, columns: Sequence[str | int] | str | None = None, rows: Any = None, *,
-             where: str | None = None, scale: bool = True, mask_null: bool = False,
-             vla: str = "object") -> np.ndarray:
-        """Read rows of the original table as a structured array; arguments, types and
-        values exactly as :meth:`TableHDU.read <fitsbind.direct.TableHDU.read>`. Only the
-        tiles holding the rows, and in them only the requested columns, are decoded."""
+    def _read(self, columns: Sequence[str | int] | str | None, rows: Any, where: str | None,
+              scale: bool, mask_null: bool, vla: str, split: bool) -> Any:
+        """:meth:`TableHDU.read <fitsbind.direct.TableHDU.read>` and ``read_columns`` of the
+        original table: only the tiles holding the rows, and in them only the requested
+        columns, are decoded."""
         _, cols, names, selection = self._read_plan(columns, rows, where, vla)
         if isinstance(selection, slice):
             wanted, inverse = selection, None
@@ -288,7 +287,7 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
             records = records[inverse]
             arrays = {k: v[inverse] for k, v in arrays.items()}
         return decode(records, cols, names, scale=scale, mask_null=mask_null, vla=vla,
-                      heap=lambda c, d: self._cells(c, d, arrays[c.index], scale))
+                      heap=lambda c, d: self._cells(c, d, arrays[c.index], scale), split=split)
 
     def _filter(self, selection: slice | np.ndarray, expr: str, nrows: int) -> np.ndarray:
         """Rows of ``selection`` where CFITSIO's row filter ``expr`` holds, evaluated on the

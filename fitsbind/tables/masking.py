@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["NullMask", "null_fill_value", "null_mask"]
+__all__ = ["NullMask", "free_null", "null_fill_value", "null_mask"]
 
 
 class NullMask(NamedTuple):
@@ -55,3 +55,26 @@ def null_fill_value(dtype: np.dtype) -> Any:
     if issubclass(kind, np.character):
         return ""
     return None
+
+
+def free_null(values: np.ndarray, mask: np.ndarray, dtype: np.dtype, preferred: Any = None,
+              where: str = "column") -> int:
+    """An integer of ``dtype`` that no unmasked cell of ``values`` holds, to store masked
+    cells as (TNULLn): ``preferred`` when it is free and fits, else the type's minimum, its
+    maximum, or the smallest free value. ValueError, saying what to do, when every value of
+    the type is taken."""
+    info = np.iinfo(dtype)
+    valid = np.asarray(values)[~np.asarray(mask, bool)] if np.any(mask) else np.asarray(values)
+    for candidate in (preferred, info.min, info.max):
+        if candidate is not None and info.min <= int(candidate) <= info.max and \
+                not np.any(valid == candidate):
+            return int(candidate)
+    used = np.unique(valid)
+    gaps = np.flatnonzero(used - info.min != np.arange(len(used)))
+    if gaps.size:
+        return int(info.min + gaps[0])
+    if len(used) < int(info.max) - int(info.min) + 1:
+        return int(info.min + len(used))
+    raise ValueError(f"{where}: every {dtype} value is used by a cell that is not masked, so "
+                     "no TNULL can mark the masked ones; store the column as a wider integer "
+                     "or as float (masked cells become NaN)")
