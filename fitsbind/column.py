@@ -71,9 +71,6 @@ _TFORM_SPLIT = re.compile(r"^(\d*)([LXBIJKAEDCMPQ])([!-~]*)", re.IGNORECASE)
 # An ASCII TFORM: the letter (upper case), the width, and for floats the decimals.
 _ASCII_SPLIT = re.compile(r"^([AIJFED])(\d+)?(?:\.(\d+))?")
 _TDIM_TEXT = re.compile(r"^\(\s*(\d+\s*(?:,\s*\d+\s*)*)\)")
-# TDISP forms accepted for each display letter (the letters are case-sensitive)
-_TDISP_FORMS = re.compile(r"(?:[AL]\d+|[IBOZ]\d+(?:\.?\d+)?|F\d+\.\d+|E[NS]\d+\.\d+"
-                          r"|[EGD]\d+\.\d+)")
 # Column names the standard recommends: letters, digits and underscores
 _RECOMMENDED_NAME = re.compile(r"[0-9a-zA-Z_]+")
 
@@ -432,11 +429,6 @@ def _parse_tdim(tdim: Any) -> tuple[int, ...]:
     if m is None:
         return ()
     return tuple(int(n) for n in m.group(1).split(","))[::-1]
-
-
-def _check_tdisp(disp: str) -> None:
-    if _TDISP_FORMS.match(disp.strip()) is None:
-        raise VerifyError(f"Format {disp.strip()} is not recognized.")
 
 
 # -- delayed data and variable-length fields -----------------------------------------------------
@@ -836,8 +828,8 @@ class Column(_Notifier):
                            f"table columns.  {ignored}")
             else:
                 try:
-                    _check_tdisp(disp)
-                except VerifyError as exc:
+                    tdisp.parse_tdisp(disp)
+                except ValueError as exc:
                     problem = f"Column disp option (TDISPn) failed verification: {exc} {ignored}"
             _sort(valid, invalid, "disp", disp, problem)
 

@@ -227,6 +227,9 @@ def _decode_mixins(table: Table) -> Table:
 def _read_hdu(table_hdu: Any, astropy_native: bool, unit_parse_strict: str, mask_invalid: bool,
               strip_spaces: bool) -> Table:
     data = table_hdu.data
+    if data is None:
+        # a random-groups HDU whose NAXIS1 is 0 holds no array to take the columns from
+        raise ValueError(f"{type(table_hdu).__name__} has no data array: no table to read")
     columns = [_read_column(col, data[col.name], mask_invalid, strip_spaces, unit_parse_strict)
                for col in table_hdu.columns]
     table = Table(columns, copy=False)
