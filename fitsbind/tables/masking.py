@@ -69,10 +69,12 @@ def free_null(values: np.ndarray, mask: np.ndarray, dtype: np.dtype, preferred: 
         if candidate is not None and info.min <= int(candidate) <= info.max and \
                 not np.any(valid == candidate):
             return int(candidate)
-    used = np.unique(valid)
-    gaps = np.flatnonzero(used - info.min != np.arange(len(used)))
+    # distance of each used value from the type's minimum, as uint64 (no overflow)
+    used = np.unique(valid).astype(np.int64 if dtype.kind == "i" else np.uint64)
+    rank = used.view(np.uint64) - np.uint64(info.min % 2 ** 64)
+    gaps = np.flatnonzero(rank != np.arange(len(used), dtype=np.uint64))
     if gaps.size:
-        return int(info.min + gaps[0])
+        return int(info.min + int(gaps[0]))
     if len(used) < int(info.max) - int(info.min) + 1:
         return int(info.min + len(used))
     raise ValueError(f"{where}: every {dtype} value is used by a cell that is not masked, so "

@@ -89,9 +89,9 @@ def _normalized(jd1: Any, jd2: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rounded(s: np.ndarray, e: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(day, fraction) of the time s + e, |e| small against s: s - round(s) is exact
-    (Sterbenz), so no error term is lost."""
-    day = np.round(s)
+    """(day, fraction) of the time s + e, |e| small against s: s - day is exact (the two are
+    within a factor of 2, or both whole), so no error term is lost."""
+    day = np.round(s + e)
     frac = s - day
     frac += e
     return day, frac

@@ -1,0 +1,335 @@
+"""fitsbind.read_table / write_table / Table / TimeColumn on numpy alone (the comparisons with
+astropy, pandas and pyarrow skip when those are not installed)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fitsbind
+from fitsbind.direct import ColumnSpec
+from fitsbind.tables.masking import free_null
+from fitsbind.tables.timecols import TimeColumn, column_time, decode_time, time_frame
+
+N = 1000
+
+
+@pytest.fixture
+def events(tmp_path: Path) -> Path:
+    """A Chandra-like event list written by the direct tier: TNULL integers, NaN floats, a
+    scaled int16, strings, logicals with a null, a TIME column in seconds from MJDREF (TT)."""
+    rng = np.random.default_rng(7)
+    flag = rng.integers(0, 100, N).astype(np.int32)
+    flag[::10] = -99
+    mag = rng.normal(20, 1, N).astype(np.float32)
+    mag[::25] = np.nan
+    ok = np.ma.MaskedArray(rng.random(N) > 0.5, mask=np.arange(N) % 50 == 0)
+    data = {"ID": np.arange(N, dtype=np.int64), "MAG": mag, "FLAG": flag,
+            "COUNTS": np.round(rng.uniform(100, 10000, N) * 2) / 2,
+            "NAME": np.char.add(b"src", np.arange(N).astype("S6")),
+            "TIME": np.sort(rng.uniform(0, 1e6, N)), "OK": ok,
+            "U16": np.arange(N, dtype=np.uint16) * 60}
+    specs = [ColumnSpec("ID", "K"), ColumnSpec("MAG", "E", unit="mag", disp="F8.3"),
+             ColumnSpec("FLAG", "J", null=-99), ColumnSpec("COUNTS", "I", scale=0.5, zero=100),
+             ColumnSpec("NAME", "9A"), ColumnSpec("TIME", "D", unit="s"), ColumnSpec("OK", "L"),
+             ColumnSpec("U16", "I", zero=32768)]
+    path = tmp_path / "events.fits"
+    with fitsbind.FITS(path, "w+") as f:
+        f.write_table(data, columns=specs, extname="EVENTS",
+                      header=[("TIMESYS", "TT"), ("MJDREF", 50814.0), ("TIMEUNIT", "s"),
+                              ("OBSERVER", "someone"), ("COMMENT", "first"),
+                              ("COMMENT", "second"), ("HISTORY", "made by a test")])
+    return path
+
+
+def test_read_table_values_masks_units_and_meta(events: Path) -> None:
+    t = fitsbind.read_table(events)
+    assert t.colnames == ["ID", "MAG", "FLAG", "COUNTS", "NAME", "TIME", "OK", "U16"]
+    assert t.nrows == N and len(t) == 8
+    assert isinstance(t["FLAG"], np.ma.MaskedArray)
+    assert t["FLAG"].mask.sum() == N // 10 and t.info["FLAG"].null == -99
+    assert np.isnan(np.ma.getdata(t["MAG"])[::25]).all() and t["MAG"].mask[::25].all()
+    assert not isinstance(t["ID"], np.ma.MaskedArray)
+    assert t["COUNTS"].dtype == np.float64 and t.info["COUNTS"].scale == 0.5
+    assert t["U16"].dtype == np.uint16 and t["U16"][-1] == (N - 1) * 60 % 65536
+    assert t["NAME"][3] == b"src3"
+    assert t["OK"].mask.sum() == N // 50
+    assert (t.info["MAG"].unit, t.info["MAG"].format) == ("mag", "{:8.3f}")
+    assert t.meta["OBSERVER"] == "someone" and t.meta["EXTNAME"] == "EVENTS"
+    assert t.meta["COMMENT"] == ["first", "second"] and t.meta["HISTORY"] == ["made by a test"]
+    assert "TTYPE1" not in t.meta and "NAXIS2" not in t.meta
+
+
+def test_time_columns_follow_the_time_standard(events: Path) -> None:
+    t = fitsbind.read_table(events)
+    raw = fitsbind.read_table(events, time="raw")["TIME"]
+    times = t["TIME"]
+    assert isinstance(times, fitsbind.TimeColumn) and times.scale == "tt"
+    # seconds from MJD 50814 (1998-01-01T00:00:00 TT), to the nanosecond
+    expected = np.datetime64("1998-01-01T00:00:00", "ns") + np.round(raw * 1e9).astype(
+        "timedelta64[ns]")
+    assert np.abs(times.to_datetime64() - expected).max() <= np.timedelta64(1, "ns")
+    assert np.allclose(times.mjd, 50814 + raw / 86400, rtol=0, atol=1e-10)
+
+
+def test_columns_rows_and_where_read_only_what_is_asked(events: Path) -> None:
+    t = fitsbind.read_table(events, columns=["FLAG", "TIME"], rows=slice(10, 20))
+    assert t.colnames == ["FLAG", "TIME"] and t.nrows == 10
+    assert isinstance(t["TIME"], TimeColumn)   # TCTYP numbering follows the file's columns
+    picked = fitsbind.read_table(events, where="FLAG == 5 && ID < 500")
+    full = fitsbind.read_table(events)
+    wanted = (np.ma.getdata(full["FLAG"]) == 5) & (full["ID"] < 500)
+    assert np.array_equal(picked["ID"], full["ID"][wanted])
+
+
+def test_round_trip_keeps_storage_masks_units_times_and_meta(events: Path, tmp_path: Path,
+                                                             fitsverify) -> None:
+    t = fitsbind.read_table(events)
+    out = tmp_path / "copy.fits"
+    fitsbind.write_table(t, out)
+    fitsverify(out)
+    back = fitsbind.read_table(out)
+    with fitsbind.FITS(out) as f:
+        assert f[1].formats == ["1K", "1E", "1J", "I", "9A", "2D", "1L", "1I"]
+        assert f[1].header["TNULL3"] == -99 and f[1].header["TSCAL4"] == 0.5
+    for name in t:
+        a, b = t[name], back[name]
+        if isinstance(a, TimeColumn):
+            assert b.scale == a.scale
+            assert np.array_equal(a.to_datetime64(), b.to_datetime64())
+            continue
+        assert a.dtype == b.dtype, name
+        assert np.array_equal(np.ma.getmaskarray(a), np.ma.getmaskarray(b)), name
+        assert np.array_equal(np.ma.filled(a, 0), np.ma.filled(b, 0)), name
+        assert t.info[name].unit == back.info[name].unit
+        assert t.info[name].format == back.info[name].format
+    assert back.meta["MJDREF"] == 50814.0 and back.meta["COMMENT"] == ["first", "second"]
+
+
+def test_writing_masked_integers_picks_a_free_tnull(tmp_path: Path) -> None:
+    values = np.ma.MaskedArray(np.arange(-128, 128, dtype=np.int16), mask=False)
+    values[5] = np.ma.masked
+    fitsbind.write_table({"A": values}, tmp_path / "a.fits")
+    with fitsbind.FITS(tmp_path / "a.fits") as f:
+        assert f[1].header["TNULL1"] == -32768
+    back = fitsbind.read_table(tmp_path / "a.fits")["A"]
+    assert back.mask.tolist() == values.mask.tolist()
+    # every int8 value used by a valid cell: no null is left, and the error says what to do
+    full = np.ma.MaskedArray(np.r_[np.arange(-128, 128), 0].astype(np.int8),
+                             mask=[False] * 256 + [True])
+    with pytest.raises(ValueError, match="every int8 value"):
+        fitsbind.write_table({"B": full}, tmp_path / "b.fits")
+    assert not (tmp_path / "b.fits").exists()
+
+
+@pytest.mark.parametrize(("values", "mask", "dtype", "preferred", "expected"), [
+    ([1, 2, 3], [0, 0, 0], np.int16, None, -32768),
+    ([-32768, 2], [0, 0], np.int16, None, 32767),
+    ([-128, 127, -127], [0, 0, 1], np.int8, None, -127),
+    ([5, 6], [0, 0], np.int32, 99, 99),
+    ([5, 99], [0, 0], np.int32, 99, -2 ** 31),
+    ([0, 1, 2], [0, 0, 0], np.uint8, None, 255),
+])
+def test_free_null(values: list, mask: list, dtype: type, preferred: int | None,
+                   expected: int) -> None:
+    assert free_null(np.array(values, dtype), np.array(mask, bool), np.dtype(dtype),
+                     preferred) == expected
+
+
+def test_scaled_columns_round_and_refuse_what_does_not_fit(tmp_path: Path) -> None:
+    t = fitsbind.Table({"X": np.array([100.0, 100.26, 16483.5])})
+    t.info["X"].tform, t.info["X"].scale, t.info["X"].zero = "1I", 0.5, 100.0
+    fitsbind.write_table(t, tmp_path / "x.fits")
+    assert fitsbind.read_table(tmp_path / "x.fits")["X"].tolist() == [100.0, 100.5, 16483.5]
+    t["X"] = np.array([1e9])
+    with pytest.raises(ValueError, match="outside what scale 0.5 / zero 100"):
+        fitsbind.write_table(t, tmp_path / "y.fits")
+
+
+def test_masked_strings_and_empty_strings(tmp_path: Path) -> None:
+    names = np.ma.MaskedArray(np.array(["a", "bb", "ccc"]), mask=[False, True, False])
+    fitsbind.write_table({"S": names}, tmp_path / "s.fits")
+    plain = fitsbind.read_table(tmp_path / "s.fits")["S"]
+    assert plain.tolist() == [b"a", b"", b"ccc"]
+    asked = fitsbind.read_table(tmp_path / "s.fits", mask_empty=True)["S"]
+    assert asked.mask.tolist() == [False, True, False]
+
+
+def test_existing_files_are_kept_unless_asked(events: Path) -> None:
+    before = events.read_bytes()
+    t = fitsbind.read_table(events)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        fitsbind.write_table(t, events)
+    assert events.read_bytes() == before
+    fitsbind.write_table(t, events, append=True, extname="AGAIN")
+    with fitsbind.FITS(events) as f:
+        assert len(f) == 3 and f[2].extname == "AGAIN"
+    with pytest.warns(UserWarning, match="2 table HDUs"):
+        fitsbind.read_table(events)
+    assert fitsbind.read_table(events, hdu="AGAIN").nrows == N
+    fitsbind.write_table({"A": np.arange(3)}, events, overwrite=True)
+    with fitsbind.FITS(events) as f:
+        assert len(f) == 2
+
+
+def test_sources_and_bad_choices(events: Path) -> None:
+    with fitsbind.FITS(events) as f:
+        assert fitsbind.read_table(f).nrows == N
+        assert fitsbind.read_table(f["EVENTS"], columns="ID").colnames == ["ID"]
+        with pytest.raises(ValueError, match="HDU 0 is not a table"):
+            fitsbind.read_table(f, hdu=0)
+    with pytest.raises(ValueError, match="time must be one of"):
+        fitsbind.read_table(events, time="astropy")
+    with pytest.raises(TypeError, match="reads a path"):
+        fitsbind.read_table(12)
+    with pytest.raises(FileNotFoundError):
+        fitsbind.read_table(events.with_name("missing.fits"))
+
+
+def test_a_bad_time_frame_reads_numbers_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "t.fits"
+    with fitsbind.FITS(path, "w+") as f:
+        f.write_table({"TIME": np.arange(3.0)}, columns=[ColumnSpec("TIME", "D", unit="s")],
+                      header=[("TIMESYS", "MARS")])
+    with pytest.warns(UserWarning, match="TIMESYS = 'MARS' is not a time scale"):
+        t = fitsbind.read_table(path)
+    assert t["TIME"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_iso_time_columns_and_pairs(tmp_path: Path) -> None:
+    path = tmp_path / "iso.fits"
+    stamps = np.array([b"2024-03-01T00:00:00.5", b"1999-12-31T23:59:59"])
+    with fitsbind.FITS(path, "w+") as f:
+        f.write_table({"WHEN": stamps}, header=[("TCTYP1", "UTC")])
+    when = fitsbind.read_table(path)["WHEN"]
+    assert when.scale == "utc"
+    assert when.to_datetime64().astype(str).tolist() == ["2024-03-01T00:00:00.500000000",
+                                                         "1999-12-31T23:59:59.000000000"]
+    times = fitsbind.TimeColumn.from_iso(["2000-01-01T12:00:00", ""], scale="tai")
+    assert times.mask.tolist() == [False, True] and times.jd1[0] == 2451545.0
+    fitsbind.write_table({"T": times}, tmp_path / "pairs.fits")
+    with fitsbind.FITS(tmp_path / "pairs.fits") as f:
+        header = f[1].header
+        assert (header["TCTYP1"], header["TCUNI1"], header["JDREF"]) == ("TAI", "d", 0.0)
+    back = fitsbind.read_table(tmp_path / "pairs.fits")["T"]
+    assert back.scale == "tai" and back.mask.tolist() == [False, True]
+    assert back.jd1[0] == 2451545.0 and back.jd2[0] == 0.0
+
+
+@pytest.mark.parametrize(("keywords", "unit", "expected_mjd"), [
+    ({"MJDREFI": 50000, "MJDREFF": 0.5}, "d", 50001.5),
+    ({"JDREF": 2400000.5}, "d", 1.0),
+    ({"DATEREF": "2000-01-01T00:00:00"}, "h", 51544.0 + 1 / 24),
+    ({"MJDREF": 100.0, "TIMEZERO": 43200.0, "TIMEOFFS": 43200.0}, "s", 101.0 + 1 / 86400),
+    ({"MJDREF": 100.0, "TIMESYS": "GPS"}, "s", 100.0 + 20 / 86400),
+    ({}, "s", 1 / 86400),
+])
+def test_reference_times_offsets_and_units(keywords: dict, unit: str,
+                                           expected_mjd: float) -> None:
+    frame = time_frame(keywords)
+    how = column_time(frame, "TIME", unit, {})
+    times = decode_time(np.array([1.0]), how, frame)
+    assert times.mjd[0] == pytest.approx(expected_mjd, abs=1e-11)
+    assert times.scale == ("tai" if keywords.get("TIMESYS") == "GPS" else "utc")
+
+
+def test_linear_axes_and_locations() -> None:
+    frame = time_frame({"MJDREF": 0.0, "OBSGEO-L": 0.0, "OBSGEO-B": 0.0, "OBSGEO-H": 0.0})
+    assert frame.location == pytest.approx((6378137.0, 0.0, 0.0))
+    how = column_time(frame, "T", None, {"TCTYP": "TT", "TCUNI": "d", "TRPOS": "TOPOCENTER"},
+                      (10.0, 1.0, 2.0))
+    times = decode_time(np.array([1.0, 2.0]), how, frame)
+    assert times.mjd.tolist() == [10.0, 12.0] and times.scale == "tt"
+    assert times.location == pytest.approx((6378137.0, 0.0, 0.0))
+    # a spatial axis is not a time, nor a column without time keywords
+    assert column_time(frame, "RA", "deg", {"TCTYP": "RA---TAN"}) is None
+    assert column_time(frame, "X", "s", {}) is None
+
+
+def test_time_column_precision_and_datetime64() -> None:
+    ns = np.array(["1678-01-01T00:00:00.000000001", "2261-12-31T23:59:59.999999999",
+                   "1970-01-01T00:00:00", "NaT"], "datetime64[ns]")
+    times = TimeColumn.from_datetime64(ns)
+    assert np.array_equal(times.to_datetime64(), ns, equal_nan=True)
+    assert times.mask.tolist() == [False, False, False, True]
+    assert (np.abs(times.jd2) <= 0.5).all() if times.mask is None else \
+        (np.abs(times.jd2[~times.mask]) <= 0.5).all()
+    assert times[1:3].shape == (2,)
+    far = TimeColumn(3000000.0, 0.0)
+    with pytest.raises(ValueError, match="1678-2261"):
+        far.to_datetime64()
+    with pytest.raises(ValueError, match="time scale 'xyz'"):
+        TimeColumn(0.0, scale="xyz")
+
+
+def test_table_checks_lengths_and_takes_rows() -> None:
+    t = fitsbind.Table({"a": np.arange(4), "t": TimeColumn.from_mjd(np.arange(4.0))})
+    with pytest.raises(ValueError, match="has 3 rows; the table has 4"):
+        t["b"] = np.arange(3)
+    t["a"] = np.arange(4) * 2    # replacing a column keeps the length rule
+    sub = t[np.array([True, False, True, False])]
+    assert sub["a"].tolist() == [0, 4] and sub["t"].mjd.tolist() == [0.0, 2.0]
+    del t["a"]
+    assert t.colnames == ["t"]
+
+
+def test_structured_and_dict_inputs_write(tmp_path: Path) -> None:
+    rows = np.zeros(3, [("X", "f8"), ("V", "i4", (2,)), ("S", "S4")])
+    rows["S"] = [b"a", b"b", b"c"]
+    fitsbind.write_table(rows, tmp_path / "r.fits", extname="ROWS")
+    t = fitsbind.read_table(tmp_path / "r.fits", hdu="ROWS")
+    assert t["V"].shape == (3, 2) and t["S"].tolist() == [b"a", b"b", b"c"]
+    with pytest.raises(TypeError, match="write_table writes"):
+        fitsbind.write_table([1, 2, 3], tmp_path / "bad.fits")
+
+
+# -- the optional libraries ----------------------------------------------------------------------
+
+def test_to_pandas(events: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    t = fitsbind.read_table(events)
+    frame = t.to_pandas()
+    assert str(frame["FLAG"].dtype) == "Int32" and frame["FLAG"].isna().sum() == N // 10
+    assert str(frame["OK"].dtype) == "boolean" and frame["OK"].isna().sum() == N // 50
+    assert frame["MAG"].isna().sum() == N // 25
+    assert frame["TIME"].dtype == np.dtype("datetime64[ns]")
+    assert frame["NAME"][3] == "src3"
+    assert frame.attrs["fitsbind"]["time_scales"] == {"TIME": "tt"}
+    back = fitsbind.Table.from_pandas(frame)
+    assert back["TIME"].scale == "tt" and back["FLAG"].mask.sum() == N // 10
+    assert back.info["MAG"].unit == "mag"
+    assert isinstance(frame, pd.DataFrame)
+
+
+def test_to_arrow(events: Path, tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    t = fitsbind.read_table(events)
+    arrow = t.to_arrow()
+    assert arrow.column("FLAG").null_count == N // 10
+    assert arrow.schema.field("TIME").type == pa.timestamp("ns")
+    assert arrow.schema.field("MAG").metadata[b"unit"] == b"mag"
+    back = fitsbind.Table.from_arrow(arrow)
+    assert back["TIME"].scale == "tt" and back.meta["OBSERVER"] == "someone"
+    fitsbind.write_table(arrow, tmp_path / "arrow.fits")
+    again = fitsbind.read_table(tmp_path / "arrow.fits")
+    assert again["FLAG"].mask.sum() == N // 10 and again.info["MAG"].unit == "mag"
+
+
+def test_to_astropy_matches_astropys_reader(events: Path) -> None:
+    pytest.importorskip("astropy")
+    from astropy.table import Table
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = Table.read(events, format="fits", astropy_native=True)
+    ours = fitsbind.read_table(events).to_astropy()
+    assert ours.colnames == theirs.colnames
+    assert np.abs((ours["TIME"] - theirs["TIME"]).to_value("s")).max() < 1e-6
+    assert ours["TIME"].scale == "tt"
+    assert ours["MAG"].unit == theirs["MAG"].unit and ours["MAG"].format == "{:8.3f}"
+    assert np.array_equal(ours["FLAG"].mask, theirs["FLAG"].mask)
+    round_trip = fitsbind.Table.from_astropy(ours)
+    assert round_trip["TIME"].scale == "tt" and round_trip.info["MAG"].unit == "mag"
