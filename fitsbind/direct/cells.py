@@ -257,7 +257,9 @@ def encode_numbers(array: np.ndarray, mask: np.ndarray | None, c: ColumnInfo,
         check_range(array, stored, where)
         if mask is not None and mask.any():
             if not isinstance(c.null, int):
-                raise FITSValueError(f"{where}: masked values need a TNULL for the column")
+                raise FITSValueError(f"{where}: masked values need a TNULL for the column: "
+                                     "give one (ColumnSpec(..., null=...)), or write with "
+                                     "fitsbind.write_table, which picks a free one")
             out = array.astype(stored)
             fill = c.null if c.offset_type is None else _offset_null(c, stored)
             out[mask] = fill
