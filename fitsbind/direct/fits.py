@@ -376,7 +376,9 @@ class FITS(UnitAccess):
                     units: Sequence[str | None] | None = None, header: Any = None,
                     truncate: bool = False) -> TableHDU:
         """Append a table HDU holding ``data``: a numpy structured array (or masked one), a
-        dict of columns, an astropy Table, or a list of arrays with ``names``.
+        dict of columns, an astropy Table, or a list of arrays with ``names``. Of an astropy
+        Table only values and masks are stored, with a warning naming the units, formats,
+        time columns or meta left out: ``fitsbind.write_table(table, fits)`` stores those too.
 
         Formats follow the dtypes: bool → L, uint8 → B, int16/32/64 → I/J/K, int8 and
         uint16/32/64 → B/I/J/K with the TZERO convention, float32/64 → E/D, complex → C/M,

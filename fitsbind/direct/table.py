@@ -3,6 +3,7 @@ through CFITSIO row filters), writing, appending, inserting and deleting rows an
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -711,6 +712,7 @@ def table_fields(data: Any, names: Sequence[str] | None, where: str) -> tuple[di
     elif isinstance(data, Mapping):
         fields = dict(data)
     elif hasattr(data, "colnames") and hasattr(data, "columns"):   # astropy Table
+        _warn_dropped(data, where)
         fields = {n: _table_column(data[n]) for n in data.colnames}
     else:
         raise FITSTypeError(f"{where}: table data is a structured array, a dict of columns, an "
@@ -721,6 +723,25 @@ def table_fields(data: Any, names: Sequence[str] | None, where: str) -> tuple[di
     if len(sizes) > 1:
         raise FITSValueError(f"{where}: columns have different lengths: {lengths}")
     return fields, (sizes.pop() if sizes else 0)
+
+
+def _warn_dropped(table: Any, where: str) -> None:
+    """Warn when an astropy table carries what this writer does not store (it writes values
+    and masks); fitsbind.write_table, which writes through it, stores all of it."""
+    dropped = ["meta"] if table.meta else []
+    for name in table.colnames:
+        column = table[name]
+        info = column.info
+        kept = [attr for attr in ("unit", "format", "description")
+                if getattr(info, attr, None) not in (None, "")]
+        if type(column).__name__ not in ("Column", "MaskedColumn", "Quantity"):
+            kept.append(type(column).__name__)
+        dropped += [f"{name}.{attr}" for attr in kept]
+    if dropped:
+        warnings.warn(f"{where}: FITS.write_table stores an astropy table's values and masks "
+                      f"only; not written: {', '.join(dropped)}. fitsbind.write_table(table, "
+                      "fits) stores units, formats, descriptions, times and meta as well",
+                      UserWarning, stacklevel=4)
 
 
 def _table_column(column: Any) -> Any:

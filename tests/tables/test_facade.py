@@ -349,3 +349,19 @@ def test_tile_compressed_tables_read_like_plain_ones(events: Path, tmp_path: Pat
         else:
             assert np.array_equal(np.ma.getmaskarray(read[name]), np.ma.getmaskarray(plain[name]))
             assert np.array_equal(np.ma.filled(read[name], 0), np.ma.filled(plain[name], 0))
+
+
+def test_the_direct_writer_says_what_it_leaves_out_of_an_astropy_table(tmp_path: Path) -> None:
+    pytest.importorskip("astropy")
+    from astropy.table import Table
+    from astropy.time import Time
+
+    t = Table({"a": [1, 2]}, meta={"OBSERVER": "me"})
+    t["a"].unit = "m"
+    t["b"] = Time([1.0, 2.0], format="mjd")
+    with fitsbind.FITS(tmp_path / "w.fits", "w+") as f:
+        with pytest.warns(UserWarning, match=r"not written: meta, a\.unit, b\.Time"):
+            f.write_table(t)
+        hdu = fitsbind.write_table(t, f)   # the facade writes them, through the same writer
+        assert (hdu.header["TUNIT1"], hdu.header["TCTYP2"], hdu.header["OBSERVER"]) == \
+            ("m", "UTC", "me")
