@@ -67,7 +67,11 @@ class Options:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``fitscheck`` (astropy's options)."""
-    parser = new_parser("fitscheck", DESCRIPTION)
+    return add_arguments(new_parser("fitscheck", DESCRIPTION))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give ``parser`` fitscheck's options (also ``fitsbind check``'s); returns it."""
     parser.add_argument("fits_files", metavar="file", nargs="+", help="the FITS files to check")
     parser.add_argument("-k", "--checksum", dest="checksum_kind", default="standard",
                         choices=["standard", "remove", "none"],
@@ -162,23 +166,33 @@ def process_file(filename: str, options: Options) -> int:
 def parse_options(args: list[str]) -> tuple[list[str], Options]:
     """The files and the options of the command line ``args`` (help for none)."""
     parsed = build_parser().parse_args(args or ["-h"])
+    return parsed.fits_files, as_options(parsed)
+
+
+def as_options(parsed: argparse.Namespace) -> Options:
+    """The Options of parsed command-line arguments."""
     options = Options(checksum_kind=parsed.checksum_kind, write=parsed.write, force=parsed.force,
                       compliance=parsed.compliance, ignore_missing=parsed.ignore_missing,
                       verbose=parsed.verbose)
     if options.checksum_kind == "remove":   # removing is a forced rewrite
         options.write = options.force = True
-    return parsed.fits_files, options
+    return options
 
 
 def main(args: list[str] | None = None) -> int:
     """Entry point: check the files ``args`` (default: the command line) names; returns 1
     if any problem was found, else 0."""
     filenames, options = parse_options(sys.argv[1:] if args is None else args)
+    return int(bool(check_files(filenames, options)))
+
+
+def check_files(filenames: list[str], options: Options) -> int:
+    """Check (or update) every file; the number of problems found."""
     log.setLevel(logging.INFO if options.verbose else logging.WARNING)
     errors = sum(process_file(filename, options) for filename in filenames)
     if errors:
         log.warning(f"{errors} errors")
-    return int(bool(errors))
+    return errors
 
 
 if __name__ == "__main__":

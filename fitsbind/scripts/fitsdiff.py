@@ -15,7 +15,8 @@ import contextlib
 import glob
 import os
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import NoReturn, TextIO
 
 import fitsbind
 from fitsbind.scripts._common import new_parser, script_logger
@@ -62,7 +63,11 @@ def name_list(value: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``fitsdiff`` (astropy's options)."""
-    parser = new_parser("fitsdiff", DESCRIPTION, EPILOG)
+    return add_arguments(new_parser("fitsdiff", DESCRIPTION, EPILOG))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give ``parser`` fitsdiff's options (also ``fitsbind diff``'s); returns it."""
     parser.add_argument("fits_files", metavar="file", nargs="+",
                         help="the two files (or directories, or quoted patterns) to compare")
     parser.add_argument("-q", "--quiet", action="store_true",
@@ -108,9 +113,15 @@ def parse_options(args: list[str]) -> argparse.Namespace:
     """The options of the command line ``args``; exits with status 2 unless it names two
     paths. ``--exact`` resets every option that hides differences."""
     parser = build_parser()
-    options = parser.parse_args(args)
+    return checked_options(parser.parse_args(args), parser.error)
+
+
+def checked_options(options: argparse.Namespace,
+                    error: Callable[[str], NoReturn]) -> argparse.Namespace:
+    """Parsed ``options`` checked (``error``, the parser's, exits with status 2 unless they
+    name two paths) and with ``--exact`` applied."""
     if len(options.fits_files) != 2:
-        parser.error(f"expected two files, directories or patterns to compare, got {len(options.fits_files)}")
+        error(f"expected two files, directories or patterns to compare, got {len(options.fits_files)}")
     if options.exact_comparisons:
         options.ignore_keywords, options.ignore_comments, options.ignore_fields = [], [], []
         options.rtol = options.atol = 0.0
@@ -187,7 +198,11 @@ def main(args: list[str] | None = None) -> int:
     settings = os.environ.get("FITSDIFF_SETTINGS")
     if settings:
         args = settings.split() + args
-    options = parse_options(args)
+    return run(parse_options(args))
+
+
+def run(options: argparse.Namespace) -> int:
+    """Compare what checked ``options`` name; the exit status (0 identical, 1 not)."""
     pairs = match_files(options.fits_files)
     with contextlib.ExitStack() as stack:
         out: TextIO | None = None

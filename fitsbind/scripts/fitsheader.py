@@ -349,7 +349,11 @@ def print_headers_as_comparison(options: Any) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``fitsheader`` (astropy's options)."""
-    parser = new_parser("fitsheader", DESCRIPTION)
+    return add_arguments(new_parser("fitsheader", DESCRIPTION))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give ``parser`` fitsheader's options (also ``fitsbind header``'s); returns it."""
     parser.add_argument("-e", "--extension", metavar="HDU", action="append", dest="extensions",
                         help="an HDU to show, by number, EXTNAME or 'EXTNAME,EXTVER'; repeat the "
                              "option for several (default: all)")
@@ -381,7 +385,11 @@ def _spaced(keywords: list[str] | None) -> list[str] | None:
 
 def main(args: list[str] | None = None) -> int:
     """Entry point: print the headers ``args`` (default: the command line) ask for."""
-    options = build_parser().parse_args(args)
+    return run(build_parser().parse_args(args))
+
+
+def run(options: argparse.Namespace) -> int:
+    """Print the headers parsed ``options`` ask for; the exit status."""
     if options.table is None:          # -t without a format
         options.table = "ascii.fixed_width"
     options.keyword = _spaced(options.keyword)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import fitsbind
-from fitsbind.cli import main, summary
+from fitsbind.cli import main
+from fitsbind.cli.info import summary
 
 
 def _info(*args):

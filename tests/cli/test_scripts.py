@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fitsbind
-from fitsbind import cli
+from fitsbind.cli.info import format_info, summary
 from fitsbind.scripts import fitscheck, fitsdiff, fitsheader, fitsinfo
 
 
@@ -72,7 +72,7 @@ def test_fitsinfo_is_the_info_table(example, capsys):
     assert lines[1].startswith("No.    Name      Ver    Type      Cards   Dimensions   Format")
     assert len(lines) == 2 + 5
     # the same rows as `fitsbind info` (a file without tile-compressed tables)
-    expected = cli.format_info(str(example), cli.summary(str(example)))
+    expected = format_info(str(example), summary(str(example)))
     assert [line.rstrip() for line in lines] == [line.rstrip() for line in expected]
 
 

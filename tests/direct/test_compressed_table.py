@@ -21,7 +21,7 @@ import pytest
 
 import fitsbind
 from fitsbind import FITS, ColumnSpec
-from fitsbind.cli import summary
+from fitsbind.cli.info import summary
 from fitsbind.direct import CompressedTableHDU, TableHDU, compress_table
 from fitsbind.direct.columns import spec_for
 from fitsbind.errors import FITSError, FITSPermissionError, FITSValueError

@@ -1,13 +1,19 @@
-"""The ``fitsbind`` command."""
+"""``fitsbind info``: the HDUs of FITS files, as astropy's ``fitsinfo`` lists them."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 import fitsbind
 from fitsbind.column import column_numbers
 from fitsbind.hdu.hdulist import format_info
+
+NAME = "info"
+HELP = ("List the HDUs of FITS files (also gzip, bzip2, zip): number, name, version, type, "
+        "cards, dimensions, format. Exit status 1 when a file cannot be read or reads with "
+        "warnings (a truncated file, say).")
 
 
 def summary(path: str) -> list[tuple]:
@@ -27,39 +33,23 @@ def summary(path: str) -> list[tuple]:
     return rows
 
 
-def _info(args: argparse.Namespace) -> int:
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE")
+
+
+def run(options: argparse.Namespace) -> int:
     status = 0
-    for i, path in enumerate(args.files):
+    for i, path in enumerate(options.files):
         try:
-            lines = format_info(path, summary(path))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                lines = format_info(path, summary(path))
         except Exception as exc:   # any file that cannot be read is a line here, not a traceback
             print(f"fitsbind: error: {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
             status = 1
             continue
         print(("\n" if i else "") + "\n".join(line.rstrip() for line in lines))
+        for warning in caught:
+            print(f"fitsbind: warning: {path}: {warning.message}", file=sys.stderr)
+            status = 1
     return status
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fitsbind", description="Inspect FITS files.")
-    parser.add_argument(
-        "--version",
-        action="version",
-        version=f"fitsbind {fitsbind.__version__} (CFITSIO {fitsbind.cfitsio_version()}, "
-        f"{fitsbind.cfitsio_source()})",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    info = commands.add_parser("info", help="list the HDUs of FITS files")
-    info.add_argument("files", nargs="+", metavar="FILE")
-    info.set_defaults(run=_info)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``fitsbind`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
