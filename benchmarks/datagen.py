@@ -287,3 +287,101 @@ def compressed_file(
         return CompressedInput(path, data, decoded)
 
     return ctx.shared(key, make)
+
+
+# --------------------------------------------------------------------------------------------
+# The facade table: units, display formats, nulls, scaling and a time column
+# --------------------------------------------------------------------------------------------
+
+# Columns of the facade benchmark table: (name, TFORM, TUNIT, TDISP, TNULL, TSCAL, TZERO).
+FACADE_COLUMNS = [
+    ("ID", "K", None, None, None, None, None),
+    ("RA", "D", "deg", None, None, None, None),
+    ("DEC", "D", "deg", None, None, None, None),
+    ("MAG", "E", "mag", "F8.3", None, None, None),
+    ("FLAG", "J", None, None, -999, None, None),
+    ("COUNTS", "I", None, None, None, 0.5, 100.0),
+    ("NAME", "10A", None, None, None, None, None),
+    ("TIME", "D", "s", None, None, None, None),
+    ("PHA", "I", "chan", None, None, None, None),
+    ("OK", "L", None, None, None, None, None),
+]
+FACADE_EXTNAME = "EVENTS"
+# A Chandra-style time frame: TIME counts seconds of TT from MJD 50814.0 (1998-01-01).
+FACADE_TIME_KEYS = [
+    ("TIMESYS", "TT", "time scale of TIME"),
+    ("MJDREF", 50814.0, "[d] MJD of the time origin"),
+    ("TIMEUNIT", "s", "unit of TIME"),
+    ("TREFPOS", "GEOCENTER", "where the times are measured"),
+]
+FACADE_NULL_EVERY = 97  # FLAG is null in every 97th row, MAG NaN in every 101st
+FACADE_NAN_EVERY = 101
+
+
+@dataclass
+class FacadeInput:
+    path: str  # the table is HDU 1 (EXTNAME FACADE_EXTNAME) after an empty primary HDU
+    nrows: int
+    columns: dict[str, np.ndarray]  # physical values (scaled, nulls as stored, NaNs), native order
+    flag_null: np.ndarray  # bool per row: FLAG holds TNULL there
+
+
+def facade_columns(seed: int, nrows: int) -> dict[str, np.ndarray]:
+    """Reproducible physical values of FACADE_COLUMNS: sky positions, magnitudes with a NaN
+    every FACADE_NAN_EVERY rows, flags with TNULL every FACADE_NULL_EVERY rows, COUNTS on the
+    0.5 grid of TSCAL (so scaling is exact), ten-letter names, increasing times of about ten
+    years after MJDREF, channels 0..1023 and random booleans."""
+    rng = np.random.default_rng(seed)
+    rows = np.arange(nrows)
+    mag = rng.uniform(12, 24, nrows).astype(np.float32)
+    mag[rows % FACADE_NAN_EVERY == 0] = np.nan
+    flag = rng.integers(0, 1024, nrows, dtype=np.int32)
+    flag[rows % FACADE_NULL_EVERY == 0] = -999
+    letters = rng.integers(ord("A"), ord("Z"), (nrows, 10), dtype=np.uint8, endpoint=True)
+    return {
+        "ID": rows.astype(np.int64),
+        "RA": rng.uniform(0, 360, nrows),
+        "DEC": np.degrees(np.arcsin(rng.uniform(-1, 1, nrows))),
+        "MAG": mag,
+        "FLAG": flag,
+        "COUNTS": rng.integers(-32768, 32767, nrows, dtype=np.int16, endpoint=True) * 0.5 + 100.0,
+        "NAME": letters.view("S10").ravel(),
+        "TIME": 6.3e7 + np.cumsum(rng.exponential(3e8 / nrows, nrows)),
+        "PHA": rng.integers(0, 1023, nrows, dtype=np.int16, endpoint=True),
+        "OK": rng.random(nrows) < 0.9,
+    }
+
+
+def facade_file(ctx: Context, nrows: int) -> FacadeInput:
+    """The facade benchmark table with ``nrows`` rows, written by astropy."""
+    key = f"facade-{nrows}"
+
+    def make() -> FacadeInput:
+        fits = _astropy_fits()
+        columns = facade_columns(ctx.cfg.seed + zlib.crc32(key.encode()), nrows)
+        # astropy 8.0.2 fails to write a scaled integer column from physical values (its
+        # scale-back divides in place into the int16 field), so the stored integers are
+        # written as they are and TSCALn/TZEROn added to the header afterwards
+        stored = dict(columns)
+        scaled = [(i, scale, zero) for i, (name, _, _, _, _, scale, zero) in
+                  enumerate(FACADE_COLUMNS, 1) if scale is not None]
+        for i, scale, zero in scaled:
+            name = FACADE_COLUMNS[i - 1][0]
+            stored[name] = np.rint((columns[name] - zero) / scale).astype(np.int16)
+        hdu = fits.BinTableHDU.from_columns(
+            [
+                fits.Column(name, form, unit=unit, disp=disp, null=null, array=stored[name])
+                for name, form, unit, disp, null, _, _ in FACADE_COLUMNS
+            ],
+            name=FACADE_EXTNAME,
+        )
+        for keyword, value, comment in FACADE_TIME_KEYS:
+            hdu.header[keyword] = (value, comment)
+        path = ctx.path(key + ".fits")
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path, overwrite=True)
+        for i, scale, zero in scaled:  # header-only updates: the stored integers stay as written
+            fits.setval(path, f"TSCAL{i}", value=scale, ext=1, after=f"TFORM{i}")
+            fits.setval(path, f"TZERO{i}", value=zero, ext=1, after=f"TSCAL{i}")
+        return FacadeInput(path, nrows, columns, columns["FLAG"] == -999)
+
+    return ctx.shared(key, make)
