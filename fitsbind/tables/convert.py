@@ -3,6 +3,7 @@ library when called: none of them is a dependency of fitsbind."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any
 
@@ -23,23 +24,50 @@ def _text(values: np.ndarray) -> np.ndarray:
     return np.char.decode(values, "ascii") if values.dtype.kind == "S" else values
 
 
-def _rows(values: np.ndarray) -> list:
-    """One array per row: the cells of a column whose cells hold several values."""
-    return list(values)
+def _arrow_text(values: np.ndarray, mask: np.ndarray | None, pa: Any) -> Any:
+    """A pyarrow string array of the 1-D byte strings ``values`` (nulls where ``mask``),
+    built from their bytes: no Python object per cell. FITS text is ASCII; other bytes are
+    taken as Latin-1, which keeps every byte."""
+    width = values.dtype.itemsize
+    lengths = np.strings.str_len(values)    # trailing NULs are padding, not text
+    chars = np.ascontiguousarray(values).view(np.uint8).reshape(-1, width)[
+        np.arange(width) < lengths[:, None]]
+    if chars.size and chars.max() > 127:
+        return pa.array(np.char.decode(values, "latin-1"), mask=mask)
+    offsets = np.zeros(len(values) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    validity = None
+    nulls = 0
+    if mask is not None and mask.any():
+        validity = pa.py_buffer(np.packbits(~mask, bitorder="little"))
+        nulls = int(mask.sum())
+    return pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets),
+                                            pa.py_buffer(chars), validity, nulls)
+
+
+def _optional(name: str) -> Any:
+    """Module ``name`` if it is installed, else None."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
 
 
 # -- pandas --------------------------------------------------------------------------------------
 
-def _pandas_column(values: Any, pd: Any) -> Any:
+def _pandas_column(values: Any, pd: Any, pa: Any) -> Any:
     if isinstance(values, TimeColumn):
         return values.to_datetime64()
     data = np.ma.getdata(values)
     mask = np.ma.getmaskarray(values) if np.ma.isMaskedArray(values) else None
     if data.ndim > 1 or data.dtype.kind == "O":
-        cells = _rows(data)
+        cells = list(data)
         if mask is not None and mask.ndim > 1:
             cells = [np.ma.MaskedArray(cell, m) for cell, m in zip(cells, mask)]
         return cells
+    if data.dtype.kind == "S" and pa is not None:
+        # pandas keeps text in pyarrow: hand it over built from the bytes
+        return pd.Series(_arrow_text(data, mask, pa), dtype="str")
     data = _text(data)
     if mask is None or not mask.any():
         return data
@@ -56,8 +84,9 @@ def to_pandas(table: Table) -> Any:
     """See :meth:`fitsbind.Table.to_pandas`."""
     import pandas as pd
 
-    frame = pd.DataFrame({name: _pandas_column(values, pd) for name, values in table.items()},
-                         copy=False)
+    pa = _optional("pyarrow")
+    frame = pd.DataFrame({name: _pandas_column(values, pd, pa)
+                          for name, values in table.items()}, copy=False)
     frame.attrs["fitsbind"] = {
         "meta": dict(table.meta),
         "columns": {name: {k: v for k, v in vars(table.info[name]).items() if v is not None}
@@ -113,7 +142,9 @@ def _arrow_array(values: Any, pa: Any) -> Any:
         for size in reversed(data.shape[1:]):
             flat = pa.FixedSizeListArray.from_arrays(flat, size)
         return flat
-    return pa.array(_text(data), mask=None if mask is None or not mask.any() else mask)
+    if data.dtype.kind == "S":
+        return _arrow_text(data, mask, pa)
+    return pa.array(data, mask=None if mask is None or not mask.any() else mask)
 
 
 def to_arrow(table: Table) -> Any:

@@ -30,6 +30,8 @@ COLUMN_KEYWORDS = ("TTYPE", "TFORM", "TUNIT", "TNULL", "TSCAL", "TZERO", "TDISP"
                    "TDIM", "TCTYP", "TCUNI", "TCRPX", "TCRVL", "TCDLT", "TRPOS")
 _COLUMN_KEYWORD = re.compile("(" + "|".join(COLUMN_KEYWORDS) + ")[0-9]+$")
 _TIME_MODES = ("auto", "raw")
+# the comment CFITSIO gives every TTYPEn it writes: no description of the column
+_DEFAULT_TTYPE_COMMENT = re.compile(r"label for field +\d+$")
 
 
 @contextlib.contextmanager
@@ -97,6 +99,8 @@ def _info(column: Any, description: str | None) -> ColumnMeta:
     except ValueError:
         display = None   # a display hint that is not TDISP: the values read the same
     scaled = column.scaled
+    if description is not None and _DEFAULT_TTYPE_COMMENT.match(description):
+        description = None
     return ColumnMeta(unit=column.unit, format=display, description=description or None,
                       tform=column.tform, null=column.null if isinstance(column.null, int) else None,
                       scale=column.scale if scaled else None,
