@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from fitsbind.cli.progress import iterate
 from fitsbind.scripts import fitscheck
 
 NAME = "check"
@@ -17,4 +18,5 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    return min(fitscheck.check_files(options.fits_files, fitscheck.as_options(options)), 255)
+    files = iterate(options.fits_files, "checking")
+    return min(fitscheck.check_files(files, fitscheck.as_options(options)), 255)

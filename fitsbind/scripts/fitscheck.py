@@ -32,6 +32,7 @@ import argparse
 import logging
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import fitsbind
@@ -186,7 +187,7 @@ def main(args: list[str] | None = None) -> int:
     return int(bool(check_files(filenames, options)))
 
 
-def check_files(filenames: list[str], options: Options) -> int:
+def check_files(filenames: Iterable[str], options: Options) -> int:
     """Check (or update) every file; the number of problems found."""
     log.setLevel(logging.INFO if options.verbose else logging.WARNING)
     errors = sum(process_file(filename, options) for filename in filenames)

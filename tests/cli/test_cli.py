@@ -91,3 +91,42 @@ def test_info_reports_any_unreadable_file_without_a_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"fitsbind: error: {path}: FITSKeyError") and "NAXIS2" in err
     assert "Traceback" not in err
+
+
+def _astropy_files():
+    astropy = pytest.importorskip("astropy")
+    from pathlib import Path
+
+    root = Path(astropy.__file__).parent
+    return sorted(p for p in root.rglob("*") if p.suffix in (".fits", ".fit", ".fts")
+                  or p.name.endswith((".fits.gz", ".fits.bz2")))
+
+
+def test_info_agrees_with_fitsinfo_on_every_file_astropy_ships(capsys):
+    """``fitsbind info`` prints the rows astropy's ``fitsinfo`` prints, for every FITS file
+    the installed astropy ships (trailing blanks aside); a file fitsinfo cannot read fails
+    here too."""
+    from astropy.io.fits.scripts import fitsinfo
+
+    files = _astropy_files()
+    assert len(files) > 40
+    for path in files:
+        status = main(["info", str(path)])
+        ours = capsys.readouterr()
+        fitsinfo.main([str(path)])
+        theirs = capsys.readouterr()
+        expected = [line.rstrip() for line in theirs.out.splitlines()]
+        got = [line.rstrip() for line in ours.out.splitlines()]
+        if not expected:   # astropy could not read it: neither can we, and we say so
+            assert status == 1 and ours.err, path
+            continue
+        assert got == expected, path
+
+
+def test_progress_is_silent_off_a_terminal(capsys):
+    from fitsbind.cli.progress import iterate, progress
+
+    with progress(10, "work") as bar:
+        bar.update(10)
+    assert list(iterate([1, 2, 3], "files")) == [1, 2, 3]
+    assert capsys.readouterr().err == ""
