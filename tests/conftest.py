@@ -1,4 +1,5 @@
-"""Shared fixtures: files made by tests/fitsgen.py, the fitsverify oracle, and the memory-map check."""
+"""Shared fixtures: files made by tests/fitsgen.py, the fitsverify and astropy oracles, and the
+memory-map check."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ def fitsverify():
         assert "0 warning(s) and 0 error(s)" in report, report
 
     return check
+
+
+@pytest.fixture
+def afits():
+    """astropy.io.fits, the oracle some tests compare with. astropy is optional: those tests skip
+    without it, so the rest run in CI's environment that has numpy alone."""
+    return pytest.importorskip("astropy.io.fits")
 
 
 def memmap_backed(array: np.ndarray) -> bool:

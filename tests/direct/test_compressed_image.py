@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.io import fits as afits
 
 import fitsbind
 from fitsbind.direct import (
@@ -48,6 +47,8 @@ def smooth_floats(shape: tuple[int, ...]) -> np.ndarray:
 
 
 def astropy_data(path: Path, index: int = 1) -> np.ndarray:
+    """The data astropy reads from HDU ``index``: the oracle, so the caller skips without astropy."""
+    afits = pytest.importorskip("astropy.io.fits")
     with afits.open(path) as hdul:
         return np.array(hdul[index].data)
 
@@ -168,7 +169,7 @@ FPACK_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(FPACK_CASES))
-def test_reads_fpack_files_as_funpack(tmp_path, case):
+def test_reads_fpack_files_as_funpack(tmp_path, case, afits):
     needs("fpack")
     options, dtype = FPACK_CASES[case]
     data = smooth_floats((45, 70)) * 10 if dtype.startswith("float") else ints((45, 70), dtype)
@@ -320,7 +321,7 @@ def test_extend_float_quantized(tmp_path):
     np.testing.assert_array_equal(astropy_data(path), mine)
 
 
-def test_checksums(tmp_path):
+def test_checksums(tmp_path, afits):
     path = tmp_path / "k.fits"
     with FITS(path, "w+") as f:
         hdu = f.write_image(ints((30, 30), "int16"), compress=Rice1())
@@ -337,7 +338,7 @@ def test_checksums(tmp_path):
         assert f[1].verify_datasum() is False
 
 
-def test_zhecksum_is_the_checksum_of_the_funpacked_hdu(tmp_path):
+def test_zhecksum_is_the_checksum_of_the_funpacked_hdu(tmp_path, afits):
     """funpack restores ZHECKSUM as the image's CHECKSUM (and then refreshes it with a new
     timestamp): with fitsbind's ZHECKSUM card put back in its place, astropy must find the
     uncompressed HDU's checksum right."""
@@ -379,7 +380,7 @@ def test_blank_and_mask(tmp_path):
         assert np.isnan(hdu.read()[2, 3])
 
 
-def test_bad_input(tmp_path):
+def test_bad_input(tmp_path, afits):
     with FITS(tmp_path / "bad.fits", "w+") as f:
         with pytest.raises(ValueError, match="quantize"):
             f.write_image(ints((8, 8), "int16"), compress=Rice1(), quantize=Quantize(4))
@@ -483,7 +484,7 @@ def test_stamps_equal_the_whole_image(tmp_path, dtype, compress, quantize):
             assert (hdu.tile_cache_used > 0) == (cache > 0)
 
 
-def test_stamps_scale_and_mask(tmp_path):
+def test_stamps_scale_and_mask(tmp_path, afits):
     """BSCALE/BZERO, BLANK and the unsigned offsets apply to stamps as to whole reads."""
     rng = np.random.default_rng(4)
     physical = (rng.integers(-1000, 1000, (30, 40)) * 0.5 + 3).astype(np.float32)
@@ -537,7 +538,7 @@ def test_stamps_read_only_their_tiles_bytes(tmp_path, monkeypatch):
         assert len(calls) == 2
 
 
-def test_stamps_of_damaged_files(tmp_path):
+def test_stamps_of_damaged_files(tmp_path, afits):
     """A corrupt tile and a descriptor outside the heap: FITSError naming file and HDU."""
     path = tmp_path / "corrupt.fits"
     data = ints((40, 40), "int16")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.io import fits as afits
 
 import fitsbind
 from fitsbind.direct import ImageHDU, TableHDU
@@ -83,7 +82,7 @@ def test_a_file_left_open_is_closed_with_a_resource_warning(three: Path) -> None
         assert f[1].header["LEFT"] == "open"
 
 
-def test_modes(three: Path, tmp_path: Path) -> None:
+def test_modes(three: Path, tmp_path: Path, afits) -> None:
     with pytest.raises(ValueError, match="mode"):
         fitsbind.FITS(three, "a")
     with pytest.raises(FileNotFoundError):
@@ -106,7 +105,7 @@ def test_modes(three: Path, tmp_path: Path) -> None:
     assert afits.getdata(three).tolist() == [0, 0, 0]
 
 
-def test_new_file_without_hdus_is_valid(tmp_path: Path, fitsverify) -> None:
+def test_new_file_without_hdus_is_valid(tmp_path: Path, fitsverify, afits) -> None:
     path = tmp_path / "empty.fits"
     with fitsbind.FITS(path, "w+") as f:
         assert len(f) == 0
@@ -137,7 +136,7 @@ def test_write_dispatch(tmp_path: Path) -> None:
         assert len(f) == 1
 
 
-def test_hdu_objects_follow_their_hdu_when_earlier_ones_grow(three: Path) -> None:
+def test_hdu_objects_follow_their_hdu_when_earlier_ones_grow(three: Path, afits) -> None:
     with fitsbind.FITS(three, "r+") as f:
         sci2, cat = f["SCI", 2], f["CAT"]
         f[0].extend(np.ones((5000, 3), np.int16))   # moves every later HDU
@@ -190,7 +189,7 @@ def test_missing_end_card(three: Path) -> None:
 
 @pytest.mark.parametrize("which", ["last", "only"])
 @pytest.mark.parametrize("mode", ["r", "r+"])
-def test_missing_end_card_in_last_hdu(tmp_path: Path, which: str, mode: str) -> None:
+def test_missing_end_card_in_last_hdu(tmp_path: Path, which: str, mode: str, afits) -> None:
     """CFITSIO would count the HDUs before the broken one and stop; fitsbind says why, and an
     r+ handle never gets to append over the unreadable HDU."""
     path = tmp_path / "noend.fits"
@@ -223,7 +222,7 @@ def test_truncated_data(tmp_path: Path) -> None:
         assert f[0].read().tolist() == list(range(6))   # HDUs before the cut still read
 
 
-def test_petabyte_header_is_refused_without_allocating(tmp_path: Path) -> None:
+def test_petabyte_header_is_refused_without_allocating(tmp_path: Path, afits) -> None:
     path = tmp_path / "huge.fits"
     afits.PrimaryHDU(np.zeros((2, 2), np.float64)).writeto(path)
     _replace_card(path, "NAXIS1  =                    2", "NAXIS1  =           1000000000")
@@ -249,7 +248,7 @@ def test_petabyte_image_cannot_be_created(tmp_path: Path, fitsverify) -> None:
     fitsverify(path)
 
 
-def test_flush_makes_data_visible_to_other_readers(tmp_path: Path) -> None:
+def test_flush_makes_data_visible_to_other_readers(tmp_path: Path, afits) -> None:
     path = tmp_path / "flush.fits"
     with fitsbind.FITS(path, "w+") as f:
         f.write_image(np.zeros(10, dtype=np.int32))
@@ -260,7 +259,7 @@ def test_flush_makes_data_visible_to_other_readers(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.uint16, np.int8, np.int32])
-def test_large_boxes_use_two_threads_and_agree_with_astropy(tmp_path: Path, dtype) -> None:
+def test_large_boxes_use_two_threads_and_agree_with_astropy(tmp_path: Path, dtype, afits) -> None:
     """Boxes past 8 MiB are moved by fitsbind's two I/O threads; every layout must agree."""
     path = tmp_path / "threads.fits"
     rng = np.random.default_rng(7)
@@ -281,7 +280,7 @@ def test_large_boxes_use_two_threads_and_agree_with_astropy(tmp_path: Path, dtyp
         assert hdul["AFTER"].data.tolist() == list(range(5))
 
 
-def test_gzip_compressed_file_reads_through_cfitsio(tmp_path: Path) -> None:
+def test_gzip_compressed_file_reads_through_cfitsio(tmp_path: Path, afits) -> None:
     import gzip
 
     plain = tmp_path / "plain.fits"
@@ -313,7 +312,7 @@ def test_extend_before_other_hdus_needs_real_disk_space(three: Path, monkeypatch
     assert three.read_bytes() == before
 
 
-def test_non_integer_blank_is_refused(tmp_path: Path) -> None:
+def test_non_integer_blank_is_refused(tmp_path: Path, afits) -> None:
     path = tmp_path / "blank.fits"
     hdu = afits.PrimaryHDU(np.arange(4, dtype=np.int16))
     hdu.header["BLANK"] = 1.5

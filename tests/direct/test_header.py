@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.io import fits as afits
 
 import fitsbind
 from fitsbind.direct import Card
@@ -37,7 +36,7 @@ def image(tmp_path: Path) -> Path:
     return path
 
 
-def test_every_value_type_round_trips(image: Path) -> None:
+def test_every_value_type_round_trips(image: Path, afits) -> None:
     with fitsbind.FITS(image, "r+") as f:
         h = f["SCI"].header
         for key, value in VALUES.items():
@@ -59,7 +58,7 @@ def test_every_value_type_round_trips(image: Path) -> None:
             assert got == value and type(got) is type(value), key
 
 
-def test_commentary_cards(image: Path) -> None:
+def test_commentary_cards(image: Path, afits) -> None:
     with fitsbind.FITS(image, "r+") as f:
         h = f["SCI"].header
         h.add_comment("first comment")
@@ -76,7 +75,7 @@ def test_commentary_cards(image: Path) -> None:
         assert "second comment" in list(hdul[1].header["COMMENT"])
 
 
-def test_mapping_interface(image: Path) -> None:
+def test_mapping_interface(image: Path, afits) -> None:
     with fitsbind.FITS(image, "r+") as f:
         h = f["SCI"].header
         h.update({"A": 1, "B": (2.5, "bee")}, C="see")
@@ -128,7 +127,7 @@ def test_structural_keywords_are_protected(image: Path, key: str) -> None:
     assert image.read_bytes() == before
 
 
-def test_header_growth_shifts_later_hdus(image: Path, fitsverify) -> None:
+def test_header_growth_shifts_later_hdus(image: Path, fitsverify, afits) -> None:
     with fitsbind.FITS(image, "r+") as f:
         sci = f["SCI"]
         start = sci.header.tostring()
@@ -177,7 +176,7 @@ def test_bad_values_change_nothing(image: Path) -> None:
 
 
 @pytest.mark.parametrize("value", ["a'" * 70, "'" * 60, "x" * 300, "short"])
-def test_replacing_long_strings(image: Path, value: str) -> None:
+def test_replacing_long_strings(image: Path, value: str, afits) -> None:
     """CFITSIO 4.2's in-place rewrite of CONTINUE'd strings can crash; fitsbind replaces the
     cards instead, keeping the comment. Quote-heavy strings that CFITSIO might split forever
     are refused with the card unchanged."""
@@ -206,7 +205,7 @@ def test_replacing_long_strings(image: Path, value: str) -> None:
 
 
 @pytest.mark.parametrize("key", ["NINECHARS", "ESO A B", "HIERARCH ESO LONG KEY"])
-def test_long_strings_under_hierarch_keys(image: Path, key: str) -> None:
+def test_long_strings_under_hierarch_keys(image: Path, key: str, afits) -> None:
     value = "0123456789" * 10
     with fitsbind.FITS(image, "r+") as f:
         f["SCI"].header[key] = value

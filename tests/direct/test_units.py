@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.io import fits as afits
 
 import fitsbind
 from fitsbind.direct import HDUExtent
@@ -27,12 +26,13 @@ def digest(path: Path) -> str:
 
 def image_header(shape: tuple[int, ...], dtype: str = "i2", extname: str | None = None) -> str:
     """Header text (END excluded) of an image extension of numpy ``shape``, by astropy."""
+    afits = pytest.importorskip("astropy.io.fits")
     hdu = afits.ImageHDU(np.zeros(shape, dtype), name=extname)
     return hdu.header.tostring(endcard=False, padding=False)
 
 
 @pytest.fixture
-def two(tmp_path: Path) -> Path:
+def two(tmp_path: Path, afits) -> Path:
     """An empty primary HDU, an int16 image (100 x 30) and a table, written by astropy."""
     path = tmp_path / "two.fits"
     table = afits.BinTableHDU.from_columns([afits.Column("A", "J", array=np.arange(5))],
@@ -43,7 +43,7 @@ def two(tmp_path: Path) -> Path:
     return path
 
 
-def test_locate_matches_astropy(two: Path) -> None:
+def test_locate_matches_astropy(two: Path, afits) -> None:
     with afits.open(two) as hdul:
         expected = [(h.fileinfo()["hdrLoc"], h.fileinfo()["datLoc"],
                      h.fileinfo()["datLoc"] + h.fileinfo()["datSpan"]) for h in hdul]
@@ -74,7 +74,7 @@ def test_read_bytes_plain_and_gzip(two: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["array", "bytes", "chunks"])
-def test_append_hdu(two: Path, kind: str, fitsverify) -> None:
+def test_append_hdu(two: Path, kind: str, fitsverify, afits) -> None:
     values = np.arange(40 * 50, dtype=np.float32).reshape(40, 50)
     data = {"array": values, "bytes": values.astype(">f4").tobytes(),
             "chunks": (values[i:i + 7].astype(">f4").tobytes() for i in range(0, 40, 7))}[kind]
@@ -87,7 +87,7 @@ def test_append_hdu(two: Path, kind: str, fitsverify) -> None:
         np.testing.assert_array_equal(hdul["SCI"].data, np.arange(3000).reshape(100, 30))
 
 
-def test_append_hdu_without_data_leaves_zeros(two: Path) -> None:
+def test_append_hdu_without_data_leaves_zeros(two: Path, afits) -> None:
     with fitsbind.FITS(two, "r+") as f:
         f.append_hdu(image_header((10, 10), "i4"))
     with afits.open(two) as hdul:
@@ -132,7 +132,7 @@ def test_append_hdu_refuses_bad_header_text(two: Path) -> None:
             f.append_hdu(image_header((2, 2)))
 
 
-def test_replace_header_in_place_and_growing(two: Path, fitsverify) -> None:
+def test_replace_header_in_place_and_growing(two: Path, fitsverify, afits) -> None:
     with afits.open(two) as hdul:
         header = hdul["SCI"].header.copy()
     header["OBSERVER"] = "Hubble"
@@ -152,7 +152,7 @@ def test_replace_header_in_place_and_growing(two: Path, fitsverify) -> None:
         np.testing.assert_array_equal(hdul["CAT"].data["A"], np.arange(5))
 
 
-def test_replace_header_keeps_commentary_text_as_written(two: Path) -> None:
+def test_replace_header_keeps_commentary_text_as_written(two: Path, afits) -> None:
     """A rewritten COMMENT/HISTORY card keeps its text's case, '=' in it or not (CFITSIO's
     in-place card rewrite upper-cases everything before the first '=')."""
     with afits.open(two) as hdul:
@@ -178,7 +178,7 @@ def test_replace_header_of_another_data_size_changes_nothing(two: Path) -> None:
     assert digest(two) == before
 
 
-def test_write_data_in_place(two: Path) -> None:
+def test_write_data_in_place(two: Path, afits) -> None:
     with fitsbind.FITS(two, "r+") as f:
         f.write_data(1, np.full(30, -1, np.int16), offset=60)    # row 1 of the image
         before = digest(two)
@@ -193,7 +193,7 @@ def test_write_data_in_place(two: Path) -> None:
         np.testing.assert_array_equal(hdul["SCI"].data, expected)
 
 
-def test_data_checksum_is_datasum(two: Path, tmp_path: Path) -> None:
+def test_data_checksum_is_datasum(two: Path, tmp_path: Path, afits) -> None:
     summed = tmp_path / "summed.fits"
     with afits.open(two) as hdul:
         hdul.writeto(summed, checksum=True)
@@ -202,7 +202,7 @@ def test_data_checksum_is_datasum(two: Path, tmp_path: Path) -> None:
             assert f.data_checksum(i) == int(hdu.header["DATASUM"])
 
 
-def test_replace_header_with_a_bad_column_format_changes_nothing(two: Path) -> None:
+def test_replace_header_with_a_bad_column_format_changes_nothing(two: Path, afits) -> None:
     """CFITSIO judges TFORMn only once the cards are in the file: they are checked first."""
     with afits.open(two) as hdul:
         text = hdul["CAT"].header.tostring(endcard=False, padding=False)

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+# fitsbind.fitstime converts to and from astropy's Time: without astropy the module is skipped
+pytest.importorskip("astropy")
 from astropy.coordinates import EarthLocation
 from astropy.table import Table
 from astropy.time import Time, TimeDelta
