@@ -106,9 +106,9 @@ def test_info_agrees_with_fitsinfo_on_every_file_astropy_ships(capsys):
     """``fitsbind info`` prints the rows astropy's ``fitsinfo`` prints, for every FITS file
     the installed astropy ships (trailing blanks aside); a file fitsinfo cannot read fails
     here too."""
+    files = _astropy_files()
     from astropy.io.fits.scripts import fitsinfo
 
-    files = _astropy_files()
     assert len(files) > 40
     for path in files:
         status = main(["info", str(path)])
