@@ -365,3 +365,40 @@ def test_the_direct_writer_says_what_it_leaves_out_of_an_astropy_table(tmp_path:
         hdu = fitsbind.write_table(t, f)   # the facade writes them, through the same writer
         assert (hdu.header["TUNIT1"], hdu.header["TCTYP2"], hdu.header["OBSERVER"]) == \
             ("m", "UTC", "me")
+
+
+def test_files_cross_between_the_facade_and_astropy(tmp_path: Path, fitsverify) -> None:
+    """What fitsbind.write_table writes, astropy's Table.read reads the same (masks, units,
+    formats, times); what astropy writes, read_table reads the same."""
+    pytest.importorskip("astropy")
+    from astropy.table import Table
+    from astropy.time import Time
+
+    ours = fitsbind.Table({
+        "id": np.ma.MaskedArray(np.arange(4, dtype=np.int32), mask=[0, 1, 0, 0]),
+        "flux": np.ma.MaskedArray([1.5, 2.5, np.nan, 4.0], mask=[0, 0, 1, 0]),
+        "name": np.array(["a", "bb", "", "dddd"]),
+        "when": TimeColumn.from_mjd([58000.25, 58001.5, 58002.0, 58003.125], scale="tdb")},
+        units={"flux": "mJy"}, formats={"flux": "{:6.2f}"}, meta={"OBSERVER": "me"})
+    path = tmp_path / "ours.fits"
+    fitsbind.write_table(ours, path)
+    fitsverify(path)
+    theirs = Table.read(path, format="fits", astropy_native=True)
+    assert theirs["id"].mask.tolist() == [False, True, False, False]
+    assert theirs["flux"].mask.tolist() == [False, False, True, False]
+    assert str(theirs["flux"].unit) == "mJy" and theirs["flux"].format == "{:6.2f}"
+    assert isinstance(theirs["when"], Time) and theirs["when"].scale == "tdb"
+    assert np.abs((theirs["when"] - ours["when"].to_astropy()).to_value("s")).max() < 1e-9
+    assert theirs.meta["OBSERVER"] == "me"
+
+    written = Table({"n": np.ma.MaskedArray([1, 2, 3], mask=[0, 0, 1]),
+                     "t": Time(["2020-01-01T00:00:00", "2020-06-01T12:00:00", "2021-01-01"],
+                               scale="tt")})
+    written["n"].unit = "ct"
+    written.write(tmp_path / "theirs.fits", format="fits")
+    back = fitsbind.read_table(tmp_path / "theirs.fits")
+    assert back["n"].mask.tolist() == [False, False, True] and back.info["n"].unit == "count"
+    assert back["t"].scale == "tt"
+    assert back["t"].to_datetime64().astype(str).tolist() == [
+        "2020-01-01T00:00:00.000000000", "2020-06-01T12:00:00.000000000",
+        "2021-01-01T00:00:00.000000000"]
