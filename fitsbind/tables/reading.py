@@ -75,21 +75,13 @@ def table_meta(cards: Sequence[Any]) -> dict[str, Any]:
     """A table's ``meta`` from its header ``cards`` (objects with ``keyword`` and ``value``):
     every keyword but the structural and per-column ones, in order; COMMENT and HISTORY as
     lists of their texts, a keyword given more than once as the list of its values."""
-    meta: dict[str, Any] = {}
-    repeated: set[str] = set()
+    values: dict[str, list[Any]] = {}
     for card in cards:
         key = card.keyword
-        if not key or key in STRUCTURAL_KEYWORDS or _COLUMN_KEYWORD.match(key):
-            continue
-        if key in ("COMMENT", "HISTORY"):
-            meta.setdefault(key, []).append(card.value)
-        elif key in meta:
-            if key not in repeated:
-                meta[key], _ = [meta[key]], repeated.add(key)
-            meta[key].append(card.value)
-        else:
-            meta[key] = card.value
-    return meta
+        if key and key not in STRUCTURAL_KEYWORDS and not _COLUMN_KEYWORD.match(key):
+            values.setdefault(key, []).append(card.value)
+    return {key: found if key in ("COMMENT", "HISTORY") or len(found) > 1 else found[0]
+            for key, found in values.items()}
 
 
 def _info(column: Any, description: str | None) -> ColumnMeta:

@@ -18,7 +18,7 @@ from fitsbind.tables.reading import COLUMN_KEYWORDS, STRUCTURAL_KEYWORDS
 from fitsbind.tables.table import ColumnMeta, Table
 from fitsbind.tables.tdisp import python_to_tdisp
 from fitsbind.tables.timecols import TimeColumn, TimeFrame, encode_time, time_frame
-from fitsbind.tables.timekeys import GLOBAL_TIME_KEYWORDS, OBSGEO_XYZ, WRITTEN_TIME_FRAME
+from fitsbind.tables.timekeys import OBSGEO_LBH, OBSGEO_XYZ, WRITTEN_TIME_FRAME
 
 __all__ = ["as_table", "write_table"]
 
@@ -81,7 +81,7 @@ class _Plan:
         number = len(self.specs) + 1
         if isinstance(values, TimeColumn):
             values = self._time(values, number, where)
-            spec = _spec(name, values, None)
+            spec = spec_for(name, values)
             spec.unit = "d"
         else:
             values, spec = _stored(name, values, info, where)
@@ -117,8 +117,7 @@ class _Plan:
             skip.add("EXTNAME")
             entries.append(("EXTNAME", extname, "extension name"))
         if self.frame is not None and self.location is not None:
-            skip.update(OBSGEO_XYZ)
-            skip.update(key for key in GLOBAL_TIME_KEYWORDS if key.startswith("OBSGEO"))
+            skip.update(OBSGEO_XYZ + OBSGEO_LBH)   # the columns' location replaces them
         for key, value in self.table.meta.items():
             key = str(key).strip().upper()
             if key in skip or _is_column_keyword(key):
@@ -164,13 +163,6 @@ def _location_cards(location: tuple[Any, Any, Any]) -> list[tuple[str, Any, str 
             for key, value in zip(OBSGEO_XYZ, location)]
 
 
-def _spec(name: str, values: np.ndarray, null: int | None) -> ColumnSpec:
-    """The ColumnSpec of ``values`` by dtype (as :meth:`fitsbind.FITS.write_table` chooses)."""
-    spec = spec_for(name, values)
-    spec.null = null
-    return spec
-
-
 def _stored(name: str, values: Any, info: ColumnMeta, where: str
             ) -> tuple[Any, ColumnSpec]:
     """The values to write for a column and its ColumnSpec: the stored form ``info`` keeps
@@ -181,7 +173,7 @@ def _stored(name: str, values: Any, info: ColumnMeta, where: str
     if info.tform is not None and (info.scale is not None or info.zero is not None) \
             and data.dtype.kind in "biuf":
         code = parse_tform(info.tform).code
-        spec = _spec(name, data, None)
+        spec = spec_for(name, data)
         spec.format, spec.scale, spec.zero = info.tform, info.scale, info.zero
         if code in _STORED_TYPES and (masked or info.null is not None):
             stored = np.rint((np.asarray(data, np.float64) - (info.zero or 0.0))
@@ -190,15 +182,15 @@ def _stored(name: str, values: Any, info: ColumnMeta, where: str
                                   np.dtype(_STORED_TYPES[code]), info.null, where)
         return values, spec
     if data.dtype.kind in "SU" and masked:
-        return np.where(mask, data.dtype.type(), data), _spec(name, data, None)
+        return np.where(mask, data.dtype.type(), data), spec_for(name, data)
     if data.dtype.kind in "iu" and (masked or info.null is not None):
-        spec = _spec(name, data, None)
+        spec = spec_for(name, data)
         offset = int(spec.zero or 0)
         null = free_null(data, mask if masked else np.zeros(data.shape, bool), data.dtype,
                          None if info.null is None else info.null + offset, where)
         spec.null = null - offset   # TNULL is the stored value: physical - TZERO
         return values, spec
-    return values, _spec(name, data, None)
+    return values, spec_for(name, data)
 
 
 def write_table(table: Any, target: Any, *, extname: str | None = None,
