@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from fitsbind.cli.progress import iterate
 from fitsbind.scripts import fitsdiff
 
 NAME = "diff"
@@ -18,4 +19,5 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    return fitsdiff.run(fitsdiff.checked_options(options, options.usage_error))
+    checked = fitsdiff.checked_options(options, options.usage_error)
+    return fitsdiff.run(checked, lambda pairs: iterate(pairs, "comparing", quiet=checked.quiet))

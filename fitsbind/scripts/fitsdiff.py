@@ -15,7 +15,7 @@ import contextlib
 import glob
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NoReturn, TextIO
 
 import fitsbind
@@ -201,8 +201,10 @@ def main(args: list[str] | None = None) -> int:
     return run(parse_options(args))
 
 
-def run(options: argparse.Namespace) -> int:
-    """Compare what checked ``options`` name; the exit status (0 identical, 1 not)."""
+def run(options: argparse.Namespace,
+        each: Callable[[list[tuple[str, str]]], Iterable[tuple[str, str]]] = iter) -> int:
+    """Compare what checked ``options`` name; the exit status (0 identical, 1 not).
+    ``each`` walks the pairs of files (``fitsbind diff`` shows a progress bar with it)."""
     pairs = match_files(options.fits_files)
     with contextlib.ExitStack() as stack:
         out: TextIO | None = None
@@ -212,7 +214,7 @@ def run(options: argparse.Namespace) -> int:
             out = stack.enter_context(open(options.output_file, "w"))
         else:
             out = sys.stdout
-        outcomes = [compare(a, b, options, out) for a, b in pairs]
+        outcomes = [compare(a, b, options, out) for a, b in each(pairs)]
     return int(not all(outcomes))
 
 

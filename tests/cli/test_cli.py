@@ -130,3 +130,20 @@ def test_progress_is_silent_off_a_terminal(capsys):
         bar.update(10)
     assert list(iterate([1, 2, 3], "files")) == [1, 2, 3]
     assert capsys.readouterr().err == ""
+
+
+def test_progress_draws_on_a_terminal(monkeypatch):
+    pytest.importorskip("tqdm")
+    from fitsbind.cli.progress import iterate
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert list(iterate(["a.fits", "b.fits"], "checking")) == ["a.fits", "b.fits"]
+    assert "checking" in terminal.getvalue() and "2/2" in terminal.getvalue()
+    terminal.truncate(0)
+    assert list(iterate(["a.fits", "b.fits"], "checking", quiet=True)) == ["a.fits", "b.fits"]
+    assert terminal.getvalue() == ""
