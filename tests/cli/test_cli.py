@@ -143,7 +143,7 @@ def test_progress_draws_on_a_terminal(monkeypatch):
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     assert list(iterate(["a.fits", "b.fits"], "checking")) == ["a.fits", "b.fits"]
-    assert "checking" in terminal.getvalue() and "2/2" in terminal.getvalue()
+    assert "checking" in terminal.getvalue() and "/2 " in terminal.getvalue()
     terminal.truncate(0)
     assert list(iterate(["a.fits", "b.fits"], "checking", quiet=True)) == ["a.fits", "b.fits"]
     assert terminal.getvalue() == ""
