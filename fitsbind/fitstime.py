@@ -9,9 +9,12 @@ Reading (:func:`fits_to_time`): columns the header declares as time coordinates 
 TCUNIn, TRPOSn), or a column named TIME with a time unit, become ``Time``: ISO-8601 strings
 as they are, (jd1, jd2) pairs and numbers relative to the reference time (MJDREF, or
 MJDREFI + MJDREFF / JDREF / DATEREF) in the scale TCTYPn or TIMESYS names, counted in TUNITn,
-else TCUNIn, else TIMEUNIT, plus TIMEZERO (in TIMEUNIT); DATE-* and MJD-* cards become ``Time``
-values in the table's meta. What astropy cannot represent (the GPS and LOCAL scales, incomplete
-observatory positions) is read with a warning saying what was assumed.
+else TCUNIn, else TIMEUNIT, else days (as astropy assumes), plus TIMEZERO and TIMEOFFS (in
+TIMEUNIT). The Julian dates are summed in numpy by the table facade's double-double helpers
+(:mod:`fitsbind.tables.timecols`) and become one ``Time`` with the format, scale and location
+astropy's own reader gives. DATE-* and MJD-* cards become ``Time`` values in the table's meta;
+TREFDIR stays there as it is. What astropy cannot represent (the GPS and LOCAL scales,
+incomplete observatory positions) is read with a warning saying what was assumed.
 
 This module is for astropy users and imports astropy; ``import fitsbind`` does not import it.
 """
@@ -29,6 +32,7 @@ from astropy.table.column import col_copy
 from astropy.time import Time, TimeDelta
 
 from fitsbind.header import Header
+from fitsbind.tables.timecols import _DAYS_PER_UNIT, _add, _times, time_frame
 from fitsbind.tables.timekeys import (
     DEPRECATED_SCALES,
     OBSGEO_LBH,
@@ -40,7 +44,6 @@ from fitsbind.tables.timekeys import (
     linear_axes,
     reference_time,
     split_time_keywords,
-    time_zero,
 )
 from fitsbind.verify import FITSUserWarning
 
@@ -192,17 +195,26 @@ class _Frame:
             self.scale, self.format = _frame_scale(keywords["TIMESYS"])
         self.location = _frame_location(keywords)
         self.reference = reference_time(keywords)
-        try:
-            self.zero = time_zero(keywords)
-        except ValueError as exc:
-            _warn(f"{exc}; times are read without it.")
-            self.zero = (0.0, "s")
+        self.offset = _offset(keywords)
         self.topocentric = keywords["TREFPOS"] == "TOPOCENTER"
+
+
+def _offset(keywords: dict[str, Any]) -> tuple[float, float]:
+    """TIMEZERO + TIMEOFFS (in TIMEUNIT, by default seconds) as days (double-double), by the
+    table facade's rule; (0, 0), with a warning, when one of them is not a number."""
+    # an unknown TIMEUNIT is ignored here as for the columns: the offsets count in seconds
+    stated = {key: keywords[key] for key in ("TIMEZERO", "TIMEOFFS", "TIMEUNIT")
+              if key in keywords and (key != "TIMEUNIT" or keywords[key] in TIME_UNITS)}
+    try:
+        return time_frame(stated).offset
+    except ValueError as exc:
+        _warn(f"{exc}; times are read without it.")
+        return 0.0, 0.0
 
 
 class _ColumnTime:
     """How one column's values become a Time: its scale, format (None, or 'gps'), location and
-    the frame's reference time."""
+    the frame's reference time and offset."""
 
     def __init__(self, scale: str, format: str | None, location: EarthLocation | None,
                  frame: _Frame, unit: str | None = None,
@@ -211,9 +223,9 @@ class _ColumnTime:
         # (TCRVLn, TCRPXn, TCDLTn) of the column, None when it has none of them
         self.linear = linear
         self.reference = frame.reference
-        self.zero = frame.zero
-        # the unit of offsets from the reference time in a column without TUNITn: TCUNIn,
-        # else TIMEUNIT; None leaves astropy's assumption, days
+        self.offset = frame.offset
+        # the unit of a column without TUNITn: TCUNIn, else TIMEUNIT; None leaves astropy's
+        # assumption, days (seconds for GPS)
         unit = unit if unit is not None else frame.keywords.get("TIMEUNIT")
         self.unit = unit if unit in TIME_UNITS else None
 
@@ -280,60 +292,120 @@ def _conventional_time(col: Any, frame: _Frame) -> _ColumnTime | None:
 
 
 def _to_time(col: Any, how: _ColumnTime) -> Any:
-    """``col`` as a Time: ISO-8601 strings, GPS seconds, or (jd1, jd2) pairs / numbers relative
-    to the reference time, plus TIMEZERO. A column astropy cannot convert is returned unchanged,
-    with a warning naming the error."""
+    """``col`` as a Time: ISO-8601 strings, or numbers. A column astropy cannot convert is
+    returned unchanged, with a warning naming the error."""
     try:
-        time = _time_values(col, how)
-        zero, unit = how.zero
-        if zero and col.info.dtype.kind not in "SU":
-            time = time + TimeDelta(zero * units.Unit(unit, format="fits"))
-        return time
+        if col.info.dtype.kind in "SU":
+            return _iso_time(col, how)
+        return _numeric_time(col, how)
     except Exception as exc:    # astropy's errors for values it cannot take are of many classes
         _warn(f'The exception "{exc}" was encountered while trying to convert the time column '
               f'"{col.info.name}" to Astropy Time.')
         return col
 
 
-def _time_values(col: Any, how: _ColumnTime) -> Time:
-    """The Time ``col`` holds, before TIMEZERO."""
-    scale, location = how.scale, how.location
-    pairs = col.ndim > 1 and col.shape[-1] == 2
-    if col.info.dtype.kind in "SU":
-        characters = col.info.dtype.itemsize // (4 if col.info.dtype.kind == "U" else 1)
-        # the digits after the seconds' point: 'YYYY-MM-DDThh:mm:ss.' is 20 characters
-        return Time(col, format="fits", scale=scale, precision=max(characters - 20, 0),
-                    location=location)
+def _iso_time(col: Any, how: _ColumnTime) -> Time:
+    """The Time of a column of ISO-8601 strings, shown with as many digits of the seconds as
+    the cells have room for."""
+    characters = col.info.dtype.itemsize // (4 if col.info.dtype.kind == "U" else 1)
+    # the digits after the seconds' point: 'YYYY-MM-DDThh:mm:ss.' is 20 characters
+    return Time(col, format="fits", scale=how.scale, precision=max(characters - 20, 0),
+                location=how.location)
+
+
+def _numeric_time(col: Any, how: _ColumnTime) -> Time:
+    """The Time of GPS seconds, (jd1, jd2) pairs or numbers relative to the reference time,
+    plus TIMEZERO + TIMEOFFS, in the format astropy's own reader gives it.
+
+    The Julian dates are summed here, in numpy, with the table facade's exact double-double
+    helpers, and handed to astropy once: ``Time + TimeDelta`` does the same sums several
+    times slower."""
+    start, form = _start(how)
+    values, mask = _unmasked(col)
+    days: tuple[np.ndarray, np.ndarray] | None = _days(values, col.info.unit, how)
+    if how.reference[0] == 0 and form in ("jd", "mjd"):
+        # counted from JD or MJD 0 the numbers are dates, as astropy reads them, not elapsed
+        # time
+        start, days = _add(start, days), None
+    time = _dated(start, days, how)
+    time.format = form
+    if mask is not None:
+        # a pair is missing when either half is
+        time[mask if mask.shape == time.shape else mask.any(axis=-1)] = np.ma.masked
+    return time
+
+
+def _dated(dates: tuple[Any, Any], days: tuple[np.ndarray, np.ndarray] | None,
+           how: _ColumnTime) -> Time:
+    """The Time ``dates`` + TIMEZERO + TIMEOFFS + ``days`` (each (jd1, jd2) days; ``days``
+    elapsed days, None for none) in the column's scale and location. Elapsed time is added
+    where astropy adds a TimeDelta: in the scale itself, but for UTC (whose days with a leap
+    second are longer) in TAI."""
+    scale = how.scale
+    offset = how.offset != (0.0, 0.0)
+    if scale not in TimeDelta.SCALES and (offset or days is not None):
+        scale = "tai"
+        dates = _julian(Time(*dates, format="jd", scale=how.scale).tai)
+    # the offset first: with dates one reference time, only one sum is over the arrays
+    if offset:
+        dates = _add(dates, how.offset)
+    jd1, jd2 = dates if days is None else _add(dates, days)
+    # astropy refuses NaN in the first part only: a NaN cell that is not masked stays a NaN time
+    nan = np.isnan(jd1)
+    if nan.any():
+        jd1 = np.where(nan, 0.0, jd1)
+    time = Time(jd1, jd2, format="jd", scale=scale, location=how.location)
+    return time if scale == how.scale else getattr(time, how.scale)
+
+
+def _julian(time: Time) -> tuple[Any, Any]:
+    """(jd1, jd2) of ``time``: floats for one time, float64 arrays for several."""
+    if time.isscalar:
+        return float(time.jd1), float(time.jd2)
+    return time.jd1, time.jd2
+
+
+def _start(how: _ColumnTime) -> tuple[tuple[float, float], str]:
+    """The time the column's numbers count from, as (jd1, jd2) days in the column's scale, and
+    the Time format astropy's reader gives the column: for GPS, astropy's GPS epoch and format
+    (astropy counts GPS seconds from it whatever the reference time); else the reference time
+    and the format it is stated in ('mjd', 'jd' or 'fits')."""
     if how.format == "gps":
-        return Time(col, format="gps", location=location)
-    value, form = how.reference
-    if value == 0 and form in ("jd", "mjd"):
-        if pairs:
-            return Time(col[..., 0], col[..., 1], format=form, scale=scale, location=location)
-        return Time(_linear(col, how.linear), format=form, scale=scale, location=location)
-    origin = Time(value, format=form, scale=scale, location=location)
-    if pairs:
-        return origin + TimeDelta(col[..., 0], col[..., 1])
-    return origin + TimeDelta(_linear(_with_time_unit(col, how.unit), how.linear))
+        origin, form = Time(0.0, format="gps"), "gps"
+    else:
+        value, form = how.reference
+        origin = Time(value, format=form, scale=how.scale)
+    return _julian(origin), form
 
 
-def _linear(offsets: Any, linear: tuple[float, float, float] | None) -> Any:
-    """TCRVLn + TCDLTn * (offsets - TCRPXn), in the offsets' unit; ``offsets`` unchanged when
-    the column has no linear axis."""
-    if linear is None:
-        return offsets
-    value, pixel, increment = linear
-    quantity = units.Quantity(offsets)
-    scaled = value + increment * (quantity.value - pixel)
-    # without a unit the values stay numbers, which astropy takes as days
-    return scaled if quantity.unit == units.dimensionless_unscaled else scaled * quantity.unit
+def _unmasked(col: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """The stored numbers of ``col`` (without unit or mask) and its mask (bool, shape of
+    ``col``; None when no cell is masked)."""
+    mask = getattr(col, "mask", None)
+    # a masked Quantity (QTable) keeps its data in .unmasked, a MaskedColumn in .data
+    data = col.unmasked if hasattr(col, "unmasked") else np.ma.getdata(col)
+    if mask is None or not np.any(mask):
+        return np.asarray(data), None
+    return np.asarray(data), np.asarray(mask)
 
 
-def _with_time_unit(col: Any, unit: str | None) -> Any:
-    """``col`` as a Quantity in ``unit`` when it has no unit of its own; ``col`` otherwise."""
-    if unit is None or getattr(col, "unit", None) is not None:
-        return col
-    return units.Quantity(np.asanyarray(col), units.Unit(unit, format="fits"))
+def _days(values: np.ndarray, unit: units.UnitBase | None, how: _ColumnTime
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` (stored numbers, or (jd1, jd2) pairs on the last axis) as days, double-double:
+    counted in ``unit`` (TUNITn, as astropy reads it: any time unit; UnitConversionError for
+    one that is not), else in the declared unit (TCUNIn, else TIMEUNIT), else in what astropy
+    assumes (days; seconds for GPS); numbers through the column's linear axis."""
+    if unit is not None:
+        per_unit = unit.to(units.day)
+    else:
+        per_unit = _DAYS_PER_UNIT[how.unit or ("s" if how.format == "gps" else "d")]
+    values = np.asarray(values, np.float64)
+    if values.ndim > 1 and values.shape[-1] == 2:
+        return _add(_times(values[..., 0], per_unit), _times(values[..., 1], per_unit))
+    if how.linear is not None:
+        value, pixel, increment = how.linear
+        values = value + increment * (values - pixel)
+    return _times(values, per_unit)
 
 
 def _meta_time(keyword: str, value: Any, frame: _Frame) -> Time | None:
@@ -359,6 +431,14 @@ def _linear_axes(cards: list[tuple[str, Any]]) -> dict[int, tuple[float, float, 
         return {}
 
 
+def _replace(table: Any, name: str, how: _ColumnTime) -> None:
+    """Column ``name`` of ``table`` read as a time by ``how``, in place."""
+    column = _to_time(table[name], how)
+    if column is not table[name]:
+        # the new column is the table's own: a copy would only cost time
+        table.replace_column(name, column, copy=False)
+
+
 def fits_to_time(hdr: Header, table: Any) -> Header:
     """Replace the time columns of ``table`` (astropy Table or QTable, read from a table HDU
     with header ``hdr``) by ``Time`` columns, and put DATE-* / MJD-* values into
@@ -381,13 +461,15 @@ def fits_to_time(hdr: Header, table: Any) -> Header:
         if 1 <= number <= len(names):
             how = _declared_time(column_keywords, names[number - 1], frame, axes.get(number))
             if how is not None:
-                table[names[number - 1]] = _to_time(table[names[number - 1]], how)
+                _replace(table, names[number - 1], how)
     for number, name in enumerate(names, 1):
         if number not in columns:
             how = _conventional_time(table[name], frame)
             if how is not None:
-                table[name] = _to_time(table[name], how)
+                _replace(table, name, how)
     remaining = hdr.copy(strip=True)
-    for keyword in found:
+    # TREFDIR names the columns holding the reference direction: nothing here applies it, so it
+    # stays in meta for the user
+    for keyword in found - {"TREFDIR"}:
         remaining.remove(keyword, ignore_missing=True, remove_all=True)
     return remaining

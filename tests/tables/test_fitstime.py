@@ -166,3 +166,102 @@ def test_non_text_scales() -> None:
     assert not isinstance(table["t"], Time)
     with pytest.raises(ValueError, match=r"FITS recognized time scale value \(got '7'\)"):
         fits_to_time(header(("TIMESYS", 7)), Table({"t": [1.0]}))
+
+
+def _write_table(path: Path, columns: list[fitsbind.Column], cards: tuple) -> None:
+    hdu = fitsbind.BinTableHDU.from_columns(columns)
+    for keyword, value in cards:
+        hdu.header[keyword] = value
+    hdu.writeto(path)
+
+
+_SECONDS = np.sort(np.random.default_rng(5).uniform(-1e8, 1e9, 1000))
+_XYZ = (("OBSGEO-X", 1e6), ("OBSGEO-Y", 2e6), ("OBSGEO-Z", 6e6))
+
+
+@pytest.mark.parametrize(("column", "cards"), [
+    # seconds from MJDREF in TT: the Chandra and XMM event files
+    (dict(name="TIME", format="D", unit="s", array=_SECONDS),
+     (("TIMESYS", "TT"), ("MJDREF", 50814.0), ("TIMEUNIT", "s"))),
+    # elapsed seconds in UTC cross leap seconds: astropy counts them in TAI
+    (dict(name="t", format="D", unit="s", array=_SECONDS, coord_type="UTC"), (("MJDREF", 55000.5),)),
+    (dict(name="t", format="D", unit="ms", array=_SECONDS * 1e3, coord_type="TDB"),
+     (("DATEREF", "2000-01-01T12:00:00"),)),
+    (dict(name="t", format="D", unit="d", array=_SECONDS / 86400 + 50000, coord_type="TAI"), ()),
+    # what time_to_fits writes: (jd1, jd2) pairs from JD 0 at the observatory
+    (dict(name="t", format="2D", unit="d", coord_type="TCG", time_ref_pos="TOPOCENTER",
+          array=np.stack([np.round(_SECONDS / 86400) + 2451545, np.linspace(-0.5, 0.5, 1000)], 1)),
+     (("JDREF", 0.0), *_XYZ)),
+    (dict(name="t", format="D", unit="s", array=_SECONDS + 2e9, coord_type="GPS"), ()),
+    (dict(name="TIME", format="3D", unit="s", array=np.stack([_SECONDS] * 3, 1)),
+     (("MJDREF", 51544.0), ("TREFPOS", "TOPOCENTER"), *_XYZ)),
+])
+def test_numbers_read_as_astropy_reads_them(tmp_path: Path, column: dict, cards: tuple) -> None:
+    """The Julian dates summed in numpy are astropy's Time + TimeDelta to 1 ns, with its
+    format, scale, precision and location."""
+    path = tmp_path / "times.fits"
+    _write_table(path, [fitsbind.Column(**column)], cards)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = Table.read(path, format="fitsbind", astropy_native=True)[column["name"]]
+        theirs = Table.read(path, format="fits", astropy_native=True)[column["name"]]
+    assert isinstance(ours, Time)
+    for attribute in ("format", "scale", "precision", "shape", "in_subfmt", "out_subfmt"):
+        assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+    assert (ours.location is None) == (theirs.location is None)
+    if ours.location is not None:
+        np.testing.assert_array_equal(ours.location.value, theirs.location.value)
+    gap = (ours.jd1 - theirs.jd1) + (ours.jd2 - theirs.jd2)
+    assert np.max(np.abs(gap)) * 86400 < 1e-9
+
+
+def test_timeoffs_is_added_with_timezero() -> None:
+    """TIMEOFFS, like TIMEZERO, is added to every numeric time in TIMEUNIT (astropy ignores
+    both); both leave meta."""
+    table = Table({"t": [0.0, 1.0]})
+    rest = fits_to_time(header(("MJDREF", 50000.0), ("TIMEUNIT", "h"), ("TIMEZERO", 6.0),
+                               ("TIMEOFFS", 12.0), ("TCTYP1", "TT"), ("TCUNI1", "d")), table)
+    assert table["t"].mjd == pytest.approx([50000.75, 50001.75], abs=1e-12)
+    assert "TIMEOFFS" not in rest and "TIMEZERO" not in rest
+    table = Table({"t": [0.0]})
+    with pytest.warns(UserWarning, match="TIMEOFFS = 'late' is not a number"):
+        fits_to_time(header(("MJDREF", 50000.0), ("TIMEOFFS", "late"), ("TCTYP1", "TT")), table)
+    assert table["t"][0].mjd == 50000.0
+
+
+def test_trefdir_stays_in_meta(tmp_path: Path) -> None:
+    """TREFDIR names the reference direction's columns: a value for the user, not applied."""
+    rest = fits_to_time(header(("TREFDIR", "RA_NOM,DEC_NOM"), ("TIMESYS", "TT")), Table({"a": [1]}))
+    assert list(rest.keys()) == ["TREFDIR"]
+    path = tmp_path / "dir.fits"
+    _write_table(path, [fitsbind.Column(name="TIME", format="D", unit="s", array=[1.0])],
+                 (("TREFDIR", "RA_NOM,DEC_NOM"),))
+    assert Table.read(path, format="fitsbind", astropy_native=True).meta["TREFDIR"] == \
+        "RA_NOM,DEC_NOM"
+
+
+def test_missing_cells_and_nan(tmp_path: Path) -> None:
+    """Masked cells (TNULLn, NaN) are masked times and the others count in the column's unit
+    (astropy's reader takes a masked column's numbers as days); a NaN that is not masked is a
+    NaN time."""
+    path = tmp_path / "holes.fits"
+    _write_table(path, [fitsbind.Column(name="TIME", format="J", unit="s", null=-1,
+                                        array=[60, -1, 120]),
+                        fitsbind.Column(name="t", format="D", unit="s", coord_type="TT",
+                                        array=[60.0, np.nan, 120.0])],
+                 (("TIMESYS", "TT"), ("MJDREF", 50000.0)))
+    table = Table.read(path, format="fitsbind", astropy_native=True)
+    for name in ("TIME", "t"):
+        assert list(table[name].mask) == [False, True, False]
+        assert table[name].mjd.unmasked[[0, 2]] == pytest.approx(
+            [50000 + 60 / 86400, 50000 + 120 / 86400], abs=1e-12)
+    table = Table.read(path, format="fitsbind", astropy_native=True, mask_invalid=False)
+    assert not table["t"].masked and np.isnan(table["t"][1].jd)
+    assert table["t"][2].mjd == pytest.approx(50000 + 120 / 86400, abs=1e-12)
+
+
+def test_unitless_pairs_count_in_the_declared_unit() -> None:
+    """(jd1, jd2) pairs without TUNITn count in TCUNIn / TIMEUNIT, as numbers do."""
+    table = Table({"t": np.array([[86400.0, 43200.0]])})
+    fits_to_time(header(("MJDREF", 50000.0), ("TCTYP1", "TT"), ("TCUNI1", "s")), table)
+    assert table["t"][0].mjd == pytest.approx(50001.5, abs=1e-12)
