@@ -32,7 +32,7 @@ from astropy.table.column import col_copy
 from astropy.time import Time, TimeDelta
 
 from fitsbind.header import Header
-from fitsbind.tables.timecols import _DAYS_PER_UNIT, _add, _times, time_frame
+from fitsbind.tables.timecols import DAYS_PER_UNIT, add_days, stored_days, time_frame
 from fitsbind.tables.timekeys import (
     DEPRECATED_SCALES,
     OBSGEO_LBH,
@@ -326,7 +326,7 @@ def _numeric_time(col: Any, how: _ColumnTime) -> Time:
     if how.reference[0] == 0 and form in ("jd", "mjd"):
         # counted from JD or MJD 0 the numbers are dates, as astropy reads them, not elapsed
         # time
-        start, days = _add(start, days), None
+        start, days = add_days(start, days), None
     time = _dated(start, days, how)
     time.format = form
     if mask is not None:
@@ -348,8 +348,8 @@ def _dated(dates: tuple[Any, Any], days: tuple[np.ndarray, np.ndarray] | None,
         dates = _julian(Time(*dates, format="jd", scale=how.scale).tai)
     # the offset first: with dates one reference time, only one sum is over the arrays
     if offset:
-        dates = _add(dates, how.offset)
-    jd1, jd2 = dates if days is None else _add(dates, days)
+        dates = add_days(dates, how.offset)
+    jd1, jd2 = dates if days is None else add_days(dates, days)
     # astropy refuses NaN in the first part only: a NaN cell that is not masked stays a NaN time
     nan = np.isnan(jd1)
     if nan.any():
@@ -398,14 +398,8 @@ def _days(values: np.ndarray, unit: units.UnitBase | None, how: _ColumnTime
     if unit is not None:
         per_unit = unit.to(units.day)
     else:
-        per_unit = _DAYS_PER_UNIT[how.unit or ("s" if how.format == "gps" else "d")]
-    values = np.asarray(values, np.float64)
-    if values.ndim > 1 and values.shape[-1] == 2:
-        return _add(_times(values[..., 0], per_unit), _times(values[..., 1], per_unit))
-    if how.linear is not None:
-        value, pixel, increment = how.linear
-        values = value + increment * (values - pixel)
-    return _times(values, per_unit)
+        per_unit = DAYS_PER_UNIT[how.unit or ("s" if how.format == "gps" else "d")]
+    return stored_days(values, per_unit, how.linear)
 
 
 def _meta_time(keyword: str, value: Any, frame: _Frame) -> Time | None:

@@ -37,8 +37,9 @@ from fitsbind.tables.timekeys import (
     split_time_keywords,
 )
 
-__all__ = ["SCALES", "ColumnTime", "TimeColumn", "TimeFrame", "column_time", "decode_time",
-           "encode_time", "time_columns", "time_frame"]
+__all__ = ["DAYS_PER_UNIT", "SCALES", "ColumnTime", "TimeColumn", "TimeFrame", "add_days",
+           "column_time", "decode_time", "encode_time", "stored_days", "time_columns",
+           "time_frame"]
 
 #: the time scales a TimeColumn may have (astropy's names)
 SCALES = ("tai", "tcb", "tcg", "tdb", "tt", "ut1", "utc", "local")
@@ -47,9 +48,10 @@ _DAY_NS = 86_400_000_000_000
 # the JD of 1970-01-01T00:00:00, numpy's datetime64 epoch
 _UNIX_EPOCH_JD = 2440587.5
 _MJD_ZERO_JD = 2400000.5
-# days per unit of the standard's time units (table 33; 'a' and 'yr' are Julian years, 'ta'
-# and 'Ba' the tropical and Besselian year)
-_DAYS_PER_UNIT = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "a": 365.25,
+# the standard's time units (table 33; 'a' and 'yr' are Julian years, 'ta' and 'Ba' the
+# tropical and Besselian year)
+#: days in one of the standard's time units
+DAYS_PER_UNIT = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "a": 365.25,
                   "yr": 365.25, "cy": 36525.0, "ta": 365.24219, "Ba": 365.2421988}
 _GPS_BEHIND_TAI_DAYS = 19 / 86400
 # WGS84 ellipsoid: equatorial radius (m) and flattening, for OBSGEO-L/B/H
@@ -97,8 +99,8 @@ def _rounded(s: np.ndarray, e: Any) -> tuple[np.ndarray, np.ndarray]:
     return day, frac
 
 
-def _add(jd: tuple[Any, Any], days: tuple[Any, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """(jd1, jd2) + (d1, d2), normalized."""
+def add_days(jd: tuple[Any, Any], days: tuple[Any, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(jd1, jd2) + (d1, d2) days, normalized: jd1 whole, |jd2| <= 0.5."""
     s, e = _two_sum(jd[0], days[0])
     e += jd[1]
     e += days[1]
@@ -125,6 +127,21 @@ def _is_normalized(jd1: np.ndarray, jd2: np.ndarray) -> bool:
     """Whether every jd1 is whole and |jd2| <= 0.5 (NaN counts as normalized)."""
     with np.errstate(invalid="ignore"):
         return not (np.any(np.abs(jd2) > 0.5) or np.any(np.round(jd1) != jd1))
+
+
+def stored_days(values: Any, days_per_unit: float,
+                linear: tuple[float, float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """A time column's stored ``values`` as days (double-double): float (jd1, jd2) pairs on
+    the last axis, each counted in the unit; or numbers, first through the column's linear
+    axis ``linear`` (TCRVLn + TCDLTn * (v - TCRPXn)) when it has one."""
+    values = np.asarray(values, np.float64)
+    if values.ndim > 1 and values.shape[-1] == 2:
+        return add_days(_times(values[..., 0], days_per_unit),
+                        _times(values[..., 1], days_per_unit))
+    if linear is not None:
+        value, pixel, increment = linear
+        values = value + increment * (values - pixel)
+    return _times(values, days_per_unit)
 
 
 # -- the column type -----------------------------------------------------------------------------
@@ -329,7 +346,7 @@ def _reference(keywords: Mapping[str, Any]) -> tuple[float, float]:
         return _normalized(_MJD_ZERO_JD, float(keywords["MJDREF"]))
     if "MJDREFI" in keywords or "MJDREFF" in keywords:
         whole = float(keywords.get("MJDREFI", 0))
-        return _add(_normalized(_MJD_ZERO_JD, whole), (float(keywords.get("MJDREFF", 0.0)), 0.0))
+        return add_days(_normalized(_MJD_ZERO_JD, whole), (float(keywords.get("MJDREFF", 0.0)), 0.0))
     if "JDREF" in keywords:
         return _normalized(float(keywords["JDREF"]), 0.0)
     if "JDREFI" in keywords or "JDREFF" in keywords:
@@ -369,7 +386,7 @@ def time_frame(keywords: Mapping[str, Any]) -> TimeFrame:
         value = keywords.get(key, 0.0)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{key} = {value!r} is not a number")
-        offset = _add(offset, _times(float(value), _DAYS_PER_UNIT[unit or "s"]))
+        offset = add_days(offset, _times(float(value), DAYS_PER_UNIT[unit or "s"]))
     try:
         reference = _reference(keywords)
     except (TypeError, ValueError) as exc:
@@ -415,20 +432,12 @@ def decode_time(values: np.ndarray, how: ColumnTime, frame: TimeFrame,
     location = how.location
     if values.dtype.kind in "SU":
         return TimeColumn.from_iso(values, scale=how.scale, location=location, mask=mask)
-    if values.ndim > 1 and values.shape[-1] == 2 and values.dtype.kind == "f":
-        days = _add(_times(values[..., 0], _DAYS_PER_UNIT[how.unit]),
-                    _times(values[..., 1], _DAYS_PER_UNIT[how.unit]))
-        fmt = "jd"
-    else:
-        numbers = np.asarray(values, np.float64)
-        if how.linear is not None:
-            value, pixel, increment = how.linear
-            numbers = value + increment * (numbers - pixel)
-        days = _times(numbers, _DAYS_PER_UNIT[how.unit])
-        fmt = "mjd"
-    jd = _add(_add(frame.reference, frame.offset), days)
+    pairs = values.ndim > 1 and values.shape[-1] == 2
+    days = stored_days(values, DAYS_PER_UNIT[how.unit], how.linear)
+    fmt = "jd" if pairs else "mjd"
+    jd = add_days(add_days(frame.reference, frame.offset), days)
     if how.gps:
-        jd = _add(jd, (_GPS_BEHIND_TAI_DAYS, 0.0))
+        jd = add_days(jd, (_GPS_BEHIND_TAI_DAYS, 0.0))
     if mask is not None and np.ndim(mask) > jd[0].ndim:
         mask = np.any(mask, axis=-1)   # a pair is missing when either half is
     return TimeColumn(*jd, scale=how.scale, format=fmt, location=location, mask=mask)
@@ -457,8 +466,8 @@ def encode_time(column: TimeColumn, frame: TimeFrame) -> np.ndarray:
     """float64 (..., 2): ``column``'s times as (days, days) counted from ``frame``'s
     reference time plus offset, exactly as :func:`decode_time` with unit 'd' reads them back;
     NaN where masked."""
-    start = _add(frame.reference, frame.offset)
-    jd = _add((column.jd1, column.jd2), (-start[0], -start[1]))
+    start = add_days(frame.reference, frame.offset)
+    jd = add_days((column.jd1, column.jd2), (-start[0], -start[1]))
     pairs = np.empty((*column.shape, 2), np.float64)
     pairs[..., 0], pairs[..., 1] = jd
     if column.mask is not None:

@@ -17,8 +17,7 @@ from typing import Any
 
 __all__ = ["COLUMN_TIME_KEYWORDS", "DEPRECATED_SCALES", "GLOBAL_TIME_KEYWORDS", "OBSGEO_LBH",
            "OBSGEO_XYZ", "TIME_UNITS", "WRITTEN_TIME_FRAME", "is_spatial_ctype",
-           "is_time_column_keyword", "linear_axes", "reference_time", "split_time_keywords",
-           "time_zero"]
+           "is_time_column_keyword", "linear_axes", "reference_time", "split_time_keywords"]
 
 #: units a time coordinate may be given in (the standard's table 33)
 TIME_UNITS = ("s", "d", "a", "cy", "min", "h", "yr", "ta", "Ba")
@@ -101,16 +100,6 @@ def linear_axes(cards: Iterable[tuple[str, Any]]) -> dict[int, tuple[float, floa
         found.setdefault(int(match.group(2)), {})[match.group(1)] = float(value)
     return {number: (parts.get("TCRVL", 0.0), parts.get("TCRPX", 0.0), parts.get("TCDLT", 1.0))
             for number, parts in found.items()}
-
-
-def time_zero(frame: dict[str, Any]) -> tuple[float, str]:
-    """TIMEZERO, the offset added to the numeric times of every time column, and its unit
-    (TIMEUNIT, by default seconds); (0.0, 's') when the header states none."""
-    zero = frame.get("TIMEZERO", 0.0)
-    unit = frame.get("TIMEUNIT", "s")
-    if isinstance(zero, bool) or not isinstance(zero, (int, float)):
-        raise ValueError(f"TIMEZERO = {zero!r} is not a number")
-    return float(zero), unit if unit in TIME_UNITS else "s"
 
 
 def reference_time(frame: dict[str, Any]) -> tuple[Any, str]:
