@@ -65,7 +65,14 @@ def _two_sum(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     """s, e with s = fl(a + b) and a + b = s + e exactly (Knuth)."""
     s = np.add(a, b)
     bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
+    if np.ndim(s) == 0:
+        return s, (a - (s - bb)) + (b - bb)
+    err = s - bb
+    # in place: these run on every time of a column, and fresh arrays cost more than the math
+    np.subtract(a, err, out=err)
+    np.subtract(b, bb, out=bb)
+    err += bb
+    return s, err
 
 
 def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,8 +123,13 @@ def _times(values: Any, days_per_unit: float) -> tuple[np.ndarray, np.ndarray]:
     if units_per_day == round(units_per_day):
         # a whole number of units per day: whole days, and the remainder (exact: the
         # difference of two floats within a factor of 2) as a fraction of a day
-        days = np.floor(values / units_per_day)
-        rest = values - days * units_per_day
+        if values.ndim == 0:
+            days = np.floor(values / units_per_day)
+            return days, (values - days * units_per_day) / units_per_day
+        days = values / units_per_day
+        np.floor(days, out=days)
+        rest = days * units_per_day
+        np.subtract(values, rest, out=rest)
         rest /= units_per_day
         return days, rest
     return _two_product(values, days_per_unit)
