@@ -14,8 +14,11 @@ from fitsbind.tables.timecols import TimeColumn
 
 __all__ = ["from_arrow", "from_astropy", "from_pandas", "to_arrow", "to_astropy", "to_pandas"]
 
-# the keys of a pyarrow field's metadata that carry a column's FITS description
-_FIELD_KEYS = ("unit", "format", "description", "time_scale")
+# the keys of a pyarrow field's metadata that carry a column's description, and the
+# FITS keywords of how it is stored, each with the type its text is read back as
+_FIELD_KEYS = {"unit": ("unit", str), "format": ("format", str),
+               "description": ("description", str), "TFORM": ("tform", str),
+               "TNULL": ("null", int), "TSCAL": ("scale", float), "TZERO": ("zero", float)}
 _SCHEMA_META = b"fitsbind.meta"
 
 
@@ -155,8 +158,9 @@ def to_arrow(table: Table) -> Any:
     for name, values in table.items():
         array = _arrow_array(values, pa)
         info = table.info[name]
-        metadata = {key: getattr(info, key) for key in _FIELD_KEYS[:3]
-                    if getattr(info, key) is not None}
+        metadata = {key: str(getattr(info, attribute))
+                    for key, (attribute, _) in _FIELD_KEYS.items()
+                    if getattr(info, attribute) is not None}
         if isinstance(values, TimeColumn):
             metadata["time_scale"] = values.scale
         arrays.append(array)
@@ -218,8 +222,9 @@ def from_arrow(arrow: Any) -> Table:
         else:
             table[field.name] = _from_arrow_column(column, pa)
         info = table.info[field.name]
-        for key in _FIELD_KEYS[:3]:
-            setattr(info, key, metadata.get(key))
+        for key, (attribute, kind) in _FIELD_KEYS.items():
+            if key in metadata:
+                setattr(info, attribute, kind(metadata[key]))
     return table
 
 

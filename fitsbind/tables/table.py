@@ -159,8 +159,9 @@ class Table(Mapping):
     def to_arrow(self) -> Any:
         """A pyarrow Table: masks as nulls, byte strings as utf8, time columns as
         ``timestamp[ns]``, cells with more than one value as fixed-size lists, variable-length
-        cells as lists; unit, format, description and time scale in each field's metadata,
-        ``meta`` as JSON in the schema metadata. Needs pyarrow."""
+        cells as lists; unit, format, description, time scale and how FITS stores the column
+        (TFORM, TNULL, TSCAL, TZERO) in each field's metadata, ``meta`` as JSON in the schema
+        metadata. Needs pyarrow."""
         from fitsbind.tables.convert import to_arrow
         return to_arrow(self)
 

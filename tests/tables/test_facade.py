@@ -313,6 +313,7 @@ def test_to_arrow(events: Path, tmp_path: Path) -> None:
     assert arrow.schema.field("MAG").metadata[b"unit"] == b"mag"
     back = fitsbind.Table.from_arrow(arrow)
     assert back["TIME"].scale == "tt" and back.meta["OBSERVER"] == "someone"
+    assert (back.info["FLAG"].null, back.info["COUNTS"].scale) == (-99, 0.5)
     fitsbind.write_table(arrow, tmp_path / "arrow.fits")
     again = fitsbind.read_table(tmp_path / "arrow.fits")
     assert again["FLAG"].mask.sum() == N // 10 and again.info["MAG"].unit == "mag"
