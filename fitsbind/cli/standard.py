@@ -33,6 +33,7 @@ ERROR = "error"
 WARNING = "warning"
 CARD = 80
 CHUNK = 1 << 22                     # bytes read at a time from a data unit
+MAX_UNENDED = 1000 * BLOCK          # bytes of a header without END whose cards are checked
 LEGAL_BITPIX = (8, 16, 32, 64, -32, -64)
 EXTENSIONS = ("IMAGE", "TABLE", "BINTABLE")
 COMPRESSION_TYPES = ("RICE_1", "RICE_ONE", "GZIP_1", "GZIP_2", "PLIO_1", "HCOMPRESS_1",
@@ -185,19 +186,21 @@ class _Walk:
             self.error("not a FITS file: it does not start with the keyword SIMPLE")
             return [], None
         end, stop = self.find_end(start)
-        raw = self.read(start, stop - start)
+        # a header without END is checked on its first cards only: it may be the whole file
+        raw = self.read(start, stop - start if end is not None else
+                        min(stop - start, MAX_UNENDED))
         cards = [parse_card(i + 1, raw[p:p + CARD].decode("latin-1"))
                  for i, p in enumerate(range(0, len(raw) - len(raw) % CARD, CARD))]
         if end is None:
-            cut = len(raw) % CARD
+            count, cut = divmod(stop - start, CARD)
             if cut:
                 self.error(f"the header is cut mid-card: the file ends {cut} bytes into card "
-                           f"{len(cards) + 1}, at byte {self.size}")
+                           f"{count + 1}, at byte {self.size}")
             elif stop == self.size:
-                self.error(f"the header has no END card: the file ends after its {len(cards)} "
+                self.error(f"the header has no END card: the file ends after its {count} "
                            f"cards, at byte {self.size}")
             else:
-                self.error(f"the header has no END card: its {len(cards)} cards run into bytes "
+                self.error(f"the header has no END card: its {count} cards run into bytes "
                            f"that are not header text at byte {stop}")
             if self.size % BLOCK:
                 self.error(f"the file size, {self.size} bytes, is not a multiple of {BLOCK}")
