@@ -39,7 +39,7 @@ from fitsbind.tables.timekeys import (
 
 __all__ = ["DAYS_PER_UNIT", "SCALES", "ColumnTime", "TimeColumn", "TimeFrame", "add_days",
            "column_time", "decode_time", "encode_time", "stored_days", "time_columns",
-           "time_frame"]
+           "time_frame", "utc_between", "utc_elapsed", "utc_from_quasi_jd", "utc_to_quasi_jd"]
 
 #: the time scales a TimeColumn may have (astropy's names)
 SCALES = ("tai", "tcb", "tcg", "tdb", "tt", "ut1", "utc", "local")
@@ -54,6 +54,16 @@ _MJD_ZERO_JD = 2400000.5
 DAYS_PER_UNIT = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "a": 365.25,
                   "yr": 365.25, "cy": 36525.0, "ta": 365.24219, "Ba": 365.2421988}
 _GPS_BEHIND_TAI_DAYS = 19 / 86400
+# UTC: the dates (MJD) from which TAI - UTC took each value (seconds), since UTC has counted
+# whole leap seconds (1972-01-01); the last is the leap second at the end of 2016, the latest
+# announced as this is written. Before 1972 TAI - UTC drifted; times there are counted as if
+# it were constant (10 s).
+_LEAP_MJD = np.array([41317, 41499, 41683, 42048, 42413, 42778, 43144, 43509, 43874, 44239,
+                      44786, 45151, 45516, 46247, 47161, 47892, 48257, 48804, 49169, 49534,
+                      50083, 50630, 51179, 53736, 54832, 56109, 57204, 57754], np.float64)
+_TAI_MINUS_UTC = np.arange(10.0, 10.0 + len(_LEAP_MJD))
+# the same steps as TAI dates (MJD): where each value starts on the TAI clock
+_LEAP_TAI_MJD = _LEAP_MJD + _TAI_MINUS_UTC / 86400
 # WGS84 ellipsoid: equatorial radius (m) and flattening, for OBSGEO-L/B/H
 _WGS84_A = 6378137.0
 _WGS84_F = 1 / 298.257223563
@@ -156,6 +166,60 @@ def stored_days(values: Any, days_per_unit: float,
     return _times(values, days_per_unit)
 
 
+def _mjd_day(jd1: np.ndarray, jd2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(MJD of the day at its midnight, fraction of the day) of normalized Julian dates."""
+    start = jd1 - _MJD_ZERO_JD            # whole days and a half: exact
+    day = np.floor(start + jd2)
+    return day, (start - day) + jd2
+
+
+def _leap_days(day: np.ndarray) -> np.ndarray:
+    """Whether each UTC day (MJD) ends with a leap second (86401 s long)."""
+    return np.isin(day + 1, _LEAP_MJD[1:])
+
+
+def utc_from_quasi_jd(jd1: Any, jd2: Any) -> tuple[np.ndarray, np.ndarray]:
+    """UTC Julian dates as astropy and ERFA hold them (a leap-second day's fraction counts
+    86401 s) as this module holds them (every day 86400 s: the leap second itself reads as
+    the first second of the next day)."""
+    jd1, jd2 = _normalized(jd1, jd2)
+    day, fraction = _mjd_day(jd1, jd2)
+    return add_days((jd1, jd2), (np.where(_leap_days(day), fraction / 86400, 0.0), 0.0))
+
+
+def utc_to_quasi_jd(jd1: Any, jd2: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The inverse of :func:`utc_from_quasi_jd`."""
+    day, fraction = _mjd_day(jd1, jd2)
+    return add_days((jd1, jd2), (np.where(_leap_days(day), -fraction / 86401, 0.0), 0.0))
+
+
+def _tai_minus_utc(jd1: np.ndarray, jd2: np.ndarray, on_tai: bool) -> np.ndarray:
+    """TAI - UTC in days at these times, given on the UTC clock or (``on_tai``) the TAI one."""
+    mjd = (jd1 - _MJD_ZERO_JD) + jd2
+    steps = _LEAP_TAI_MJD if on_tai else _LEAP_MJD
+    index = np.clip(np.searchsorted(steps, mjd, side="right") - 1, 0, None)
+    return _TAI_MINUS_UTC[index] / 86400
+
+
+def utc_elapsed(start: tuple[Any, Any], days: tuple[Any, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """UTC ``start`` plus ``days`` of elapsed time (SI seconds / 86400): counted on TAI, so
+    leap seconds in between are counted as the time standard requires."""
+    start = tuple(np.asarray(part, np.float64) for part in start)
+    tai = add_days(start, (_tai_minus_utc(*start, on_tai=False), 0.0))
+    tai = add_days(tai, days)
+    return add_days(tai, (-_tai_minus_utc(*tai, on_tai=True), 0.0))
+
+
+def utc_between(start: tuple[Any, Any], end: tuple[Any, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Days of elapsed time from UTC ``start`` to UTC ``end`` (the inverse of
+    :func:`utc_elapsed`)."""
+    start = tuple(np.asarray(part, np.float64) for part in start)
+    end = tuple(np.asarray(part, np.float64) for part in end)
+    begin = add_days(start, (_tai_minus_utc(*start, on_tai=False), 0.0))
+    finish = add_days(end, (_tai_minus_utc(*end, on_tai=False), 0.0))
+    return add_days(finish, (-begin[0], -begin[1]))
+
+
 # -- the column type -----------------------------------------------------------------------------
 
 class TimeColumn:
@@ -185,7 +249,7 @@ class TimeColumn:
         self.scale = scale
         self.format = format
         self.location = None if location is None else tuple(location)
-        missing = ~np.isfinite(self.jd1)
+        missing = ~(np.isfinite(self.jd1) & np.isfinite(self.jd2))
         if mask is not None:
             missing = missing | np.broadcast_to(np.asarray(mask, bool), self.jd1.shape)
         self.mask = missing if missing.any() else None
@@ -199,25 +263,41 @@ class TimeColumn:
 
     @classmethod
     def from_datetime64(cls, values: Any, scale: str = "utc", **kwargs: Any) -> TimeColumn:
-        """Times given as numpy datetime64 (any unit; NaT is masked)."""
-        stamps = np.asarray(values, "datetime64[ns]")
-        ns = stamps.view(np.int64)
+        """Times given as numpy datetime64 of any unit and range (NaT is masked)."""
+        stamps = np.asarray(values)
+        if stamps.dtype.kind != "M":
+            raise TypeError(f"from_datetime64 takes datetime64 values, not {stamps.dtype}")
+        unit = np.datetime_data(stamps.dtype)[0]
+        if unit in ("Y", "M", "generic"):
+            stamps = stamps.astype("datetime64[D]")   # months and years: days, exactly
+            unit = "D"
+        per_day = int(np.timedelta64(1, "D") // np.timedelta64(1, unit))
         missing = np.isnat(stamps)
-        days, rest = np.divmod(np.where(missing, 0, ns), _DAY_NS)
-        jd2 = np.where(missing, np.nan, rest / _DAY_NS)
+        days, rest = np.divmod(np.where(missing, 0, stamps.view(np.int64)), per_day)
+        jd2 = np.where(missing, np.nan, rest / per_day)
         return cls(days + _UNIX_EPOCH_JD, jd2, scale=scale, format="isot", **kwargs)
 
     @classmethod
     def from_iso(cls, text: Any, scale: str = "utc", **kwargs: Any) -> TimeColumn:
-        """Times given as ISO-8601 strings (``'2024-03-01'``, ``'2024-03-01T12:00:00.5'``;
-        bytes or str). Empty strings are masked; ValueError for text that is not a date."""
+        """Times given as ISO-8601 strings (``'2024-03-01'``, ``'2024-03-01T12:00:00.5'``,
+        ``'+12020-01-01'``; bytes or str; any number of fraction digits). Empty strings are
+        masked; a leap second (``23:59:60``) reads as the first second of the next day;
+        ValueError for text that is not a date."""
         strings = np.char.strip(np.asarray(text).astype("U"))
+        strings = np.char.rstrip(strings, "Z")   # 'Z' (UTC) adds nothing: the scale says it
         empty = strings == ""
+        parts = np.char.partition(np.where(empty, "1970-01-01", strings), ".")
+        whole, fraction = parts[..., 0], parts[..., 2]
+        leap = np.char.endswith(whole, ":60")
+        whole = np.where(leap, np.char.add(np.char.rstrip(whole, "60"), "59"), whole)
         try:
-            stamps = np.where(empty, "NaT", strings).astype("datetime64[ns]")
+            seconds = whole.astype("datetime64[s]")
+            subsecond = np.char.add("0.", fraction).astype(np.float64)
         except ValueError as exc:
             raise ValueError(f"not an ISO-8601 date and time: {exc}") from None
-        return cls.from_datetime64(stamps, scale=scale, **kwargs)
+        days, rest = np.divmod(seconds.view(np.int64), 86400)
+        jd2 = np.where(empty, np.nan, (rest + leap + subsecond) / 86400)
+        return cls(days + _UNIX_EPOCH_JD, jd2, scale=scale, format="isot", **kwargs)
 
     @classmethod
     def from_astropy(cls, time: Any) -> TimeColumn:
@@ -228,8 +308,10 @@ class TimeColumn:
             location = tuple(np.asarray(axis.to_value("m")) for axis in geocentric)
         mask = np.ma.getmask(time.jd1) if time.masked else None
         fmt = time.format if time.format in ("jd", "mjd") else "isot"
-        return cls(np.ma.getdata(time.jd1), np.ma.getdata(time.jd2), scale=time.scale,
-                   format=fmt, location=location, mask=mask)
+        jd = np.ma.getdata(time.jd1), np.ma.getdata(time.jd2)
+        if time.scale == "utc":
+            jd = utc_from_quasi_jd(*jd)
+        return cls(*jd, scale=time.scale, format=fmt, location=location, mask=mask)
 
     # views
 
@@ -306,6 +388,8 @@ class TimeColumn:
             location = EarthLocation.from_geocentric(*self.location, unit="m")
         jd1 = self.jd1 if self.mask is None else np.where(self.mask, _UNIX_EPOCH_JD, self.jd1)
         jd2 = self.jd2 if self.mask is None else np.where(self.mask, 0.0, self.jd2)
+        if self.scale == "utc":
+            jd1, jd2 = utc_to_quasi_jd(jd1, jd2)
         time = Time(jd1, jd2, format="jd", scale=self.scale, location=location)
         time.format = self.format if self.format in ("jd", "mjd") else "isot"
         if self.mask is not None:
@@ -319,9 +403,12 @@ class TimeColumn:
 class TimeFrame:
     """A table's global time frame: the scale TIMESYS names (GPS as TAI), the reference time
     as (jd1, jd2), TIMEZERO + TIMEOFFS in days, TIMEUNIT, TREFPOS, TREFDIR (the reference
-    direction, kept for the user) and the observatory location (x, y, z metres) or None."""
+    direction, kept for the user) and the observatory location (x, y, z metres) or None.
+    ``dated``: the reference is JD 0 or MJD 0, so stored values are dates rather than time
+    elapsed (for UTC the difference is the leap seconds)."""
     scale: str
     gps: bool
+    dated: bool
     reference: tuple[float, float]
     offset: tuple[float, float]
     unit: str | None
@@ -405,8 +492,9 @@ def time_frame(keywords: Mapping[str, Any]) -> TimeFrame:
         raise ValueError(f"the reference time (MJDREF / JDREF / DATEREF) is not a time: "
                          f"{exc}") from None
     direction = keywords.get("TREFDIR")
-    return TimeFrame(named[0], named[1], tuple(map(float, reference)),
-                     tuple(map(float, offset)), unit,
+    reference = tuple(map(float, reference))
+    dated = reference in ((0.0, 0.0), _normalized(_MJD_ZERO_JD, 0.0))
+    return TimeFrame(named[0], named[1], dated, reference, tuple(map(float, offset)), unit,
                      str(keywords.get("TREFPOS", "TOPOCENTER")).strip(),
                      None if direction is None else str(direction), _location(keywords))
 
@@ -447,7 +535,13 @@ def decode_time(values: np.ndarray, how: ColumnTime, frame: TimeFrame,
     pairs = values.ndim > 1 and values.shape[-1] == 2
     days = stored_days(values, DAYS_PER_UNIT[how.unit], how.linear)
     fmt = "jd" if pairs else "mjd"
-    jd = add_days(add_days(frame.reference, frame.offset), days)
+    start = add_days(frame.reference, frame.offset)
+    if how.scale != "utc":
+        jd = add_days(start, days)
+    elif frame.dated:
+        jd = utc_from_quasi_jd(*add_days(start, days))   # dates as astropy writes them
+    else:
+        jd = utc_elapsed(start, days)
     if how.gps:
         jd = add_days(jd, (_GPS_BEHIND_TAI_DAYS, 0.0))
     if mask is not None and np.ndim(mask) > jd[0].ndim:
@@ -476,10 +570,17 @@ def time_columns(cards: list[tuple[str, Any]], names: list[str], units: list[str
 
 def encode_time(column: TimeColumn, frame: TimeFrame) -> np.ndarray:
     """float64 (..., 2): ``column``'s times as (days, days) counted from ``frame``'s
-    reference time plus offset, exactly as :func:`decode_time` with unit 'd' reads them back;
-    NaN where masked."""
+    reference time plus offset (UTC: time elapsed, leap seconds counted; or, from JD 0 or
+    MJD 0, dates as astropy holds them), exactly as :func:`decode_time` with unit 'd' reads
+    them back; NaN where masked."""
     start = add_days(frame.reference, frame.offset)
-    jd = add_days((column.jd1, column.jd2), (-start[0], -start[1]))
+    times = column.jd1, column.jd2
+    if column.scale == "utc" and not frame.dated:
+        jd = utc_between(start, times)
+    else:
+        if column.scale == "utc":
+            times = utc_to_quasi_jd(*times)
+        jd = add_days(times, (-start[0], -start[1]))
     pairs = np.empty((*column.shape, 2), np.float64)
     pairs[..., 0], pairs[..., 1] = jd
     if column.mask is not None:

@@ -451,3 +451,65 @@ def test_read_table_agrees_with_astropy_on_its_files() -> None:
                 assert np.array_equal(mine, astropys), (path, name)
             valid = ~mine
             assert np.array_equal(np.ma.getdata(a)[valid], expected[valid]), (path, name)
+
+
+def test_dates_of_any_year_and_leap_seconds() -> None:
+    times = TimeColumn.from_iso(["3000-01-01", "1600-01-01T00:00:00", "+12020-01-01",
+                                 "2016-12-31T23:59:60.5", "2020-01-01T00:00:00.123456789Z"])
+    # midnight: JD x.5 (ERFA cal2jd), held as the whole day after and -0.5
+    assert (times.jd1[:3] + times.jd2[:3]).tolist() == [2816787.5, 2305447.5, 6111274.5]
+    assert times[3:].to_datetime64().astype(str).tolist() == [
+        "2017-01-01T00:00:00.500000000", "2020-01-01T00:00:00.123456789"]
+    wide = TimeColumn.from_datetime64(np.array(["3000-01-01", "NaT"], "datetime64[D]"))
+    assert wide.jd1[0] == 2816788.0 and wide.mask.tolist() == [False, True]
+    with pytest.raises(TypeError, match="datetime64"):
+        TimeColumn.from_datetime64(np.array([1.0]))
+    assert TimeColumn([2451545.0, 2451545.0], [np.nan, 0.1]).mask.tolist() == [True, False]
+
+
+def test_utc_counts_leap_seconds() -> None:
+    from fitsbind.tables.timecols import utc_between, utc_elapsed
+
+    noon = TimeColumn.from_iso(["2016-12-31T12:00:00"])
+    start = (noon.jd1, noon.jd2)
+    # one day of SI seconds after noon before the leap second ends a second before noon
+    later = TimeColumn(*utc_elapsed(start, (np.array([1.0]), np.zeros(1))))
+    assert later.to_datetime64().astype(str)[0] == "2017-01-01T11:59:59.000000000"
+    back = utc_between(start, (later.jd1, later.jd2))
+    assert abs((back[0] + back[1])[0] - 1.0) < 1e-14
+    frame = time_frame({"TIMESYS": "UTC", "MJDREF": 57753.0})
+    decoded = decode_time(np.array([86401.0]), column_time(frame, "TIME", "s", {}), frame)
+    assert decoded.to_datetime64().astype(str)[0] == "2017-01-01T00:00:00.000000000"
+
+
+def test_the_leap_second_table_is_erfas() -> None:
+    erfa = pytest.importorskip("erfa")
+    from fitsbind.tables.timecols import _LEAP_MJD, _TAI_MINUS_UTC
+
+    for mjd, offset in zip(_LEAP_MJD, _TAI_MINUS_UTC):
+        year, month, day, _ = erfa.jd2cal(2400000.5, mjd)
+        assert erfa.dat(year, month, day, 0.0) == offset
+        year, month, day, _ = erfa.jd2cal(2400000.5, mjd - 1)
+        assert erfa.dat(year, month, day, 0.0) < offset
+    year, month, day, _ = erfa.jd2cal(2400000.5, 61000.0)   # 2026: none since
+    assert erfa.dat(year, month, day, 0.0) == _TAI_MINUS_UTC[-1]
+
+
+def test_utc_times_on_a_leap_second_day_match_astropy(tmp_path: Path) -> None:
+    pytest.importorskip("astropy")
+    from astropy.table import Table
+    from astropy.time import Time
+
+    theirs = Time(["2016-12-31T12:00:00", "2016-12-31T23:59:59.5", "2017-01-01T00:00:01"],
+                  scale="utc")
+    ours = TimeColumn.from_astropy(theirs)
+    assert ours.to_datetime64().astype(str).tolist() == [
+        "2016-12-31T12:00:00.000000000", "2016-12-31T23:59:59.500000000",
+        "2017-01-01T00:00:01.000000000"]
+    assert (ours.to_astropy() == theirs).all()
+    Table({"t": theirs}).write(tmp_path / "leap.fits", format="fits")
+    assert np.array_equal(fitsbind.read_table(tmp_path / "leap.fits")["t"].to_datetime64(),
+                          ours.to_datetime64())
+    fitsbind.write_table({"t": ours}, tmp_path / "ours.fits")
+    back = Table.read(tmp_path / "ours.fits", format="fits", astropy_native=True)["t"]
+    assert (back == theirs).all()
