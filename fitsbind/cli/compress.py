@@ -230,4 +230,4 @@ def _primary_cards(table: list[str], extend: bool) -> list[str]:
                 cards.append(_fz.card("ZEXTEND", True, "FITS dataset may contain extensions"))
         elif name != "ZGCOUNT":
             cards.append(image)
-    return cards + [_fz.card("EXTNAME", "COMPRESSED_IMAGE", "")]
+    return [*cards, _fz.card("EXTNAME", "COMPRESSED_IMAGE", "")]
