@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ import fitsbind
 from fitsbind import checksum
 from fitsbind.cli.progress import progress
 
-__all__ = ["Job", "add_common_options", "card", "cards_of", "copy_hdu", "finish_header",
+__all__ = ["DataSum", "Job", "add_common_options", "card", "cards_of", "copy_hdu", "finish_header",
            "jobs", "keyword", "run_jobs"]
 
 #: bytes of pixels (before compression) handled at a time: large enough that the tile
@@ -143,6 +144,28 @@ class _nothing:
         return None
 
 
+def bands(hdu: Any, tile_rows: int) -> Iterator[tuple[int, np.ndarray]]:
+    """The stored values of image ``hdu`` (no scaling) in bands of whole rows of tiles
+    (``tile_rows`` image rows each) of about BAND_BYTES: (the band's end row, its pixels).
+    The next band is read in a worker thread while the caller handles this one, so reading
+    the input overlaps encoding or writing."""
+    shape = hdu.shape
+    row_bytes = hdu.size // shape[0] * abs(hdu.bitpix) // 8
+    step = tile_rows * max(1, BAND_BYTES // max(tile_rows * row_bytes, 1))
+    starts = range(0, shape[0], step)
+
+    def read(start: int) -> np.ndarray:
+        return hdu.read_section(slice(start, min(shape[0], start + step)), scale=False)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="fitsbind-band") as pool:
+        ahead = pool.submit(read, 0)
+        for start in starts:
+            band = ahead.result()
+            if start + step < shape[0]:
+                ahead = pool.submit(read, start + step)
+            yield min(shape[0], start + step), band
+
+
 # -- HDUs as card images and bytes ---------------------------------------------------------------
 
 def cards_of(header: fitsbind.FITSHeader) -> list[str]:
@@ -191,14 +214,41 @@ def copy_hdu(source: fitsbind.FITS, output: fitsbind.FITS, index: int, bar: Any)
     bar.update(extent.header_size)
 
 
-def finish_header(output: fitsbind.FITS, index: int, images: list[str], add_checksum: bool) -> None:
+class DataSum:
+    """The DATASUM of a data unit summed as its bytes go by, so that it need not be read
+    back: ``update(chunk)`` with every chunk in order, then ``value``."""
+
+    def __init__(self) -> None:
+        self._total = 0
+        self._carry = b""     # the last chunk's bytes past a multiple of 4
+
+    def update(self, chunk: Any) -> None:
+        data = memoryview(chunk).cast("B")
+        if self._carry:
+            data = memoryview(self._carry + bytes(data))
+        whole = len(data) - len(data) % 4
+        self._total = checksum.ones_complement_sum(data[:whole], self._total)
+        self._carry = bytes(data[whole:])
+
+    @property
+    def value(self) -> int:
+        # the data unit's zero padding adds nothing beyond completing the last word
+        return checksum.ones_complement_sum(self._carry, self._total) if self._carry \
+            else self._total
+
+
+def finish_header(output: fitsbind.FITS, index: int, images: list[str], add_checksum: bool,
+                  datasum: int | None = None) -> None:
     """Make ``images`` the header of HDU ``index`` of ``output`` (already written), with
-    CHECKSUM and DATASUM of the HDU as it will be when ``add_checksum``. Blank cards fill
-    the header to its present number of 2880-byte blocks, so the data unit never moves."""
+    CHECKSUM and DATASUM of the HDU as it will be when ``add_checksum`` (``datasum``: the
+    data unit's sum if known, else it is read back). Blank cards fill the header to its
+    present number of 2880-byte blocks, so the data unit never moves."""
     images = without(_settled(output, index, images),
                      lambda name: name in ("CHECKSUM", "DATASUM"))
     comment = checksum.timestamp_comment("HDU checksum")
-    datasum = output.data_checksum(index) if add_checksum else 0
+    if add_checksum and datasum is None:
+        datasum = output.data_checksum(index)
+    datasum = datasum or 0
     if add_checksum:
         images += [card("CHECKSUM", "0" * 16, comment),
                    card("DATASUM", str(datasum), checksum.timestamp_comment("data unit checksum"))]

@@ -198,14 +198,11 @@ def _compress_image(source: fitsbind.FITS, output: fitsbind.FITS, index: int,
                                      quantize=quantize,
                                      header=[("COMMENT", "")] * (len(keep) + _SPARE_CARDS))
     packed.set_tile_cache_size(0)    # every tile is written once; none is read back
-    rows = compression.tiles_for(shape)[0]
-    row_bytes = hdu.size // shape[0] * abs(hdu.bitpix) // 8
-    step = rows * max(1, _fz.BAND_BYTES // max(rows * row_bytes, 1))
     extent = source.locate(index)
-    done = 0
-    for start in range(0, shape[0], step):
-        stop = min(shape[0], start + step)
-        packed[start:stop] = hdu.read_section(slice(start, stop), scale=False)
+    start = done = 0
+    for stop, band in _fz.bands(hdu, compression.tiles_for(shape)[0]):
+        packed[start:stop] = band
+        start = stop
         # progress in bytes of the input file, the HDU's share for these rows
         reached = extent.header_size + extent.data_size * stop // shape[0]
         bar.update(reached - done)

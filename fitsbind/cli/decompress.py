@@ -118,13 +118,9 @@ def _restore_image(source: fitsbind.FITS, output: fitsbind.FITS, index: int, pri
     def chunks() -> Iterator[Any]:
         if not hdu.size:
             return
-        rows = int(hdu.header.get(f"ZTILE{len(shape)}", 1))
-        row_bytes = hdu.size // shape[0] * abs(hdu.bitpix) // 8
-        step = rows * max(1, _fz.BAND_BYTES // max(rows * row_bytes, 1))
         done = 0
-        for start in range(0, shape[0], step):
-            stop = min(shape[0], start + step)
-            yield from stored_chunks(hdu.read_section(slice(start, stop), scale=False))
+        for stop, band in _fz.bands(hdu, int(hdu.header.get(f"ZTILE{len(shape)}", 1))):
+            yield from stored_chunks(band)
             reached = extent.header_size + extent.data_size * stop // shape[0]
             bar.update(reached - done)
             done = reached
@@ -135,8 +131,18 @@ def _restore_image(source: fitsbind.FITS, output: fitsbind.FITS, index: int, pri
 def _append(output: fitsbind.FITS, images: list[str], chunks: Iterator[np.ndarray],
             checksum: bool) -> None:
     """Append an HDU of these cards and data chunks; with ``checksum``, room for CHECKSUM and
-    DATASUM is made first, so filling them in later never moves the data."""
-    if checksum:
-        images = [*images, _fz.card("CHECKSUM", "0" * 16), _fz.card("DATASUM", "0")]
-    index = output.append_hdu("".join(images), chunks)
-    _fz.finish_header(output, index, images, checksum)
+    DATASUM is made first, so filling them in later never moves the data, and the data is
+    summed as it is written."""
+    if not checksum:
+        output.append_hdu("".join(images), chunks)
+        return
+    images = [*images, _fz.card("CHECKSUM", "0" * 16), _fz.card("DATASUM", "0")]
+    datasum = _fz.DataSum()
+
+    def summed() -> Iterator[np.ndarray]:
+        for chunk in chunks:
+            datasum.update(chunk)
+            yield chunk
+
+    index = output.append_hdu("".join(images), summed())
+    _fz.finish_header(output, index, images, checksum, datasum.value)
