@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from . import compressed, dropin, facade, headers, images, tables
+from . import cli, compressed, dropin, facade, headers, images, tables
 from .common import (
     LIBRARIES,
     PEERS,
@@ -35,7 +35,7 @@ from .common import (
 )
 
 # One module per workload family, each with ``workloads(cfg) -> list[Workload]``.
-FAMILY_MODULES = (images, headers, tables, compressed, dropin, facade)
+FAMILY_MODULES = (images, headers, tables, compressed, dropin, facade, cli)
 
 
 def all_workloads(cfg: Config) -> list[Workload]:

@@ -11,12 +11,12 @@ import argparse
 import sys
 
 import fitsbind
-from fitsbind.cli import check, diff, header, info, verify
+from fitsbind.cli import check, compress, decompress, diff, header, info, verify
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: the commands, in the order ``fitsbind --help`` lists them
-COMMANDS = (info, header, check, diff, verify)
+COMMANDS = (info, header, check, diff, verify, compress, decompress)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -616,9 +616,14 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
         stored = self._stored(broadcast_block(value, sel.shape, self._where()))
         if sel.empty:
             return
-        region, origin = self._decode(sel.starts, sel.stops)
-        region[tuple(slice(a - o, b - o + 1, s) for a, b, s, o in
-                     zip(sel.starts, sel.stops, sel.steps, origin))] = sel.to_box(stored)
+        if sel.unit_steps and all(a % t == 0 and (b + 1 == n or (b + 1) % t == 0) for a, b, t, n
+                                  in zip(sel.starts, sel.stops, g.tile, g.shape)):
+            # whole tiles are replaced: nothing of the old ones is kept, so none is decoded
+            region, origin = np.ascontiguousarray(sel.to_box(stored)), sel.starts
+        else:
+            region, origin = self._decode(sel.starts, sel.stops)
+            region[tuple(slice(a - o, b - o + 1, s) for a, b, s, o in
+                         zip(sel.starts, sel.stops, sel.steps, origin))] = sel.to_box(stored)
         tiles, encoded = self._encode(region, origin)
         self._store(tiles, encoded)
 

@@ -345,6 +345,27 @@ class CompressedTableHDU(TileCacheMembers, TableHDU):
                 cards.append(card.image)
         return "".join(card.ljust(80) for card in cards)
 
+    def funpacked(self) -> tuple[str, Iterator[np.ndarray]]:
+        """The table as funpack restores it: its header (card images, END excluded) and its
+        data unit as uint8 chunks in file order, for ``FITS.append_hdu``. A table without
+        variable-length columns comes whole tiles at a time, about 32 MiB of rows per chunk;
+        one with them is restored at once (its heap, whose size the header states, follows
+        every row)."""
+        layout = self._layout()
+        cols = list(layout.columns)
+        if any(c.vla for c in cols):
+            rows, heap = self._plain(slice(0, layout.nrows), cols)
+            return self._plain_header(layout.nrows, heap.size), iter([rows.reshape(-1), heap])
+        tile = self.tile_rows
+        step = max(1, _BATCH // max(layout.rowsize * tile, 1)) * tile
+
+        def chunks() -> Iterator[np.ndarray]:
+            for start in range(0, layout.nrows, step):
+                stop = min(layout.nrows, start + step)
+                yield self._plain(slice(start, stop), cols)[0].reshape(-1)
+
+        return self._plain_header(layout.nrows, 0), chunks()
+
     def _plain(self, wanted: slice, cols: list[ColumnInfo]) -> tuple[np.ndarray, np.ndarray]:
         """Rows ``wanted`` of the funpacked table as stored (uint8, rows x ZNAXIS1), with the
         cells of ``cols`` only (others zero), and a heap (uint8) holding their
