@@ -29,6 +29,7 @@ from fitsbind.direct.storage import check_can_grow
 from fitsbind.direct.table import TableHDU, encode_payload, spec_columns, table_fields
 from fitsbind.direct.units import UnitAccess
 from fitsbind.errors import (
+    FITSError,
     FITSIndexError,
     FITSKeyError,
     FITSPermissionError,
@@ -80,6 +81,8 @@ class FITS(UnitAccess):
         self._hdus: dict[int, HDU] = {}
         # the new file of mode "w+" until close() renames it over path
         self._replacement: Replacement | None = None
+        if mode == "r+":
+            _require_whole(path)
         if mode != "w+":
             self._file: FitsFile = open_file(path, mode)
         elif in_place:
@@ -502,6 +505,29 @@ class FITS(UnitAccess):
         with self._handle(writing=True).at(index, writing=True) as f:
             f.drop_last_hdu()
         self._hdus.pop(index, None)
+
+
+def _require_whole(path: str | os.PathLike[str]) -> None:
+    """FITSError when the file at ``path`` ends before its last HDU's data unit does.
+
+    Such a file may not be opened for update: CFITSIO pads the data unit of every HDU it
+    leaves in a writable file, so the missing bytes would become zeros and the truncated file
+    would look whole. The file is looked at read-only first, which changes nothing."""
+    probe = open_file(path, "r")
+    try:
+        last = probe.num_hdus() - 1
+        if last < 0:
+            return
+        with probe.at(last) as f:
+            end = f.hdu_offsets()[2]
+    finally:
+        probe.close()
+    size = os.path.getsize(path)
+    if size < end:
+        raise FITSError(f"{os.fspath(path)}: the file is truncated: HDU {last}'s data ends at "
+                        f"byte {end}, the file at byte {size}; it can be opened read-only (mode "
+                        "'r'), not for update, which would fill the missing bytes with zeros",
+                        filename=os.fspath(path), hdu=last)
 
 
 def _blank_rows(f: FitsFile, nbytes: int) -> None:

@@ -298,3 +298,21 @@ def test_disk_full_w_plus_leaves_the_old_file(tmp_path: Path) -> None:
     """, 1_000_000)
     assert "refused to grow" in error and "target.fits, HDU 0" in error
     assert path.read_bytes() == old and temporaries(tmp_path) == []
+
+
+def test_a_truncated_file_is_not_opened_for_update(tmp_path):
+    """CFITSIO pads the data unit of an HDU it leaves in a writable file: opening a truncated
+    file for update would fill the missing bytes with zeros and make it look whole."""
+    path = tmp_path / "cut.fits"
+    with fitsbind.FITS(path, "w+") as f:
+        f.write_image(np.arange(1000, dtype=np.int32))
+        f.write_table({"B": np.arange(1000.0)})
+    os.truncate(path, os.path.getsize(path) - 4000)
+    before = path.read_bytes()
+    with pytest.raises(fitsbind.FITSError, match="truncated: HDU 1's data ends at byte"):
+        fitsbind.FITS(path, "r+")
+    with pytest.raises(fitsbind.FITSError, match="truncated"):
+        fitsbind.write_table({"C": np.arange(3)}, path, append=True)
+    assert path.read_bytes() == before
+    with fitsbind.FITS(path) as f:          # read-only is fine
+        assert f[0].read().size == 1000
