@@ -323,7 +323,7 @@ def _numeric_time(col: Any, how: _ColumnTime) -> Time:
     start, form = _start(how)
     values, mask = _unmasked(col)
     days: tuple[np.ndarray, np.ndarray] | None = _days(values, col.info.unit, how)
-    if how.reference[0] == 0 and form in ("jd", "mjd"):
+    if how.reference[0] == (0, 0) and form in ("jd", "mjd"):
         # counted from JD or MJD 0 the numbers are dates, as astropy reads them, not elapsed
         # time
         start, days = add_days(start, days), None
@@ -373,8 +373,9 @@ def _start(how: _ColumnTime) -> tuple[tuple[float, float], str]:
     if how.format == "gps":
         origin, form = Time(0.0, format="gps"), "gps"
     else:
-        value, form = how.reference
-        origin = Time(value, format=form, scale=how.scale)
+        (value, part), form = how.reference
+        origin = Time(value, part, format=form, scale=how.scale) if form != "fits" else \
+            Time(value, format=form, scale=how.scale)
     return _julian(origin), form
 
 

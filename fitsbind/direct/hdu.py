@@ -61,6 +61,11 @@ class HDU:
     # -- properties ---------------------------------------------------------------------------
 
     @property
+    def filename(self) -> str:
+        """The path of the file the HDU is in."""
+        return self._fits.filename
+
+    @property
     def index(self) -> int:
         """Zero-based position of the HDU in its file."""
         return self._index

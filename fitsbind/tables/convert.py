@@ -99,32 +99,63 @@ def to_pandas(table: Table) -> Any:
     return frame
 
 
+def _object_cells(values: np.ndarray, missing: np.ndarray, name: str) -> Any:
+    """The column an object column of pandas holds: text, numbers (masked where missing),
+    cells of one shape stacked, or variable-length cells; TypeError naming the column for
+    anything else."""
+    present = [value for value, gone in zip(values, missing) if not gone]
+    if all(isinstance(value, (str, bytes)) for value in present):
+        text = np.array([value.decode("ascii", "replace") if isinstance(value, bytes) else value
+                         for value in np.where(missing, "", values)], dtype=str)
+        return np.ma.MaskedArray(text, mask=missing) if missing.any() else text
+    if all(isinstance(value, (bool, int, float, np.number, np.bool_)) for value in present):
+        data = np.array([0 if gone else value for value, gone in zip(values, missing)])
+        return np.ma.MaskedArray(data, mask=missing) if missing.any() else data
+    if all(isinstance(value, (np.ndarray, list, tuple)) for value in present):
+        cells = [value if np.ma.isMaskedArray(value) else np.asarray(value)
+                 for value in present]
+        if not missing.any() and len({cell.shape for cell in cells}) == 1 and cells:
+            return np.ma.stack(cells) if any(map(np.ma.isMaskedArray, cells)) else \
+                np.stack(cells)
+        column = np.empty(len(values), object)
+        empty = np.zeros(0, cells[0].dtype if cells else np.float64)
+        column[:] = [empty if gone else np.asarray(value) for value, gone in zip(values, missing)]
+        return column
+    kinds = sorted({type(value).__name__ for value in present})
+    raise TypeError(f"column {name!r}: cells of types {kinds} have no FITS column type")
+
+
 def from_pandas(frame: Any) -> Table:
     """See :meth:`fitsbind.Table.from_pandas`."""
     import pandas as pd
 
     saved = frame.attrs.get("fitsbind", {})
     scales = saved.get("time_scales", {})
+    names = [str(name) for name in frame.columns]
+    if len(set(names)) != len(names):
+        raise ValueError(f"column names repeat once made text: {names}")
     table = Table(meta=saved.get("meta"))
-    for name in frame.columns:
-        series = frame[name]
-        key = str(name)
+    for key, (_, series) in zip(names, frame.items()):
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(series.cat.categories.dtype)
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
             stamps = series.dt.tz_convert("UTC").dt.tz_localize(None) \
                 if getattr(series.dt, "tz", None) is not None else series
             table[key] = TimeColumn.from_datetime64(stamps.to_numpy("datetime64[ns]"),
                                                     scale=scales.get(key, "utc"))
-            continue
-        missing = series.isna().to_numpy()
-        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            data = np.array(series.fillna("").astype(str).to_numpy(), dtype=str)
+        elif series.dtype == object:
+            table[key] = _object_cells(series.to_numpy(), series.isna().to_numpy(), key)
+        elif pd.api.types.is_string_dtype(series.dtype):
+            missing = series.isna().to_numpy()
+            text = np.array(series.fillna("").to_numpy(), dtype=str)
+            table[key] = np.ma.MaskedArray(text, mask=missing) if missing.any() else text
         elif isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
+            missing = series.isna().to_numpy()
             fill = False if pd.api.types.is_bool_dtype(series.dtype) else 0
             data = series.to_numpy(dtype=series.dtype.numpy_dtype, na_value=fill)
+            table[key] = np.ma.MaskedArray(data, mask=missing) if missing.any() else data
         else:
-            data = series.to_numpy()
-            missing = missing & (data.dtype.kind != "f")   # NaN floats stay NaN
-        table[key] = np.ma.MaskedArray(data, mask=missing) if missing.any() else data
+            table[key] = series.to_numpy()   # NaN floats stay NaN
         for attribute, value in saved.get("columns", {}).get(key, {}).items():
             setattr(table.info[key], attribute, value)
     return table
@@ -169,41 +200,49 @@ def to_arrow(table: Table) -> Any:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata={_SCHEMA_META: meta}))
 
 
-def _from_arrow_column(column: Any, pa: Any) -> Any:
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+def _arrow_values(array: Any, pa: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """The values of a flat pyarrow array as numpy (its own dtype; nulls filled with 0,
+    False or '') and the null mask (None when none is null)."""
     kind = array.type
     missing = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return array.fill_null("").to_numpy(zero_copy_only=False).astype(str), missing
+    if missing is not None and (pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
+        array = array.fill_null(False if pa.types.is_boolean(kind) else 0)
+    if pa.types.is_dictionary(kind):
+        return _arrow_values(array.cast(kind.value_type), pa)
+    return array.to_numpy(zero_copy_only=False), missing
+
+
+def _from_arrow_column(column: Any, pa: Any) -> Any:
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
+    kind = array.type
     if pa.types.is_fixed_size_list(kind):
+        rows = array.is_null().to_numpy(zero_copy_only=False)
         shape = []
         while pa.types.is_fixed_size_list(kind):
             shape.append(kind.list_size)
-            array = array.flatten()
+            array = array.values     # every slot, those of null lists too
             kind = array.type
-        data = array.to_numpy(zero_copy_only=False).reshape(-1, *shape)
-        return _with_mask(_fixed_text(data), missing)
+        data, missing = _arrow_values(array, pa)
+        data = data.reshape(-1, *shape)
+        cells = np.broadcast_to(rows.reshape(-1, *[1] * len(shape)), data.shape)
+        missing = cells if missing is None else (missing.reshape(data.shape) | cells)
+        return _with_mask(data, missing if missing.any() else None)
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        offsets = array.offsets.to_numpy()
+        values, _ = _arrow_values(array.values, pa)
         cells = np.empty(len(array), object)
-        cells[:] = [np.asarray(cell) if cell is not None else np.zeros(0)
-                    for cell in array.to_pylist()]
+        cells[:] = np.split(values[offsets[0]:offsets[-1]], offsets[1:-1] - offsets[0])
         return cells
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        data = np.array(array.fill_null("").to_pylist(), dtype=str)
-        return _with_mask(data, missing)
-    if missing is not None and (pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
-        fill = False if pa.types.is_boolean(kind) else 0
-        return _with_mask(array.fill_null(fill).to_numpy(zero_copy_only=False), missing)
-    return array.to_numpy(zero_copy_only=False)
-
-
-def _fixed_text(data: np.ndarray) -> np.ndarray:
-    return data.astype(str) if data.dtype == object else data
+    return _with_mask(*_arrow_values(array, pa))
 
 
 def _with_mask(data: np.ndarray, missing: np.ndarray | None) -> Any:
     if missing is None or not missing.any():
         return data
-    if data.ndim > missing.ndim:
-        missing = np.broadcast_to(missing.reshape(-1, *([1] * (data.ndim - 1))), data.shape)
     return np.ma.MaskedArray(data, mask=missing)
 
 

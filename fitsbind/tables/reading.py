@@ -18,8 +18,10 @@ from fitsbind.tables.masking import null_mask
 from fitsbind.tables.table import ColumnMeta, Table
 from fitsbind.tables.tdisp import tdisp_to_python
 from fitsbind.tables.timecols import decode_time, time_columns
+from fitsbind.tables.timekeys import is_time_column_keyword
 
-__all__ = ["COLUMN_KEYWORDS", "STRUCTURAL_KEYWORDS", "read_table", "table_meta"]
+__all__ = ["COLUMN_KEYWORDS", "COMPRESSION_KEYWORD", "STRUCTURAL_KEYWORDS", "read_table",
+           "table_meta"]
 
 #: header keywords that lay out a table, never part of its ``meta``
 STRUCTURAL_KEYWORDS = ("XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "PCOUNT", "GCOUNT",
@@ -29,6 +31,17 @@ STRUCTURAL_KEYWORDS = ("XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "PCOUN
 COLUMN_KEYWORDS = ("TTYPE", "TFORM", "TUNIT", "TNULL", "TSCAL", "TZERO", "TDISP", "TBCOL",
                    "TDIM", "TCTYP", "TCUNI", "TCRPX", "TCRVL", "TCDLT", "TRPOS")
 _COLUMN_KEYWORD = re.compile("(" + "|".join(COLUMN_KEYWORDS) + ")[0-9]+$")
+#: the keywords of the tiled-table and tiled-image conventions: how the HDU is compressed,
+#: which reading undoes and writing decides again
+COMPRESSION_KEYWORD = re.compile(
+    r"Z(TABLE|IMAGE|SIMPLE|TENSION|BITPIX|NAXIS[0-9]*|TILELEN|TILE[0-9]+|PCOUNT|GCOUNT|"
+    r"HEAPPTR|THEAP|FORM[0-9]+|CTYP[0-9]+|CMPTYPE|NAME[0-9]+|VAL[0-9]+|QUANTIZ|QUANT[0-9]+|"
+    r"DITHER0|EXTEND|BLOCKED|HECKSUM|DATASUM|BLANK|SCALE|ZERO)$")
+# the COMMENT cards CFITSIO adds after LONGSTRN, which it writes again with every long string
+_LONGSTRN_TEXT = ("This FITS file may contain long string keyword values that are",
+                  "continued over multiple keywords.  The HEASARC convention uses the &",
+                  "character at the end of each substring which is then continued",
+                  "on the next keyword which has the name CONTINUE.")
 _TIME_MODES = ("auto", "raw")
 # the comment CFITSIO gives every TTYPEn it writes: no description of the column
 _DEFAULT_TTYPE_COMMENT = re.compile(r"label for field +\d+$")
@@ -73,13 +86,17 @@ def _choose(fits: FITS, hdu: int | str | None) -> TableHDU:
 
 def table_meta(cards: Sequence[Any]) -> dict[str, Any]:
     """A table's ``meta`` from its header ``cards`` (objects with ``keyword`` and ``value``):
-    every keyword but the structural and per-column ones, in order; COMMENT and HISTORY as
-    lists of their texts, a keyword given more than once as the list of its values."""
+    every keyword but the structural, per-column and compression ones (and CFITSIO's LONGSTRN
+    notice), in order; COMMENT and HISTORY as lists of their texts, a keyword given more than
+    once as the list of its values."""
     values: dict[str, list[Any]] = {}
     for card in cards:
         key = card.keyword
-        if key and key not in STRUCTURAL_KEYWORDS and not _COLUMN_KEYWORD.match(key):
-            values.setdefault(key, []).append(card.value)
+        if not key or key in STRUCTURAL_KEYWORDS or key == "LONGSTRN" or \
+                _COLUMN_KEYWORD.match(key) or COMPRESSION_KEYWORD.match(key) or \
+                (key == "COMMENT" and str(card.value).strip() in _LONGSTRN_TEXT):
+            continue
+        values.setdefault(key, []).append(card.value)
     return {key: found if key in ("COMMENT", "HISTORY") or len(found) > 1 else found[0]
             for key, found in values.items()}
 
@@ -141,21 +158,22 @@ def read_table(source: Any, hdu: int | str | None = None, *,
         header_cards = table_hdu.header.cards
     comments = {card.keyword: card.comment for card in header_cards}
     table = Table(meta=table_meta(header_cards))
-    for (field, cells), column in zip(data.items(), described):
-        name = column.name or field
-        if name in table:
-            name = field   # a repeated TTYPE: the direct tier's unique field name
+    for (name, cells), column in zip(data.items(), described):
+        # the direct tier's field names: TTYPEn, or col<n> for unnamed and repeated ones
         table[name] = _masked(np.ma.getdata(cells), np.ma.getmask(cells) if mask else None,
                               column, mask_empty)
         table.info[name] = _info(column, comments.get(f"TTYPE{column.index + 1}"))
     if time == "auto":
-        _read_times(table, header_cards, described)
+        _read_times(table, header_cards, described,
+                    f"{table_hdu.filename}, HDU {table_hdu.index}")
     return table
 
 
-def _read_times(table: Table, cards: Sequence[Any], described: Sequence[Any]) -> None:
+def _read_times(table: Table, cards: Sequence[Any], described: Sequence[Any],
+                where: str) -> None:
     """Replace the time columns of ``table`` by TimeColumns (numbering by the file's
-    columns: TCTYPn describes column n of the HDU, whichever were read)."""
+    columns: TCTYPn describes column n of the HDU, whichever were read); warnings name
+    ``where`` (file and HDU)."""
     names = table.colnames
     by_number = {column.index + 1: name for column, name in zip(described, names)}
     numbers = range(1, max(by_number, default=0) + 1)
@@ -165,8 +183,10 @@ def _read_times(table: Table, cards: Sequence[Any], described: Sequence[Any]) ->
                                     [table.info[by_number[n]].unit if n in by_number else None
                                      for n in numbers])
     except ValueError as exc:
-        if any(_is_time_name(name) for name in names):
-            warnings.warn(f"time columns are read as numbers: {exc}", UserWarning, stacklevel=3)
+        declared = any(is_time_column_keyword(c.keyword) for c in cards)
+        if declared or any(name.upper() == "TIME" for name in names):
+            warnings.warn(f"{where}: time columns are read as numbers: {exc}", UserWarning,
+                          stacklevel=3)
         return
     for name, how in found.items():
         if not name:
@@ -177,11 +197,8 @@ def _read_times(table: Table, cards: Sequence[Any], described: Sequence[Any]) ->
                                       np.ma.getmask(column) if np.ma.isMaskedArray(column)
                                       else None)
         except ValueError as exc:
-            warnings.warn(f"column {name!r} is read as it is stored, not as times: {exc}",
-                          UserWarning, stacklevel=3)
+            warnings.warn(f"{where}: column {name!r} is read as it is stored, not as times: "
+                          f"{exc}", UserWarning, stacklevel=3)
             continue
         table.info[name].unit = None   # the unit was the time's; a TimeColumn carries it
 
-
-def _is_time_name(name: str) -> bool:
-    return name.upper() == "TIME"

@@ -102,13 +102,14 @@ def linear_axes(cards: Iterable[tuple[str, Any]]) -> dict[int, tuple[float, floa
             for number, parts in found.items()}
 
 
-def reference_time(frame: dict[str, Any]) -> tuple[Any, str]:
-    """The reference time of a time frame and the astropy Time format of its value: MJDREF
-    (or MJDREFI + MJDREFF, its split form) in MJD, JDREF in JD, DATEREF in ISO-8601; the
-    standard's default, MJD 0, when the header states none."""
+def reference_time(frame: dict[str, Any]) -> tuple[tuple[Any, Any], str]:
+    """The reference time of a time frame as the two parts of an astropy Time value (the
+    second 0 but for MJDREFI + MJDREFF, kept apart so no precision is lost) and the Time
+    format they are in: MJDREF or MJDREFI + MJDREFF in MJD, JDREF in JD, DATEREF in
+    ISO-8601; the standard's default, MJD 0, when the header states none."""
     for keyword, form in _REFERENCES:
         if keyword in frame:
-            return frame[keyword], form
-        if keyword == "MJDREF" and "MJDREFI" in frame:
-            return frame["MJDREFI"] + frame.get("MJDREFF", 0.0), "mjd"
-    return 0, "mjd"
+            return (frame[keyword], 0.0), form
+        if keyword == "MJDREF" and ("MJDREFI" in frame or "MJDREFF" in frame):
+            return (frame.get("MJDREFI", 0), frame.get("MJDREFF", 0.0)), "mjd"
+    return (0, 0.0), "mjd"

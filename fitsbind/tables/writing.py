@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 from fitsbind.direct import FITS, ColumnSpec, TableHDU, parse_tform, spec_for
 from fitsbind.errors import FITSFileExistsError
 from fitsbind.tables.masking import free_null
-from fitsbind.tables.reading import COLUMN_KEYWORDS, STRUCTURAL_KEYWORDS
+from fitsbind.tables.reading import COLUMN_KEYWORDS, COMPRESSION_KEYWORD, STRUCTURAL_KEYWORDS
 from fitsbind.tables.table import ColumnMeta, Table
 from fitsbind.tables.tdisp import python_to_tdisp
 from fitsbind.tables.timecols import TimeColumn, TimeFrame, encode_time, time_frame
@@ -67,8 +68,9 @@ def _target(target: Any, overwrite: bool, append: bool) -> Iterator[FITS]:
 class _Plan:
     """The columns, values and header cards of the HDU being written."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, target: str) -> None:
         self.table = table
+        self.target = target
         self.specs: list[ColumnSpec] = []
         self.values: dict[str, Any] = {}
         self.cards: list[tuple[str, Any, str | None]] = []
@@ -77,7 +79,7 @@ class _Plan:
         self.location: tuple[Any, Any, Any] | None = None
 
     def add(self, name: str, values: Any, info: ColumnMeta) -> None:
-        where = f"column {name!r}"
+        where = f"{self.target}, column {name!r}"
         number = len(self.specs) + 1
         if isinstance(values, TimeColumn):
             values = self._time(values, number, where)
@@ -120,8 +122,13 @@ class _Plan:
             skip.update(OBSGEO_XYZ + OBSGEO_LBH)   # the columns' location replaces them
         for key, value in self.table.meta.items():
             key = str(key).strip().upper()
-            if key in skip or _is_column_keyword(key):
+            if key in skip or _is_column_keyword(key) or COMPRESSION_KEYWORD.match(key):
                 continue
+            if isinstance(value, list) and key not in ("COMMENT", "HISTORY"):
+                if len(value) > 1:
+                    warnings.warn(f"{self.target}: meta[{key!r}] holds {len(value)} values; "
+                                  "a header card keeps the first", UserWarning, stacklevel=4)
+                value = value[:1]
             for item in value if isinstance(value, list) else [value]:
                 entries.append((key, item, None))
         if self.frame is not None:
@@ -181,6 +188,9 @@ def _stored(name: str, values: Any, info: ColumnMeta, where: str
             spec.null = free_null(stored, mask if masked else np.zeros(stored.shape, bool),
                                   np.dtype(_STORED_TYPES[code]), info.null, where)
         return values, spec
+    if data.dtype.kind == "O" and masked:
+        raise ValueError(f"{where}: variable-length cells have no null in FITS; give the "
+                         "masked ones as empty arrays")
     if data.dtype.kind in "SU" and masked:
         return np.where(mask, data.dtype.type(), data), spec_for(name, data)
     if data.dtype.kind in "iu" and (masked or info.null is not None):
@@ -211,7 +221,8 @@ def write_table(table: Any, target: Any, *, extname: str | None = None,
     Units go to TUNITn, Python formats to TDISPn, descriptions to the TTYPEn comments, time
     columns to (jd1, jd2) pairs in the FITS time standard, ``meta`` to header cards.
     """
-    plan = _Plan(as_table(table))
+    plan = _Plan(as_table(table), target.filename if isinstance(target, FITS) else
+                 os.fspath(target) if isinstance(target, (str, os.PathLike)) else "table")
     for name in plan.table.colnames:
         plan.add(name, plan.table[name], plan.table.info[name])
     cards = plan.header(extname)

@@ -279,7 +279,7 @@ def _with_time_frame(table: Table) -> Table:
     frame = table.meta
     shift = TimeDelta(frame.get("TIMEZERO", 0.0) * units.Unit(frame.get("TIMEUNIT", "s")))
     if "MJDREF" not in frame and "MJDREFI" in frame:
-        shift += TimeDelta(frame["MJDREFI"] + frame.get("MJDREFF", 0.0), format="jd")
+        shift += TimeDelta(frame["MJDREFI"], frame.get("MJDREFF", 0.0), format="jd")
     for name in table.colnames:
         if isinstance(table[name], Time):
             table[name] = table[name] + shift

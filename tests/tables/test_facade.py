@@ -513,3 +513,54 @@ def test_utc_times_on_a_leap_second_day_match_astropy(tmp_path: Path) -> None:
     fitsbind.write_table({"t": ours}, tmp_path / "ours.fits")
     back = Table.read(tmp_path / "ours.fits", format="fits", astropy_native=True)["t"]
     assert (back == theirs).all()
+
+
+def test_conversions_keep_cells_of_several_values_and_refuse_what_fits_cannot_hold(
+        tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    grid = np.ma.MaskedArray(np.arange(6, dtype=np.int32).reshape(3, 2),
+                             mask=[[0, 1], [0, 0], [1, 1]])
+    ragged = np.empty(2, object)
+    ragged[:] = [np.arange(2, dtype=np.int32), np.arange(3, dtype=np.int32)]
+    for back in (fitsbind.Table.from_pandas(fitsbind.Table({"g": grid}).to_pandas()),
+                 fitsbind.Table.from_arrow(fitsbind.Table({"g": grid}).to_arrow())):
+        assert back["g"].dtype == np.int32
+        assert np.ma.getmaskarray(back["g"]).tolist() == grid.mask.tolist()
+    cells = fitsbind.Table.from_arrow(fitsbind.Table({"v": ragged}).to_arrow())["v"]
+    assert [c.tolist() for c in cells] == [[0, 1], [0, 1, 2]] and cells[1].dtype == np.int32
+    frame = pd.DataFrame({"c": pd.Categorical(["a", "b", "a"]),
+                          "o": pd.Series([1, None, 3], dtype=object)})
+    converted = fitsbind.Table.from_pandas(frame)
+    assert converted["c"].tolist() == ["a", "b", "a"]
+    assert converted["o"].mask.tolist() == [False, True, False]
+    with pytest.raises(TypeError, match="column 'x': cells of types"):
+        fitsbind.Table.from_pandas(pd.DataFrame({"x": [object(), object()]}))
+    with pytest.raises(ValueError, match="repeat"):
+        fitsbind.Table.from_pandas(pd.DataFrame({0: [1], "0": [2]}))
+    masked_cells = np.ma.MaskedArray(ragged, mask=[False, True])
+    with pytest.raises(ValueError, match="variable-length cells have no null"):
+        fitsbind.write_table({"V": masked_cells}, tmp_path / "v.fits")
+
+
+def test_meta_that_a_header_cannot_keep(tmp_path: Path) -> None:
+    long = "x" * 100
+    t = fitsbind.Table({"a": np.arange(2)}, meta={"KEY": [1, 2], "LONG": long,
+                                                   "ZTABLE": True, "ZFORM1": "K"})
+    with pytest.warns(UserWarning, match=r"meta\['KEY'\] holds 2 values"):
+        fitsbind.write_table(t, tmp_path / "m.fits")
+    back = fitsbind.read_table(tmp_path / "m.fits")
+    assert back.meta["KEY"] == 1 and back.meta["LONG"] == long
+    assert "ZTABLE" not in back.meta and "COMMENT" not in back.meta   # no LONGSTRN notice
+    fitsbind.write_table(back, tmp_path / "again.fits")
+    assert "COMMENT" not in fitsbind.read_table(tmp_path / "again.fits").meta
+
+
+def test_repeated_column_names_stay_apart(tmp_path: Path) -> None:
+    path = tmp_path / "dup.fits"
+    with fitsbind.FITS(path, "w+") as f:
+        f.write_table({"A": np.arange(3, dtype=np.int32), "B": np.arange(3.0, dtype=np.float32)})
+        f[1].header["TTYPE2"] = "A"
+    picked = fitsbind.read_table(path, columns=[1, 0])
+    assert picked.colnames == ["col2", "A"]
+    assert picked["col2"].dtype == np.float32 and picked["A"].dtype == np.int32

@@ -103,11 +103,11 @@ def test_time_keywords_are_sorted_out_of_a_header() -> None:
 
 
 def test_reference_time_precedence() -> None:
-    assert reference_time({}) == (0, "mjd")
-    assert reference_time({"MJDREFI": 50814, "MJDREFF": 0.5}) == (50814.5, "mjd")
-    assert reference_time({"MJDREF": 1.0, "JDREF": 2.0}) == (1.0, "mjd")
-    assert reference_time({"JDREF": 2.0, "DATEREF": "2000-01-01"}) == (2.0, "jd")
-    assert reference_time({"DATEREF": "2000-01-01"}) == ("2000-01-01", "fits")
+    assert reference_time({}) == ((0, 0.0), "mjd")
+    assert reference_time({"MJDREFI": 50814, "MJDREFF": 0.5}) == ((50814, 0.5), "mjd")
+    assert reference_time({"MJDREF": 1.0, "JDREF": 2.0}) == ((1.0, 0.0), "mjd")
+    assert reference_time({"JDREF": 2.0, "DATEREF": "2000-01-01"}) == ((2.0, 0.0), "jd")
+    assert reference_time({"DATEREF": "2000-01-01"}) == (("2000-01-01", 0.0), "fits")
 
 
 @pytest.mark.parametrize(("ctype", "spatial"), [("RA---TAN", True), ("GLON-CAR", True),
