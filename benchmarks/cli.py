@@ -1,11 +1,15 @@
-"""Whole-command workloads: ``fitsbind compress`` against ``fpack`` and ``fitsbind
-decompress`` against ``funpack``, each run as a subprocess the way a user runs it.
+"""Whole-command workloads: ``fitsbind compress`` against ``fpack``, ``fitsbind
+decompress`` against ``funpack``, ``fitsbind check`` against astropy's ``fitscheck`` and
+``fitsbind diff`` against astropy's ``fitsdiff``, each run as a subprocess the way a user runs
+it.
 
 Inputs: a 1 GiB int16 image (16384 x 32768) and a 1 GiB float32 image (16384 x 16384) as the
 primary HDU (quick: 64 MiB each), sky-like pixels (``datagen.sky_image``) written by astropy;
 the decompress inputs are fpack's output of those files. Both sides run with their defaults,
 which are the same work: Rice, one image row per tile, floats quantized at level 4 with
-SUBTRACTIVE_DITHER_1, CHECKSUM / DATASUM written in every HDU.
+SUBTRACTIVE_DITHER_1, CHECKSUM / DATASUM written in every HDU. check verifies the CHECKSUM
+and DATASUM of the image file written with them; diff compares it with a copy that differs in
+a few pixels (both exit with status 1: the files differ).
 
 The framework times the fitsbind command (wall clock of the whole subprocess, Python start-up
 included); the workload's note then runs the CFITSIO tool as many times, untimed by the
@@ -48,6 +52,8 @@ class CommandState:
     dtype: str
     env: dict[str, str]
     times: list[float] = field(default_factory=list)   # fitsbind's calls, warm-up first
+    # the exit status both commands end with when they did their job
+    status: int = 0
 
 
 def _env(ctx: Context) -> dict[str, str]:
@@ -57,16 +63,20 @@ def _env(ctx: Context) -> dict[str, str]:
     return env
 
 
-def _image(ctx: Context, dtype: str, shape: tuple[int, int]) -> str:
+def _image(ctx: Context, dtype: str, shape: tuple[int, int], variant: str = "") -> str:
+    """The image file: plain; ``"checksum"``: with CHECKSUM / DATASUM; ``"changed"``: with
+    a few pixels changed."""
     def make() -> str:
         from astropy.io import fits
 
-        path = ctx.path(f"cli-{dtype}-{shape[0]}x{shape[1]}.fits")
-        fits.PrimaryHDU(datagen.sky_image(ctx.cfg.seed + 41, dtype, shape)).writeto(
-            path, overwrite=True)
+        data = datagen.sky_image(ctx.cfg.seed + 41, dtype, shape)
+        if variant == "changed":
+            data[::4096, ::4096] += 1
+        path = ctx.path(f"cli-{dtype}-{shape[0]}x{shape[1]}{variant}.fits")
+        fits.PrimaryHDU(data).writeto(path, overwrite=True, checksum=variant == "checksum")
         return path
 
-    return ctx.shared(f"cli-{dtype}-{shape}", make)
+    return ctx.shared(f"cli-{dtype}-{shape}{variant}", make)
 
 
 def _packed(ctx: Context, dtype: str, shape: tuple[int, int]) -> str:
@@ -85,7 +95,7 @@ def _run_fitsbind(module: object, st: CommandState | None) -> str:
     t0 = time.perf_counter()
     proc = subprocess.run(st.fitsbind, env=st.env, capture_output=True, text=True)
     st.times.append(time.perf_counter() - t0)
-    if proc.returncode:
+    if proc.returncode != st.status:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed")
     return st.output
 
@@ -95,14 +105,16 @@ def _before(st: CommandState, lib: str) -> None:
         os.remove(st.output)
 
 
-def _timed(command: list[str], env: dict[str, str]) -> tuple[float, int | None]:
-    """(wall seconds, peak RSS in bytes or None) of one run of ``command``."""
+def _timed(command: list[str], env: dict[str, str], status: int = 0
+           ) -> tuple[float, int | None]:
+    """(wall seconds, peak RSS in bytes or None) of one run of ``command``, which must end
+    with exit status ``status``."""
     timer = shutil.which("time", path="/usr/bin")
     wrapped = [timer, "-f", "%M", *command] if timer else command
     t0 = time.perf_counter()
     proc = subprocess.run(wrapped, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
-    if proc.returncode:
+    if proc.returncode != status:
         raise RuntimeError(f"{command[0]} failed: {proc.stderr.strip()[-200:]}")
     peak = int(proc.stderr.strip().splitlines()[-1]) * 1024 if timer else None
     return seconds, peak
@@ -115,11 +127,11 @@ def _annotate(st: CommandState, lib: str) -> str:
     theirs, peaks = [], []
     for _ in ours:
         _before(st, lib)
-        seconds, peak = _timed(st.peer, st.env)
+        seconds, peak = _timed(st.peer, st.env, st.status)
         theirs.append(seconds)
         peaks.append(peak)
     _before(st, lib)
-    _, our_peak = _timed(st.fitsbind, st.env)
+    _, our_peak = _timed(st.fitsbind, st.env, st.status)
     mine, other = statistics.median(ours), statistics.median(theirs)
     mib = 1 << 20
     memory = ("" if our_peak is None or peaks[0] is None else
@@ -170,6 +182,39 @@ def _workload(verb: str, dtype: str, shape: tuple[int, int], size: str) -> Workl
     )
 
 
+def _ran(st: CommandState, result: str, lib: str) -> None:
+    """Nothing to compare: the exit status was checked when the command ran."""
+
+
+def _reading_workload(verb: str, peer: str, shape: tuple[int, int], size: str) -> Workload:
+    """``fitsbind check`` / ``fitsbind diff`` against astropy's script, on the int16 image."""
+    def prepare(ctx: Context) -> CommandState | None:
+        if shutil.which(peer) is None:
+            return None
+        if verb == "check":
+            files, status = [_image(ctx, "int16", shape, "checksum")], 0
+        else:
+            files, status = [_image(ctx, "int16", shape),
+                             _image(ctx, "int16", shape, "changed")], 1
+        command = [sys.executable, "-m", "fitsbind", verb, *files]
+        return CommandState(files[0], ctx.path(f"cli-none-{verb}"), command, [peer, *files],
+                            "int16", _env(ctx), status=status)
+
+    return Workload(
+        name=f"cli_{verb} int16 {shape[0]}x{shape[1]} ({size})",
+        family=f"cli_{verb}",
+        description=f"fitsbind {verb} vs astropy's {peer} on a {size} int16 image, whole "
+                    "commands",
+        prepare=prepare,
+        runners={"fitsbind": _run_fitsbind},
+        check=_ran,
+        before_each=_before,
+        annotate=_annotate,
+        max_repeat=3,
+        params={"shape": list(shape), "peer": peer},
+    )
+
+
 def workloads(cfg: Config) -> list[Workload]:
     if cfg.quick:
         images = {"int16": (4096, 8192), "float32": (4096, 4096)}
@@ -177,5 +222,10 @@ def workloads(cfg: Config) -> list[Workload]:
     else:
         images = {"int16": (16384, 32768), "float32": (16384, 16384)}
         size = "1 GiB"
-    return [_workload(verb, dtype, shape, size)
-            for verb in ("compress", "decompress") for dtype, shape in images.items()]
+    return [*(_workload(verb, dtype, shape, size)
+              for verb in ("compress", "decompress") for dtype, shape in images.items()),
+            _reading_workload("check", "fitscheck", images["int16"], size),
+            # both diffs hold about 16 times the data in memory: a quarter of the image
+            _reading_workload("diff", "fitsdiff", (images["int16"][0] // 2,
+                                                   images["int16"][1] // 2),
+                              "16 MiB" if cfg.quick else "256 MiB")]

@@ -117,6 +117,8 @@ class _BaseHDU:
         self._file: Any = None
         self._index: int | None = None
         self._offsets: tuple[int, int, int] | None = None
+        # (file, index, offsets) and the data checksum of the bytes there
+        self._disk_datasum: tuple[tuple, int] | None = None
         self._header_text: str | None = None   # the header as read from the file
         self._data: Any = None
         self._data_loaded = data is not DELAYED
@@ -415,7 +417,12 @@ class _BaseHDU:
         """Checksum of the data unit: the file's bytes while the data is not loaded, else
         of what writing would store."""
         if not self._data_loaded and self._file is not None and self._offsets is not None:
-            return self._file.datasum(self._index)
+            # verifying DATASUM and then CHECKSUM sums the same bytes: once is enough while
+            # the HDU sits at the same place of the same file
+            key = (id(self._file), self._index, self._offsets)
+            if self._disk_datasum is None or self._disk_datasum[0] != key:
+                self._disk_datasum = (key, self._file.datasum(self._index))
+            return self._disk_datasum[1]
         return self._sum_of(self._payload())
 
     def _sum_of(self, payload: np.ndarray | None) -> int:
