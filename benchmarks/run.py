@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from . import cli, compressed, dropin, facade, headers, images, tables
+from . import cli, compressed, dropin, facade, headers, idiom, images, tables
 from .common import (
     LIBRARIES,
     PEERS,
@@ -34,8 +34,9 @@ from .common import (
     measure,
 )
 
-# One module per workload family, each with ``workloads(cfg) -> list[Workload]``.
-FAMILY_MODULES = (images, headers, tables, compressed, dropin, facade, cli)
+# One module per workload family, each with ``workloads(cfg) -> list[Workload]`` and,
+# optionally, ``report(records, ctx) -> list[str]``: lines printed after the run's summary.
+FAMILY_MODULES = (images, headers, tables, compressed, dropin, facade, cli, idiom)
 
 
 def all_workloads(cfg: Config) -> list[Workload]:
@@ -354,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     summary = summarize(records, subject_ok)
     print("\n".join(summary))
+    for module in FAMILY_MODULES:
+        extra = module.report(records, ctx) if hasattr(module, "report") else []
+        if extra:
+            print("\n" + "\n".join(extra))
 
     if args.json:
         write_json(args, libs, records, summary, workdir)
