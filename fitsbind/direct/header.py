@@ -39,6 +39,10 @@ def normalize_key(key: str) -> str:
     return name
 
 
+# keywords read one by one through CFITSIO before the whole header is parsed instead
+_DIRECT_READS = 8
+
+
 class FITSHeader:
     """The header of one HDU of an open :class:`~fitsbind.FITS` file.
 
@@ -62,6 +66,10 @@ class FITSHeader:
     def __init__(self, hdu: HDU) -> None:
         self._hdu = hdu
         self._cards: list[Card] | None = None
+        # keyword (upper case) -> its first card, built with the cache
+        self._first: dict[str, Card] = {}
+        # keys read through CFITSIO before the header was parsed
+        self._direct_reads = 0
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -74,24 +82,26 @@ class FITSHeader:
         if self._cards is None:
             with self._hdu._selected() as f:
                 self._cards = [Card(*c) for c in parse_cards(f.header_string())]
+            self._first = {}
+            for card in reversed(self._cards):
+                self._first[card.keyword.upper()] = card
         return self._cards
 
     def _invalidate(self) -> None:
         self._cards = None
 
     def _find(self, key: str) -> Card | None:
-        name = normalize_key(key)
-        for card in self._load():
-            if card.keyword.upper() == name:
-                return card
-        return None
+        self._load()
+        return self._first.get(normalize_key(key))
 
     def __getitem__(self, key: str) -> Any:
         name = normalize_key(key)
         if name in COMMENTARY:
             return [c.value for c in self._load() if c.keyword.upper() == name]
-        if self._cards is None:
-            # one keyword from a header not parsed yet: let CFITSIO find it
+        if self._cards is None and self._direct_reads < _DIRECT_READS:
+            # a few keywords from a header not parsed yet: let CFITSIO find each (more, and
+            # parsing the header once to look them up in a dict costs less)
+            self._direct_reads += 1
             try:
                 with self._hdu._selected() as f:
                     return f.read_key(name)[0]
