@@ -19,9 +19,9 @@ chunk iterable can only be checked as it comes: ``write_data`` stops at the firs
 reaches past the data unit, after writing those before it.
 Header text is 80-character card images, END and padding excluded, as
 ``Header.tostring(endcard=False, padding=False)`` gives it. Data is a numpy array (numeric
-values in native order are written big-endian, chunk by chunk; any other array as its raw
-bytes: see :func:`stored_chunks`), a bytes-like object, or an iterable of such chunks, which
-are written as they come so a data unit never has to be in memory whole.
+values and record fields in native order are written big-endian, chunk by chunk; any other
+array as its raw bytes: see :func:`stored_chunks`), a bytes-like object, or an iterable of
+such chunks, which are written as they come so a data unit never has to be in memory whole.
 
 Direct-tier HDU objects of an index that one of these calls changes drop what they cached
 (header cards, decoded tiles), so they read the new bytes.
