@@ -981,12 +981,15 @@ def _decode_ascii(raw: np.ndarray) -> np.ndarray:
     that is not ASCII. Each byte widens to its code point as a whole array: numpy's own
     conversion decodes string by string, about 20 times slower."""
     width = raw.dtype.itemsize
-    codes = np.ascontiguousarray(raw).view(np.uint8)
     if width == 0 or raw.size == 0:
         return raw.astype(f"U{max(width, 1)}")
+    # the strings' bytes along a new last axis: a view, also of a field strided in its rows
+    codes = np.asarray(raw)[..., np.newaxis].view(np.uint8)
     if codes.max() > 127:
         raise UnicodeDecodeError("ascii", b"", 0, 1, "a byte string holds a non-ASCII byte")
-    return codes.astype(np.uint32).view(f"U{width}").reshape(raw.shape)
+    text = np.empty(codes.shape, np.uint32)
+    text[...] = codes
+    return text.view(f"U{width}").reshape(raw.shape)
 
 
 def _encode_ascii(text: np.ndarray) -> np.ndarray:
@@ -1007,11 +1010,27 @@ def _store_changed(raw: np.ndarray, values: np.ndarray) -> None:
     values = np.asarray(values).astype(raw.dtype, casting="unsafe", copy=False)
     if values.shape != raw.shape:
         values = np.broadcast_to(values, raw.shape)
+    if _same_bytes(values, raw):
+        # what writing back usually finds (the values were not modified): nothing changes
+        return
     changed = values != np.asarray(raw)
     if changed.all():
         raw[...] = values
     elif changed.any():
         raw[changed] = values[changed]
+
+
+# rows compared per step by _same_bytes: small enough for the CPU cache
+_COMPARED_ROWS = 1 << 16
+
+
+def _same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether arrays of the same shape and dtype hold the same bytes, compared a block of
+    rows at a time (no whole-array temporaries: faster than comparing values)."""
+    if a.ndim == 0:
+        return a.tobytes() == b.tobytes()
+    return all(a[i:i + _COMPARED_ROWS].tobytes() == b[i:i + _COMPARED_ROWS].tobytes()
+               for i in range(0, len(a), _COMPARED_ROWS))
 
 
 def _nul_trailing_blanks(raw: np.ndarray) -> None:
