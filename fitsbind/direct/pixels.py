@@ -233,6 +233,8 @@ def supported_dtype(dtype: Any) -> np.dtype:
 # elements converted per step when a payload is not yet in FITS byte order: a reused buffer
 # of a few MiB is faster than one big-endian copy of the whole array (no page faults)
 _SWAP_CHUNK = 1 << 20
+# bytes of records converted per step (about what _SWAP_CHUNK elements of 4 bytes take)
+_RECORD_CHUNK = 4 << 20
 
 
 def stored_chunks(payload: np.ndarray) -> Iterator[memoryview]:
@@ -240,15 +242,45 @@ def stored_chunks(payload: np.ndarray) -> Iterator[memoryview]:
 
     A plain numeric payload in little-endian order is converted to big-endian chunk by chunk
     through one reused buffer (each chunk a multiple of 4 bytes, so checksums can be summed
-    per chunk); any other payload's raw bytes are the data unit as they are."""
+    per chunk); so is a record array with fields in little-endian order (every field made
+    big-endian, the bytes between fields zero); any other payload's raw bytes are the data
+    unit as they are. A chunk is valid until the next one is asked for."""
+    if payload.dtype.names is not None:
+        # converted straight from the records, contiguous or not: no whole copy first
+        yield from _stored_records(payload.reshape(-1))
+        return
     flat = np.ascontiguousarray(payload).reshape(-1)
     dtype = flat.dtype
-    if dtype.names is not None or dtype.itemsize == 1 or not dtype.isnative or \
-            np.little_endian is False:
+    if dtype.itemsize == 1 or not dtype.isnative or np.little_endian is False:
         yield memoryview(flat.view(np.uint8))
         return
     buffer = np.empty(min(_SWAP_CHUNK, flat.size), dtype.newbyteorder(">"))
     for i in range(0, flat.size, _SWAP_CHUNK):
         n = min(_SWAP_CHUNK, flat.size - i)
+        buffer[:n] = flat[i:i + n]
+        yield memoryview(buffer[:n].view(np.uint8))
+
+
+def _big_endian_records(dtype: np.dtype) -> np.dtype:
+    """The record dtype ``dtype`` with every field big-endian, offsets and size kept."""
+    fields = dtype.fields
+    return np.dtype({"names": list(dtype.names),
+                     "formats": [fields[n][0].newbyteorder(">") for n in dtype.names],
+                     "offsets": [fields[n][1] for n in dtype.names],
+                     "itemsize": dtype.itemsize})
+
+
+def _stored_records(flat: np.ndarray) -> Iterator[memoryview]:
+    """:func:`stored_chunks` of a 1-d record array."""
+    stored = _big_endian_records(flat.dtype)
+    if flat.nbytes == 0 or (stored == flat.dtype and flat.flags.c_contiguous):
+        yield memoryview(np.ascontiguousarray(flat).view(np.uint8))
+        return
+    # a multiple of 4 rows makes every chunk but the last a multiple of 4 bytes; numpy
+    # assigns records field by field, so the bytes between fields stay the zeroed buffer's
+    rows = max(4, _RECORD_CHUNK // stored.itemsize // 4 * 4)
+    buffer = np.zeros(min(rows, flat.size), stored)
+    for i in range(0, flat.size, rows):
+        n = min(rows, flat.size - i)
         buffer[:n] = flat[i:i + n]
         yield memoryview(buffer[:n].view(np.uint8))

@@ -19,9 +19,9 @@ chunk iterable can only be checked as it comes: ``write_data`` stops at the firs
 reaches past the data unit, after writing those before it.
 Header text is 80-character card images, END and padding excluded, as
 ``Header.tostring(endcard=False, padding=False)`` gives it. Data is a numpy array (numeric
-values in native order are written big-endian, chunk by chunk; any other array as its raw
-bytes: see :func:`stored_chunks`), a bytes-like object, or an iterable of such chunks, which
-are written as they come so a data unit never has to be in memory whole.
+values and record fields in native order are written big-endian, chunk by chunk; any other
+array as its raw bytes: see :func:`stored_chunks`), a bytes-like object, or an iterable of
+such chunks, which are written as they come so a data unit never has to be in memory whole.
 
 Direct-tier HDU objects of an index that one of these calls changes drop what they cached
 (header cards, decoded tiles), so they read the new bytes.
@@ -30,13 +30,16 @@ Direct-tier HDU objects of an index that one of these calls changes drop what th
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import wait
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from fitsbind._fitsfile import FitsFile, parse_cards, raw_write_bytes
+from fitsbind._workers import executor
 from fitsbind.checksum import padded_length
 from fitsbind.direct.pixels import stored_chunks
+from fitsbind.direct.rawio import PARALLEL_BYTES
 from fitsbind.direct.tilecache import TileCacheMembers
 from fitsbind.errors import FITSKeyError, FITSTypeError, FITSValueError
 
@@ -128,7 +131,7 @@ class UnitAccess:
                 extent = _extent(f)
                 if nbytes is not None:
                     _check_fills(nbytes, extent, self.filename, index)
-                written = self._write_chunks(f, index, chunks, 0, extent)
+                written = self._write_chunks(f, index, chunks, 0, extent, data)
                 _check_fills(written, extent, self.filename, index)
             except BaseException as failure:
                 try:
@@ -177,7 +180,7 @@ class UnitAccess:
                     f"outside the {extent.data_size}-byte data unit",
                     filename=self.filename, hdu=index)
             try:
-                self._write_chunks(f, index, chunks, offset, extent)
+                self._write_chunks(f, index, chunks, offset, extent, data)
             finally:
                 self._forget(index)
 
@@ -190,11 +193,16 @@ class UnitAccess:
     # -- helpers --------------------------------------------------------------------------------
 
     def _write_chunks(self, f: FitsFile, index: int, chunks: Iterator[memoryview], offset: int,
-                      extent: HDUExtent) -> int:
-        """Write ``chunks`` from data offset ``offset`` of the current HDU ``index`` (the lock
-        held); return the end offset reached. Plain files on disk are written with fitsbind's
-        own descriptor, others through CFITSIO."""
+                      extent: HDUExtent, data: Data = None) -> int:
+        """Write ``chunks`` (made of ``data``) from data offset ``offset`` of the current HDU
+        ``index`` (the lock held); return the end offset reached. Plain files on disk are
+        written with fitsbind's own descriptor (a large array in two halves at once), others
+        through CFITSIO."""
         access = f.raw_access(writing=True)
+        if access is not None and isinstance(data, np.ndarray) and data.nbytes >= PARALLEL_BYTES:
+            # arrays were checked against the data unit before: no check per chunk
+            _write_halves(access[0], access[1] + offset, data.reshape(-1))
+            return offset + data.nbytes
         at = offset
         for chunk in chunks:
             piece = np.frombuffer(chunk, np.uint8)
@@ -217,6 +225,28 @@ class UnitAccess:
             hdu._invalidate()
             if isinstance(hdu, TileCacheMembers):
                 hdu.clear_tile_cache()
+
+
+def _write_halves(fd: int, at: int, flat: np.ndarray) -> None:
+    """Write the data unit ``flat`` (a 1-d array) holds to file byte ``at`` on: its second
+    half converted and written by a worker thread while this one does the first (numpy's
+    conversion and pwrite both run without the GIL, so the two overlap on two cores)."""
+    half = len(flat) // 2
+    second = executor("io", 2).submit(_write_stored, fd, at + half * flat.itemsize, flat[half:])
+    try:
+        _write_stored(fd, at, flat[:half])
+    finally:
+        # done before the caller may cut a failed HDU off the file
+        wait([second])
+    second.result()
+
+
+def _write_stored(fd: int, at: int, array: np.ndarray) -> None:
+    """Write ``array``'s stored bytes (:func:`stored_chunks`) to file byte ``at`` on."""
+    for chunk in stored_chunks(array):
+        piece = np.frombuffer(chunk, np.uint8)
+        raw_write_bytes(fd, at, piece)
+        at += len(piece)
 
 
 def _extent(f: FitsFile) -> HDUExtent:

@@ -17,7 +17,8 @@ Subclass contract:
 - ``_load_data()`` -> the ``.data`` object of an HDU read from a file;
 - ``_set_data(value)`` for the ``.data`` setter, keeping the header consistent;
 - ``_payload()`` -> array holding the data unit, or None: its raw bytes, or for a plain
-  numeric array its values, which are written big-endian (:func:`stored_chunks`);
+  numeric array or a record array its values, which are written big-endian chunk by chunk
+  (:func:`stored_chunks`: no big-endian copy of the whole data is made);
 - ``_summary()`` -> astropy's ``info()`` row (name, ver, type, cards, dimensions, format).
 """
 

@@ -29,7 +29,7 @@ from fitsbind.column import MAX_COLUMNS, ColDefs, Column, _scaled
 from fitsbind.fitsrec import FITS_rec, FITS_record
 from fitsbind.hdu.base import DELAYED, _register_builtin
 from fitsbind.hdu.image import _MAX_LENGTH, DTYPE2BITPIX, PrimaryHDU
-from fitsbind.hdu.table import _big_endian_rows, _TableLikeHDU, _writable
+from fitsbind.hdu.table import _TableLikeHDU, _writable
 from fitsbind.header import Header
 from fitsbind.util import is_integer
 from fitsbind.verify import _ErrList
@@ -383,7 +383,8 @@ class GroupsHDU(PrimaryHDU, _TableLikeHDU):
             data = data.copy()
         data._scale_back()
         self.update_header()
-        return _big_endian_rows(data)
+        # native rows: the writer makes them big-endian chunk by chunk (stored_chunks)
+        return data.view(np.ndarray)
 
     # -- summary, verify ----------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from fitsbind.column import (
     column_numbers,
     python_to_tdisp,
 )
+from fitsbind.direct import stored_chunks
 from fitsbind.errors import FITSKeyError, FITSValueError
 from fitsbind.fitsrec import FITS_rec
 from fitsbind.hdu.base import DELAYED, ExtensionHDU, _register_builtin, _ValidHDU, xtension
@@ -353,7 +354,9 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
             data = data.copy()
         data._scale_back(update_heap_pointers=not self._manages_own_heap)
         columns = data._coldefs
-        rows = _big_endian_rows(data)
+        # the rows as they are: the writer makes them big-endian chunk by chunk as it writes
+        # them (stored_chunks), so no second copy of the table is made for that
+        rows = data.view(np.ndarray)
         rowsize = rows.dtype.itemsize
         tbsize = rowsize * len(rows)
         h["NAXIS1"] = rowsize
@@ -381,11 +384,14 @@ class _TableBaseHDU(ExtensionHDU, _TableLikeHDU):
             h[f"TFORM{i + 1}"] = type(fmt)(fmt.dtype, repeat=fmt.repeat, max=longest).tform
         area = getattr(data, "_area", None)
         if area is not None and data._heap_rebuilt is None and np.shares_memory(rows, area) \
-                and len(area) == tbsize + gap + len(heap) and rows.base is not None \
+                and len(area) == tbsize + gap + len(heap) and _in_stored_order(rows) \
                 and _same_start(rows, area):
             return area
         payload = np.zeros(tbsize + gap + len(heap), dtype=np.uint8)
-        payload[:tbsize] = rows.reshape(-1).view(np.uint8) if tbsize else payload[:0]
+        at = 0
+        for chunk in stored_chunks(rows):
+            payload[at:at + len(chunk)] = np.frombuffer(chunk, np.uint8)
+            at += len(chunk)
         payload[tbsize + gap:] = heap
         return payload
 
@@ -797,22 +803,12 @@ def _same_start(a: np.ndarray, b: np.ndarray) -> bool:
     return a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
 
 
-def _big_endian_rows(data: FITS_rec) -> np.ndarray:
-    """The rows as stored in the file: big-endian, C-contiguous, a plain ndarray (the data
-    itself when it already is)."""
-    rows = data.view(np.ndarray)
+def _in_stored_order(rows: np.ndarray) -> bool:
+    """Whether ``rows`` are C-contiguous with every field as FITS stores it (big-endian or
+    of single bytes): their memory is then the table's bytes."""
     fields = rows.dtype.fields
-    target = np.dtype({"names": list(rows.dtype.names),
-                       "formats": [fields[n][0].newbyteorder(">") for n in rows.dtype.names],
-                       "offsets": [fields[n][1] for n in rows.dtype.names],
-                       "itemsize": rows.dtype.itemsize})
-    if rows.dtype == target and rows.flags.c_contiguous:
-        return rows
-    # bytes between fields (a TDIM smaller than its TFORM) are written as zeros
-    out = np.zeros(len(rows), dtype=target)
-    for name in rows.dtype.names:
-        out[name] = rows[name]
-    return out
+    return rows.flags.c_contiguous and all(fields[n][0].base.byteorder in ">|"
+                                           for n in rows.dtype.names)
 
 
 def _empty_table(columns: ColDefs) -> FITS_rec:

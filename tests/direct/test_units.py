@@ -87,6 +87,30 @@ def test_append_hdu(two: Path, kind: str, fitsverify, afits) -> None:
         np.testing.assert_array_equal(hdul["SCI"].data, np.arange(3000).reshape(100, 30))
 
 
+def test_stored_chunks_of_records_are_big_endian() -> None:
+    """Records with native fields are converted chunk by chunk (the bytes between fields
+    zero, every chunk but the last a multiple of 4 bytes), strided ones too; big-endian
+    contiguous ones are their own bytes."""
+    native = np.dtype({"names": ["A", "B", "C"], "formats": ["<i4", ("<f8", (2,)), "S3"],
+                       "offsets": [0, 8, 24], "itemsize": 29})
+    raw = np.full(700_000 * native.itemsize, 7, np.uint8)
+    rows = raw.view(native)
+    rows["A"] = np.arange(len(rows))
+    rows["B"] = np.arange(2 * len(rows)).reshape(-1, 2) / 3
+    rows["C"] = b"ab"
+    stored = np.dtype({"names": ["A", "B", "C"], "formats": [">i4", (">f8", (2,)), "S3"],
+                       "offsets": [0, 8, 24], "itemsize": 29})
+    for records in (rows, rows[::3]):
+        expected = np.zeros(len(records), stored)
+        for name in stored.names:
+            expected[name] = records[name]
+        chunks = [bytes(c) for c in fitsbind.direct.stored_chunks(records)]
+        assert len(chunks) > 1 and all(len(c) % 4 == 0 for c in chunks[:-1])
+        assert b"".join(chunks) == expected.tobytes()
+    big = expected.view(np.uint8).view(stored)
+    assert [bytes(c) for c in fitsbind.direct.stored_chunks(big)] == [big.tobytes()]
+
+
 def test_append_hdu_without_data_leaves_zeros(two: Path, afits) -> None:
     with fitsbind.FITS(two, "r+") as f:
         f.append_hdu(image_header((10, 10), "i4"))

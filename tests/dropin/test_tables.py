@@ -819,3 +819,33 @@ def test_table_data_freed_without_the_garbage_collector(tmp_path):
         assert alive() is None
     finally:
         gc.enable()
+
+
+def test_large_table_writes_what_its_converted_fields_hold(fits, tmp_path):
+    """A table large enough to be filled, compared and written in blocks and halves: the
+    rows reach the file big-endian, edits to the converted text (in any block, trailing
+    blanks dropped) and to a slice taken before them reach it too, and a non-ASCII edit
+    fails the write."""
+    n = 300_000
+    names = np.char.add(b"s", np.arange(n).astype("S7"))
+    cols = [fits.Column(name="ID", format="K", array=np.arange(n)),
+            fits.Column(name="NAME", format="8A", array=names),
+            fits.Column(name="VEC", format="3E", array=np.ones((n, 3), np.float32)),
+            fits.Column(name="X", format="D", array=np.arange(n) / 4)]
+    hdu = fits.BinTableHDU.from_columns(cols)
+    tail = hdu.data[n - 10:]
+    hdu.data["NAME"][5] = "first"
+    hdu.data["NAME"][n - 100_000] = "mid  "
+    tail["NAME"][9] = "last"
+    tail["X"][9] = -1.0
+    path = tmp_path / "large.fits"
+    hdu.writeto(path)
+    with afits.open(path) as hdul:
+        data = hdul[1].data
+        np.testing.assert_array_equal(data["ID"], np.arange(n))
+        np.testing.assert_array_equal(data["VEC"], np.ones((n, 3), np.float32))
+        assert list(data["NAME"][[0, 5, n - 100_000, n - 1]]) == ["s0", "first", "mid", "last"]
+        assert data["X"][n - 1] == -1.0 and data["X"][n - 2] == (n - 2) / 4
+    hdu.data["NAME"][n - 3] = "é"
+    with pytest.raises(ValueError, match=r"index (np\.int64\()?299997"):
+        hdu.writeto(tmp_path / "bad.fits")
