@@ -26,6 +26,20 @@ PEERS = ("astropy", "fitsio", "rustfits")
 LIBRARIES = (SUBJECT, *PEERS)
 
 
+def vm_hwm() -> int | None:
+    """This process's peak resident memory in bytes (VmHWM of /proc/self/status), or None
+    where /proc does not say. Unlike ``getrusage``'s ru_maxrss it is not inherited across
+    fork + exec, so a subprocess of the benchmark run does not start with the run's peak."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # Libraries
 # --------------------------------------------------------------------------------------------

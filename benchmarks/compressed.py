@@ -46,6 +46,7 @@ from .common import (
     check_written,
     digest,
     load_library,
+    vm_hwm,
 )
 
 # The quantization every library uses for floating-point Rice images.
@@ -566,16 +567,10 @@ def _stream_annotate(st: StreamState, lib: str) -> str:
 
 
 def _peak_rss() -> int:
-    """Peak resident set size of this process, bytes. On Linux VmHWM from /proc/self/status:
-    ``getrusage``'s ru_maxrss would do, but a child inherits its parent's peak across
-    fork + exec, so a subprocess of the benchmark run would start with the run's peak."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    """Peak resident set size of this process, bytes: :func:`vm_hwm`, else ``getrusage``."""
+    hwm = vm_hwm()
+    if hwm is not None:
+        return hwm
     # ru_maxrss is in KiB on Linux, bytes on macOS
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 

@@ -24,20 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from .common import vm_hwm
+
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BIG = 1 << 20  # arrays at least this large go to .npy files, not into the pickle
-
-
-def vm_hwm() -> int | None:
-    """This process's peak resident memory in bytes, or None where /proc does not say."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 class _Pickler(pickle.Pickler):
