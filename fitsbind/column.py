@@ -27,6 +27,7 @@ import numpy as np
 from fitsbind.direct import parse_tform
 from fitsbind.errors import FITSValueError
 from fitsbind.tables import tdisp
+from fitsbind.tables.reading import COLUMN_KEYWORDS
 from fitsbind.util import is_integer
 from fitsbind.verify import AstropyDeprecationWarning, FITSUserWarning, VerifyError, VerifyWarning
 
@@ -34,8 +35,7 @@ __all__ = ["ColDefs", "Column", "ColumnAttribute", "Delayed"]
 
 #: header keyword roots describing a column, and the Column attribute of each, in the
 #: order astropy writes them
-KEYWORD_NAMES = ("TTYPE", "TFORM", "TUNIT", "TNULL", "TSCAL", "TZERO", "TDISP", "TBCOL",
-                 "TDIM", "TCTYP", "TCUNI", "TCRPX", "TCRVL", "TCDLT", "TRPOS")
+KEYWORD_NAMES = COLUMN_KEYWORDS
 KEYWORD_ATTRIBUTES = ("name", "format", "unit", "null", "bscale", "bzero", "disp", "start",
                       "dim", "coord_type", "coord_unit", "coord_ref_point", "coord_ref_value",
                       "coord_inc", "time_ref_pos")

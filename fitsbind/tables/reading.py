@@ -20,8 +20,8 @@ from fitsbind.tables.tdisp import tdisp_to_python
 from fitsbind.tables.timecols import decode_time, time_columns
 from fitsbind.tables.timekeys import is_time_column_keyword
 
-__all__ = ["COLUMN_KEYWORDS", "COMPRESSION_KEYWORD", "STRUCTURAL_KEYWORDS", "read_table",
-           "table_meta"]
+__all__ = ["COLUMN_KEYWORDS", "COMPRESSION_KEYWORD", "STRUCTURAL_KEYWORDS", "is_column_keyword",
+           "read_table", "table_meta"]
 
 #: header keywords that lay out a table, never part of its ``meta``
 STRUCTURAL_KEYWORDS = ("XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "PCOUNT", "GCOUNT",
@@ -84,6 +84,12 @@ def _choose(fits: FITS, hdu: int | str | None) -> TableHDU:
     return tables[0]
 
 
+def is_column_keyword(keyword: str) -> bool:
+    """Whether ``keyword`` describes one column: a root of :data:`COLUMN_KEYWORDS` and a
+    column number ('TUNIT3'; not 'TUNIT' or 'TUNIT3X')."""
+    return _COLUMN_KEYWORD.match(keyword) is not None
+
+
 def table_meta(cards: Sequence[Any]) -> dict[str, Any]:
     """A table's ``meta`` from its header ``cards`` (objects with ``keyword`` and ``value``):
     every keyword but the structural, per-column and compression ones (and CFITSIO's LONGSTRN
@@ -93,7 +99,7 @@ def table_meta(cards: Sequence[Any]) -> dict[str, Any]:
     for card in cards:
         key = card.keyword
         if not key or key in STRUCTURAL_KEYWORDS or key == "LONGSTRN" or \
-                _COLUMN_KEYWORD.match(key) or COMPRESSION_KEYWORD.match(key) or \
+                is_column_keyword(key) or COMPRESSION_KEYWORD.match(key) or \
                 (key == "COMMENT" and str(card.value).strip() in _LONGSTRN_TEXT):
             continue
         values.setdefault(key, []).append(card.value)

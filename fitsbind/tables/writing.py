@@ -15,7 +15,7 @@ import numpy as np
 from fitsbind.direct import FITS, ColumnSpec, TableHDU, parse_tform, spec_for
 from fitsbind.errors import FITSFileExistsError
 from fitsbind.tables.masking import free_null
-from fitsbind.tables.reading import COLUMN_KEYWORDS, COMPRESSION_KEYWORD, STRUCTURAL_KEYWORDS
+from fitsbind.tables.reading import COMPRESSION_KEYWORD, STRUCTURAL_KEYWORDS, is_column_keyword
 from fitsbind.tables.table import ColumnMeta, Table
 from fitsbind.tables.tdisp import python_to_tdisp
 from fitsbind.tables.timecols import TimeColumn, TimeFrame, encode_time, time_frame
@@ -122,7 +122,7 @@ class _Plan:
             skip.update(OBSGEO_XYZ + OBSGEO_LBH)   # the columns' location replaces them
         for key, value in self.table.meta.items():
             key = str(key).strip().upper()
-            if key in skip or _is_column_keyword(key) or COMPRESSION_KEYWORD.match(key):
+            if key in skip or is_column_keyword(key) or COMPRESSION_KEYWORD.match(key):
                 continue
             if isinstance(value, list) and key not in ("COMMENT", "HISTORY"):
                 if len(value) > 1:
@@ -138,11 +138,6 @@ class _Plan:
             if self.location is not None:
                 entries += _location_cards(self.location)
         return entries + self.cards
-
-
-def _is_column_keyword(key: str) -> bool:
-    root = key.rstrip("0123456789")
-    return root != key and root in COLUMN_KEYWORDS
 
 
 def _has_reference(keys: set[str]) -> bool:
