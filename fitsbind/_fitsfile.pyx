@@ -6,6 +6,8 @@ The module is one extension assembled from parts, each holding one concern:
 
 ``_fitsfile_errors.pxi``   CFITSIO status -> exception (one table, one function)
 ``_fitsfile_cards.pxi``    text conversions between Python values and header cards
+``_fitsfile_light.pxi``    deferred opening: image headers read without CFITSIO until a
+                           call needs it
 ``_fitsfile_handle.pxi``   :class:`FitsFile`, the handle, and the per-file locks
 ``_fitsfile_rawio.pxi``    fitsbind's own pread/pwrite path for pixels, rows and bytes
 ``_fitsfile_open.pxi``     the factories: :func:`open_file`, :func:`create_file`,
@@ -33,7 +35,7 @@ from libc.errno cimport errno
 from libc.stdint cimport int64_t
 from libc.math cimport NAN
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, memset, strcspn, strlen, strncmp
+from libc.string cimport memcmp, memcpy, memset, strcspn, strlen, strncmp
 
 from fitsbind._cfitsio cimport *
 from fitsbind._cfitsio_lock cimport fitsio_init_lock
@@ -138,6 +140,7 @@ def cfitsio_source() -> str:
 include "_fitsfile_errors.pxi"
 include "_fitsfile_cards.pxi"
 include "_fitsfile_vet.pxi"
+include "_fitsfile_light.pxi"
 include "_fitsfile_handle.pxi"
 include "_fitsfile_rawio.pxi"
 include "_fitsfile_open.pxi"

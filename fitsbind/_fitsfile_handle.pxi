@@ -86,6 +86,15 @@ cdef class _At:
     def __enter__(self):
         cdef FitsFile f = self.handle
         cdef _Guard guard = f._writing if self.writing else f._reading
+        if f._light is not None and not self.writing:
+            guard.acquire()
+            try:
+                if f._light_move(self.index):
+                    return f
+            except BaseException:
+                guard.release()
+                raise
+            guard.release()
         guard.hold()
         try:
             f._move(self.index)
@@ -121,6 +130,7 @@ cdef class FitsFile:
     cdef tuple _identity        # (st_dev, st_ino) of the file when CFITSIO opened it
     cdef int _vetted            # highest HDU index whose header passed _vet_header
     cdef bint _walked           # every HDU on disk parsed: HDUs added later are fitsbind's own
+    cdef _Light _light          # while CFITSIO is not open yet (_fitsfile_light.pxi), or None
     cdef object __weakref__
 
     def __cinit__(self, token):
@@ -137,13 +147,17 @@ cdef class FitsFile:
         self._writing.writing = True
 
     def __del__(self):
-        if self._ptr != NULL:
+        if self._ptr != NULL or self._light is not None:
             close_forgotten(repr(self), self.close)
 
     def __dealloc__(self):
         # __del__ closed it; this runs only when finalizers did not (interpreter shutdown)
         cdef int status = 0
         cdef fitsfile *ptr = self._ptr
+        if self._light is not None:
+            os.close(self._light.fd)
+            self._light = None
+            _release_file_lock(self._lock_key)
         if ptr == NULL:
             return
         self._ptr = NULL
@@ -166,7 +180,7 @@ cdef class FitsFile:
         self.close()
 
     def __repr__(self):
-        state = "closed" if self._ptr == NULL else ("r+" if self.writable else "r")
+        state = "closed" if self.closed else ("r+" if self.writable else "r")
         return f"<fitsbind FitsFile {self.filename!r} ({state})>"
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -179,8 +193,53 @@ cdef class FitsFile:
 
     cdef inline int _require_open(self) except -1:
         if self._ptr == NULL:
-            raise ValueError("I/O operation on closed FITS file")
+            if self._light is None:
+                raise ValueError("I/O operation on closed FITS file")
+            self._materialize()
         return 0
+
+    cdef int _materialize(self) except -1:
+        """Open CFITSIO on a handle that deferred opening started (the lock held), at the HDU
+        it is on; fitsbind's descriptor stays the one raw I/O uses."""
+        cdef _Light light = self._light
+        cdef int status = 0
+        cdef fitsfile *ptr = NULL
+        cdef bytes b_name = _c_path(self.path)
+        cdef const char *c_name = b_name
+        try:
+            st = os.stat(self.path)
+            replaced = (st.st_dev, st.st_ino) != self._identity
+        except OSError:
+            replaced = True
+        if replaced:
+            raise FITSError(f"{self.filename}: the file was removed or replaced on disk after it "
+                            "was opened", filename=self.filename)
+        with nogil:
+            ffdkopn(&ptr, c_name, IOMODE_READONLY, &status)
+        if status:
+            raise _open_error(status, self.filename, False)
+        ffcmsg()
+        self._ptr = ptr
+        self._light = None
+        self._raw_fd = light.fd
+        self._vet_header(0, 0)
+        self._move(light.current)
+        return 0
+
+    cdef bint _light_move(self, int index) except -1:
+        """Make image HDU ``index`` current without CFITSIO (the lock held); False when that
+        needs CFITSIO (the handle is then still deferred, on the HDU it was on)."""
+        if index < 0 or self._light.hdu(index) is None:
+            return False
+        self._light.current = index
+        return True
+
+    cdef _LightHDU _light_current(self):
+        """The current HDU of a deferred handle (call with the lock held), None when CFITSIO
+        is open or the handle closed."""
+        if self._light is None:
+            return None
+        return self._light.hdus[self._light.current]
 
     cdef inline int _require_writable(self) except -1:
         # CFITSIO buffers header edits on a read-only file and fails only when flushing,
@@ -236,6 +295,12 @@ cdef class FitsFile:
         and before writing also emptied, so neither side sees stale bytes."""
         cdef int fd
         cdef LONGLONG data = 0, end = 0
+        cdef _LightHDU light
+        if not writing:
+            with self._lock:
+                light = self._light_current()
+                if light is not None:
+                    return (self._light.fd, light.data)
         with (self._writing if writing else self._reading):
             fd = self._raw_data(writing, &data, &end)
             return None if fd < 0 else (fd, data)
@@ -441,14 +506,27 @@ cdef class FitsFile:
         return self._lock
 
     @property
+    def deferred(self) -> bool:
+        """True while CFITSIO is not yet open on this read-only handle (deferred opening,
+        _fitsfile_light.pxi): calls are answered from headers fitsbind read itself."""
+        return self._light is not None
+
+    @property
     def closed(self) -> bool:
         """True once :meth:`close` has run."""
-        return self._ptr == NULL
+        return self._ptr == NULL and self._light is None
 
     def close(self) -> None:
         """Flush and close the file. Calling it again does nothing."""
         cdef int status = 0
         cdef fitsfile *ptr
+        if self._light is not None:
+            with self._lock:
+                if self._light is not None:
+                    os.close(self._light.fd)
+                    self._light = None
+                    _release_file_lock(self._lock_key)
+            return
         if self._ptr == NULL:
             return
         with self._lock:
@@ -482,6 +560,9 @@ cdef class FitsFile:
     @property
     def current_hdu(self) -> int:
         """Zero-based index of the current HDU."""
+        with self._lock:
+            if self._light is not None:
+                return self._light.current
         with self._reading:
             return self._current()
 
@@ -491,6 +572,10 @@ cdef class FitsFile:
         An HDU beyond the last raises IndexError; on any failure the handle stays on the HDU
         it was on.
         """
+        if self._light is not None:
+            with self._lock:
+                if self._light is not None and self._light_move(index):
+                    return IMAGE_HDU
         with self._reading:
             return self._move(index)
 
@@ -556,6 +641,9 @@ cdef class FitsFile:
     def hdu_type(self) -> int:
         """Type of the current HDU: HDU_IMAGE, HDU_ASCII_TABLE or HDU_BINARY_TABLE."""
         cdef int status = 0, hdutype = 0
+        with self._lock:
+            if self._light is not None:
+                return IMAGE_HDU           # deferred opening serves image HDUs only
         with self._reading:
             ffghdt(self._ptr, &hdutype, &status)
             self._check(status, "reading the HDU type")
@@ -564,6 +652,9 @@ cdef class FitsFile:
     def is_compressed_image(self) -> bool:
         """True if the current HDU is a tile-compressed image (a BINTABLE with ZIMAGE = T)."""
         cdef int status = 0, result
+        with self._lock:
+            if self._light is not None:
+                return False               # a compressed image is a BINTABLE: never deferred
         with self._reading:
             result = fits_is_compressed_image(self._ptr, &status)
             self._check(status, "checking for a compressed image")
@@ -573,6 +664,11 @@ cdef class FitsFile:
         """Byte offsets in the file of the current HDU: (header start, data start, data end)."""
         cdef int status = 0
         cdef LONGLONG head = 0, data = 0, end = 0
+        cdef _LightHDU light
+        with self._lock:
+            light = self._light_current()
+            if light is not None:
+                return (light.head, light.data, light.end)
         with self._reading:
             ffghadll(self._ptr, &head, &data, &end, &status)
             self._check(status, "reading the HDU's byte offsets")
@@ -586,6 +682,11 @@ cdef class FitsFile:
         """
         cdef int status = 0, bitpix = 0, equiv = 0, naxis = 0, i
         cdef LONGLONG naxes[MAX_AXES]
+        cdef _LightHDU light
+        with self._lock:
+            light = self._light_current()
+            if light is not None and not light.scaled:
+                return light.bitpix, light.bitpix, light.shape
         with self._reading:
             ffgiprll(self._ptr, MAX_AXES, &bitpix, &naxis, naxes, &status)
             if status == 0:
@@ -710,6 +811,11 @@ cdef class FitsFile:
         """Bytes of the current HDU's first ``nbytes`` data bytes that lie beyond the end of
         the file (0 when the file holds them all: it is not truncated there). ``nbytes`` may
         be any size a header's numbers multiply to."""
+        cdef _LightHDU light
+        with self._lock:
+            light = self._light_current()
+            if light is not None:
+                return max(0, light.data + nbytes - self._light.size)
         with self._reading:
             data = self.hdu_offsets()[1]
             return max(0, data + nbytes - self._ptr.Fptr.logfilesize)
@@ -1004,6 +1110,11 @@ cdef class FitsFile:
     def num_keys(self) -> int:
         """Number of cards in the current header, END excluded."""
         cdef int status = 0, nexist = 0, nmore = 0
+        cdef _LightHDU light
+        with self._lock:
+            light = self._light_current()
+            if light is not None:
+                return light.ncards
         with self._reading:
             ffghsp(self._ptr, &nexist, &nmore, &status)
             self._check(status, "counting header cards")
@@ -1015,6 +1126,12 @@ cdef class FitsFile:
         CFITSIO (funpack) writes it when decompressing."""
         cdef int status = 0, nkeys = 0, freeing = 0
         cdef char *text = NULL
+        cdef _LightHDU light
+        if not (nocomments or uncompressed):
+            with self._lock:
+                light = self._light_current()
+                if light is not None:
+                    return light.cards.decode("latin-1")
         with self._reading:
             if uncompressed:
                 ffcnvthdr2str(self._ptr, nocomments, NULL, 0, &text, &nkeys, &status)
@@ -1059,8 +1176,9 @@ cdef class FitsFile:
             self._check(status, "reading keyword %r", str(name))
             return card.decode("latin-1").ljust(80)
 
-    def read_key(self, name) -> tuple:
-        """(value, comment) of keyword ``name``. KeyError if absent.
+    def read_key(self, name, *, bint missing_ok=False) -> tuple | None:
+        """(value, comment) of keyword ``name``. KeyError if absent, or None with
+        ``missing_ok``.
 
         Values come back as bool, int (any size), float, complex or str (CONTINUE long strings
         joined, trailing blanks dropped); an undefined value is None.
@@ -1069,10 +1187,26 @@ cdef class FitsFile:
         cdef char value[FLEN_VALUE]
         cdef char comment[FLEN_COMMENT]
         cdef char *longstr = NULL
-        cdef bytes key = _keyname(name)
+        cdef bytes key
+        cdef _LightHDU light
+        with self._lock:
+            light = self._light_current()
+            if light is not None:
+                found = light.value(name)
+                if found == ():
+                    if missing_ok:
+                        return None
+                    raise _error(KEY_NO_EXIST, f"reading keyword {str(name)!r}", self.filename,
+                                 self._light.current)
+                if found is not None:
+                    return found
+        key = _keyname(name)
         string_value = None
         with self._reading:
             ffgkey(self._ptr, key, value, comment, &status)
+            if status == KEY_NO_EXIST and missing_ok:
+                ffcmsg()
+                return None
             self._check(status, "reading keyword %r", str(name))
             raw = value.decode("latin-1").strip()
             if raw.startswith("'"):
@@ -1322,6 +1456,9 @@ cdef class FitsFile:
         """
         cdef int status = 0, nexist = 0, nmore = 0, rec
         cdef char card[FLEN_CARD]
+        with self._lock:
+            if self._light is not None:
+                return                     # deferred opening read END before any XTENSION
         with self._reading:
             ffghsp(self._ptr, &nexist, &nmore, &status)
             rec = 37

@@ -52,13 +52,16 @@ cdef object _open_error(int status, str name, bint writing):
     return _error(status, what, name, None, overrides)
 
 
-cdef FitsFile _new_handle(object path, object name=None):
+cdef FitsFile _new_handle(object path, object name=None, tuple identity=None):
     """A handle not yet open, on the file at ``path``, known as ``name`` (default: ``path``);
     its lock key and identity are the file's device and inode (one lock per file, whatever
-    the path or link it is reached by)."""
+    the path or link it is reached by): ``identity`` when the caller has them."""
     cdef FitsFile handle = FitsFile.__new__(FitsFile, _FACTORY)
     handle.path = os.fsdecode(os.fspath(path))
     handle.filename = handle.path if name is None else os.fsdecode(os.fspath(name))
+    if identity is not None:
+        handle._lock_key = handle._identity = identity
+        return handle
     try:
         st = os.stat(handle.path)
         handle._lock_key = handle._identity = (st.st_dev, st.st_ino)
@@ -84,7 +87,15 @@ def open_file(path, str mode="r") -> FitsFile:
         raise ValueError(f"mode must be 'r' or 'r+', not {mode!r}")
     cdef bytes b_name = _c_path(path)
     cdef const char *c_name = b_name
-    cdef FitsFile handle = _new_handle(path)
+    cdef FitsFile handle
+    cdef _Light light = _light_open(os.fsdecode(os.fspath(path))) \
+        if iomode == IOMODE_READONLY else None
+    if light is not None:
+        handle = _new_handle(path, None, light.identity)
+        handle._light = light
+        handle._bind_lock(_acquire_file_lock(handle._lock_key))
+        return handle
+    handle = _new_handle(path)
     name = handle.filename
     lock = _acquire_file_lock(handle._lock_key)
     try:

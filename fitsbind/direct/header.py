@@ -41,6 +41,8 @@ def normalize_key(key: str) -> str:
 
 # keywords read one by one through CFITSIO before the whole header is parsed instead
 _DIRECT_READS = 8
+# what _value returns for an absent keyword when the caller must raise
+_MISSING = object()
 
 
 class FITSHeader:
@@ -95,6 +97,17 @@ class FITSHeader:
         return self._first.get(normalize_key(key))
 
     def __getitem__(self, key: str) -> Any:
+        value = self._value(key, _MISSING)
+        if value is _MISSING:
+            raise FITSKeyError(f"{self._where()}: keyword {key!r} not found",
+                               filename=self._hdu._fits.filename, hdu=self._hdu.index)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Value of ``key``, or ``default`` when the header has no such card."""
+        return self._value(key, default)
+
+    def _value(self, key: str, default: Any) -> Any:
         name = normalize_key(key)
         if name in COMMENTARY:
             return [c.value for c in self._load() if c.keyword.upper() == name]
@@ -102,25 +115,11 @@ class FITSHeader:
             # a few keywords from a header not parsed yet: let CFITSIO find each (more, and
             # parsing the header once to look them up in a dict costs less)
             self._direct_reads += 1
-            try:
-                with self._hdu._selected() as f:
-                    return f.read_key(name)[0]
-            except KeyError:
-                raise FITSKeyError(f"{self._where()}: keyword {key!r} not found",
-                                   filename=self._hdu._fits.filename,
-                                   hdu=self._hdu.index) from None
+            with self._hdu._selected() as f:
+                found = f.read_key(name, missing_ok=True)
+            return default if found is None else found[0]
         card = self._find(name)
-        if card is None:
-            raise FITSKeyError(f"{self._where()}: keyword {key!r} not found",
-                               filename=self._hdu._fits.filename, hdu=self._hdu.index)
-        return card.value
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """Value of ``key``, or ``default`` when the header has no such card."""
-        try:
-            return self[key]
-        except KeyError:
-            return default
+        return default if card is None else card.value
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._find(key) is not None

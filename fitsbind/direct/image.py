@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,7 @@ class ImageHDU(HDU):
     def size(self) -> int:
         """Number of pixels (0 for an HDU without data)."""
         shape = self.shape
-        return int(np.prod(shape, dtype=np.int64)) if shape else 0
+        return math.prod(shape) if shape else 0
 
     @property
     def bitpix(self) -> int:
@@ -147,7 +148,7 @@ class ImageHDU(HDU):
         return np.ma.MaskedArray(data, mask=mask)
 
     def _check_complete(self, layout: PixelLayout, shape: tuple[int, ...]) -> None:
-        nbytes = int(np.prod(shape, dtype=np.int64)) * layout.stored.itemsize
+        nbytes = math.prod(shape) * layout.stored.itemsize
         if self._complete == nbytes:
             return   # checked before; a later truncation shows as a short read
         with self._selected() as f:
