@@ -36,6 +36,9 @@ cdef object _FACTORY = object()
 # comments of size keywords that resize_data may have to add
 _NEW_SIZE_COMMENTS = {"THEAP": b"byte offset to heap area"}
 
+# the keywords image_layout_keys reads
+_LAYOUT_KEYS = ("BITPIX", "BSCALE", "BZERO", "BLANK")
+
 cdef enum:
     RAW_READ_MIN = 1 << 20     # read_bytes uses fitsbind's own descriptor from this size on
 
@@ -554,6 +557,12 @@ cdef class FitsFile:
 
     def num_hdus(self) -> int:
         """Number of HDUs in the file (reads every header; the current HDU stays current)."""
+        cdef int n
+        with self._lock:
+            if self._light is not None:
+                n = self._light.count()
+                if n > 0:
+                    return n
         with self._reading:
             return self._count()
 
@@ -693,6 +702,23 @@ cdef class FitsFile:
                 ffgiet(self._ptr, &equiv, &status)
             self._check(status, "reading the image parameters")
             return bitpix, equiv, tuple(naxes[i] for i in range(naxis - 1, -1, -1))
+
+    def image_layout_keys(self) -> dict:
+        """BITPIX, and those of BSCALE, BZERO and BLANK the current header holds, as
+        ``{keyword: value}`` (values as :meth:`read_key` gives them): what decides how the
+        image's stored values convert."""
+        cdef _LightHDU light
+        with self._lock:
+            light = self._light_current()
+            if light is not None:
+                return dict(light.layout)
+        result = {}
+        with self._reading:
+            for key in _LAYOUT_KEYS:
+                found = self.read_key(key, missing_ok=True)
+                if found is not None:
+                    result[key] = found[0]
+        return result
 
     def table_info(self) -> tuple:
         """(number of rows, number of columns) of the current table HDU."""

@@ -27,9 +27,12 @@ cdef bint _light_chars(const char *text, Py_ssize_t ncards):
         c = text[i]
         if c < 32 or c > 126:
             return False
-        if i % 80 < 8 and not (b"A" <= c <= b"Z" or b"0" <= c <= b"9" or c == b"-"
-                               or c == b"_" or c == b" "):
-            return False
+    for i in range(ncards):
+        for j in range(8):
+            c = text[80 * i + j]
+            if not (b"A" <= c <= b"Z" or b"0" <= c <= b"9" or c == b"-" or c == b"_"
+                    or c == b" "):
+                return False
     return True
 
 
@@ -59,6 +62,7 @@ cdef class _LightHDU:
     cdef bytes cards                  # card images before END, trailing blank cards excluded
     cdef Py_ssize_t ncards
     cdef bint scaled                  # BSCALE or BZERO present
+    cdef dict layout                  # BITPIX and those of BSCALE, BZERO, BLANK present
 
     cdef tuple value(self, str name):
         """``(value, comment)`` of keyword ``name``'s first card as :meth:`FitsFile.read_key`
@@ -89,7 +93,7 @@ cdef class _LightHDU:
 
 # characters of a plain keyword (removed: what is left marks a name CFITSIO must look up)
 _LIGHT_KEY_DROP = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-_LIGHT_SCALING = (b"BSCALE  ", b"BZERO   ", b"BLANK   ")
+_LIGHT_SCALING = (("BSCALE", b"BSCALE  "), ("BZERO", b"BZERO   "), ("BLANK", b"BLANK   "))
 
 
 cdef _LightHDU _light_scan(int fd, LONGLONG size, LONGLONG head, int index):
@@ -171,14 +175,15 @@ cdef _LightHDU _light_scan(int fd, LONGLONG size, LONGLONG head, int index):
         ncards -= 1
     hdu.cards = block[:80 * ncards]
     hdu.ncards = ncards
-    for key8 in _LIGHT_SCALING:
-        i = _light_find(hdu.cards, ncards, key8)
-        if i < 0:
+    hdu.layout = {"BITPIX": bitpix}
+    for key, key8 in _LIGHT_SCALING:
+        if _light_find(hdu.cards, ncards, key8) < 0:
             continue
-        hdu.scaled = hdu.scaled or key8 != b"BLANK   "
-        found = hdu.value(key8.decode().strip())
-        if not found or isinstance(found[0], bool) or not isinstance(found[0], (int, float)):
+        found = hdu.value(key)
+        if found is None or isinstance(found[0], bool) or not isinstance(found[0], (int, float)):
             return None                    # CFITSIO's message for a scaling card it rejects
+        hdu.scaled = hdu.scaled or key != "BLANK"
+        hdu.layout[key] = found[0]
     return hdu
 
 
@@ -204,6 +209,15 @@ cdef class _Light:
                 return None
             self.hdus.append(found)
         return self.hdus[index]
+
+    cdef int count(self):
+        """Number of HDUs, reading every header; -1 when one of them needs CFITSIO."""
+        cdef _LightHDU last = self.hdus[-1]
+        while last.end < self.size:
+            last = self.hdu(len(self.hdus))
+            if last is None:
+                return -1
+        return len(self.hdus)
 
 
 cdef _Light _light_open(str path):

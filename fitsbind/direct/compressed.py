@@ -15,6 +15,7 @@ rows without moving the heap every time.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -396,17 +397,17 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
         except FITSError as exc:
             raise FITSError(f"{self._where()}: {exc}", filename=self._fits.filename,
                             hdu=self._index) from None
-        # an LRU cache would keep only the last tiles that fit: store just those, as views of
-        # one copy (one memcpy instead of one per tile; the copy lives until its last tile
-        # leaves the cache)
-        fit = self._cache.capacity // (int(np.prod(g.tile)) * out.itemsize)
-        if fit >= len(tiles):
-            kept, block, at = tiles, out.copy(), origin
-        else:
-            kept, block, at = tiles[len(tiles) - fit:], None, origin
-        for number in kept.tolist():
-            where = g.tile_slices(number, at)
-            self._cache.put(number, block[where] if block is not None else out[where].copy())
+        # A read of more than a quarter of the cache is not kept: its caller holds the pixels
+        # already, and copying them would double the memory the read needs (a whole image
+        # read would hold two images). Otherwise an LRU cache would keep only the last tiles
+        # that fit: store just those, each its own copy (a copy of the whole block would be
+        # written anew, page by page, for every call, also where most of its tiles came from
+        # the cache, and would live until its last tile left).
+        if out.nbytes > self._cache.capacity // 4:
+            return
+        fit = self._cache.capacity // (math.prod(g.tile) * out.itemsize)
+        for number in tiles[max(0, len(tiles) - fit):].tolist():
+            self._cache.put(number, out[g.tile_slices(number, origin)].copy())
 
     def _decode_box(self, sel: Selection) -> np.ndarray:
         """Stored values of the pixels ``sel`` selects, C-contiguous, shape ``sel.box_shape``

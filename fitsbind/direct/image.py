@@ -39,8 +39,9 @@ class ImageHDU(HDU):
         if self._layout is None or self._shape is None:
             with self._selected() as f:
                 _, _, shape = f.image_info()
+                keys = f.image_layout_keys()
             try:
-                self._layout = PixelLayout.from_header(self.header)
+                self._layout = PixelLayout.from_header(keys)
             except ValueError as exc:
                 raise FITSError(f"{self._where()}: {exc}", filename=self._fits.filename,
                                 hdu=self._index) from None

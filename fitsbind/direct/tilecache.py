@@ -80,7 +80,8 @@ class TileCacheMembers:
 
     @property
     def tile_cache_size(self) -> int:
-        """Capacity of the decoded-tile cache, bytes (default 32 MiB; 0: no caching)."""
+        """Capacity of the decoded-tile cache, bytes (default 32 MiB; 0: no caching). A read
+        decoding more than a quarter of it is not kept: its caller holds those pixels."""
         return self._cache.capacity
 
     @property

@@ -205,9 +205,11 @@ def test_slicing_decodes_only_touched_tiles(tmp_path):
         hdu.set_tile_cache_size(0)
         hdu.read()
         assert hdu.tile_cache_used == 0
-        hdu.set_tile_cache_size(3 * 32 * 32 * 2)
-        hdu.read()
-        assert hdu.tile_cache_used == 3 * 32 * 32 * 2
+        hdu.set_tile_cache_size(16 * 32 * 32 * 2)
+        np.testing.assert_array_equal(hdu[0:40, 0:40], data[0:40, 0:40])
+        assert hdu.tile_cache_used == 4 * 32 * 32 * 2     # a quarter of the cache: kept
+        np.testing.assert_array_equal(hdu.read(), data)
+        assert hdu.tile_cache_used == 4 * 32 * 32 * 2     # the whole image: its caller's
 
 
 def test_write_validates_before_the_file_changes(tmp_path):
