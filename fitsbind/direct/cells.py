@@ -266,10 +266,12 @@ def encode_numbers(array: np.ndarray, mask: np.ndarray | None, c: ColumnInfo,
             return out
     elif kind == "f":
         check_float_range(array, stored, where)
-    out = array.astype(stored)
     if mask is not None and mask.any() and stored.kind in "fc":
+        out = array.astype(stored)
         out[mask] = np.nan
-    return out
+        return out
+    # the caller copies the result into the records: no copy of its own when none is needed
+    return array.astype(stored, copy=False)
 
 
 def _offset_null(c: ColumnInfo, stored: np.dtype) -> Any:
@@ -305,7 +307,7 @@ def fit_strings(text: np.ndarray, width: int, where: str, truncate: bool) -> np.
         if longest > width and not truncate:
             raise FITSValueError(f"{where}: a string of {longest} characters does not fit the "
                                  f"{width}-character column; shorten it or pass truncate=True")
-    return text.astype(f"S{width}")
+    return text.astype(f"S{width}", copy=False)
 
 
 def to_bytes(array: np.ndarray, where: str) -> np.ndarray:
@@ -323,7 +325,8 @@ def to_bytes(array: np.ndarray, where: str) -> np.ndarray:
             raise FITSValueError(f"{where}: FITS strings hold ASCII text only") from None
     if array.dtype.kind != "S":
         raise FITSTypeError(f"{where}: a string column takes str or bytes, not {array.dtype}")
-    if array.size and (np.frombuffer(array.tobytes(), np.uint8) > 126).any():
+    # the largest byte, by a reduction over a view: no copy of the column, no mask of it
+    if array.size and np.ascontiguousarray(array).view(np.uint8).max() > 126:
         raise FITSValueError(f"{where}: FITS strings hold ASCII text only")
     return array
 
