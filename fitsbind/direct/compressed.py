@@ -57,6 +57,9 @@ _SCALAR = {"D": ">f8", "E": ">f4", "J": ">i4", "K": ">i8", "I": ">i2"}
 
 # tiles decoded in the calling thread: below this, handing work to the pool costs more
 _SERIAL_TILES = 16
+# ... and also up to this many when the box is at most 1/_STAMP_FRACTION of their pixels
+_STAMP_TILES = 256
+_STAMP_FRACTION = 4
 
 # the columns that may hold a tile's bytes, and the prefix of their TileTable arguments
 _DATA_COLUMNS = (("COMPRESSED_DATA", ""), ("GZIP_COMPRESSED_DATA", "gzip_"),
@@ -411,14 +414,20 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
 
     def _decode_box(self, sel: Selection) -> np.ndarray:
         """Stored values of the pixels ``sel`` selects, C-contiguous, shape ``sel.box_shape``
-        (positive steps). A box meeting few tiles is decoded in one call that reads just
-        their bytes and copies only its pixels; a larger one goes through whole tiles on
-        every core."""
+        (positive steps). A box meeting few tiles, or taking a small part of a bounded number
+        of them (a stamp across long row tiles), is decoded in one call that reads just their
+        bytes and copies only its pixels; a larger one goes through whole tiles on every
+        core."""
         g = self._geo()
         tiles = 1
         for a, b, t in zip(sel.starts, sel.stops, g.tile):
             tiles *= b // t - a // t + 1
-        if tiles >= _SERIAL_TILES:
+        # the whole-tile path assembles every tile it meets into one block and parallel
+        # decoding pays for that only when most of the block is wanted (measured: 100 stamps
+        # of 64x64 across 4096-pixel row tiles, 64 tiles each, take half the time this way)
+        small = tiles <= _STAMP_TILES and \
+            math.prod(sel.box_shape) * _STAMP_FRACTION <= tiles * math.prod(g.tile)
+        if tiles >= _SERIAL_TILES and not small:
             block, origin = self._decode(sel.starts, sel.stops)
             return np.ascontiguousarray(block[tuple(
                 slice(a - o, b - o + 1, s) for a, b, s, o in
