@@ -159,16 +159,20 @@ cdef _LightHDU _light_scan(int fd, LONGLONG size, LONGLONG head, int index):
         if not (_light_int(text + 80 * (3 + naxis), b"PCOUNT  ", &value) and value == 0
                 and _light_int(text + 80 * (4 + naxis), b"GCOUNT  ", &value) and value == 1):
             return None
-    # the checks CFITSIO's headers get before it parses them (_fitsfile_vet.pxi); a header
-    # failing them goes to CFITSIO, whose handle raises vetting's error as it always has
-    if _vet_problem(_vet_cards(text, ncards + 1, {}), data) is not None:
+    # What vetting (_fitsfile_vet.pxi) checks of an image header beyond the above: that no
+    # structural keyword comes again, and the size. A header with any keyword vetting reads
+    # after the mandatory ones goes to CFITSIO and vetting whole, as do sizes beyond a file.
+    for i in range(3 + naxis + (2 if index else 0), ncards):
+        if fitsbind_vet_wanted(text + 80 * i):
+            return None
+    nbytes = abs(bitpix) // 8 * math.prod(shape) if naxis else 0
+    if data + nbytes > VET_MAX_BYTES:
         return None
     hdu = _LightHDU.__new__(_LightHDU)
     hdu.head = head
     hdu.data = data
     hdu.bitpix = bitpix
     hdu.shape = tuple(reversed(shape))
-    nbytes = abs(bitpix) // 8 * math.prod(shape) if naxis else 0
     hdu.end = data + (nbytes + 2879) // 2880 * 2880
     # CFITSIO counts blank cards right before END as header space, not cards
     while ncards and block[80 * (ncards - 1):80 * ncards] == b" " * 80:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -44,21 +45,23 @@ class PixelLayout:
     bzero: float | int = 0
     blank: int | None = None
 
-    @property
+    # derived once: every pixel read asks several of these (cached_property writes the
+    # instance dict directly, so the dataclass stays frozen)
+    @cached_property
     def stored(self) -> np.dtype:
         return STORED[self.bitpix]
 
-    @property
+    @cached_property
     def integer(self) -> bool:
         return self.bitpix > 0
 
-    @property
+    @cached_property
     def offset(self) -> bool:
         """True for the unsigned / signed-byte BZERO conventions."""
         return (self.integer and self.bscale == 1
                 and self.bzero == OFFSET_TYPES[self.bitpix][0])
 
-    @property
+    @cached_property
     def scaled(self) -> bool:
         """True when reading converts integers to floats (BSCALE/BZERO other than the offset
         conventions, or a BLANK), or when a float image has BSCALE/BZERO."""
@@ -66,7 +69,7 @@ class PixelLayout:
             return False
         return self.bscale != 1 or self.bzero != 0 or (self.integer and self.blank is not None)
 
-    @property
+    @cached_property
     def dtype(self) -> np.dtype:
         if self.offset:
             return OFFSET_TYPES[self.bitpix][1]

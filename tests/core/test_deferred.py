@@ -121,6 +121,9 @@ def test_errors_unchanged(tmp_path):
         "bitpix": set_card(good, 0, "BITPIX", "12"),
         "truncated_header": good[:1000],
         "lowercase": good.replace(b"OBJECT  =", b"object  ="),
+        "naxis_again": good.replace(b"OBJECT  = 'x       '", b"NAXIS1  =           31"),
+        "naxis_again_same": good.replace(b"OBJECT  = 'x       '", b"NAXIS1  =           30"),
+        "huge": set_card(good, 1, "NAXIS1", "900000000000000"),
     }
     for name, content in variants.items():
         path = tmp_path / f"{name}.fits"
