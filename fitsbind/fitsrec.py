@@ -146,6 +146,8 @@ class FITS_rec(np.recarray):
         self.__dict__["_coldefs"] = None
         self._nfields = 0
         self._converted: dict[str, Any] = {}
+        # text fields of a new table not yet decoded: see from_columns
+        self._text_to_share: tuple[int, ...] = ()
         self._heapoffset = 0
         self._heapsize = 0
         self._tbsize = 0
@@ -171,7 +173,8 @@ class FITS_rec(np.recarray):
             self._logical_as_bytes = obj._logical_as_bytes
         if isinstance(obj, FITS_rec) and obj.dtype == self.dtype:
             for attr in ("_converted", "_heapoffset", "_heapsize", "_tbsize", "_gap", "_uint",
-                         "_heap", "_heap_rebuilt", "_col_weakrefs", "_nfields"):
+                         "_heap", "_heap_rebuilt", "_col_weakrefs", "_nfields",
+                         "_text_to_share"):
                 setattr(self, attr, getattr(obj, attr))
             self.__dict__["_coldefs"] = obj.__dict__.get("_coldefs")
         elif self.dtype.fields is not None:
@@ -217,13 +220,8 @@ class FITS_rec(np.recarray):
         logicals) instead of str and bool."""
         if not isinstance(columns, ColDefs):
             columns = ColDefs(columns)
-        arrays = []
-        for column in columns:
-            array = column.array
-            if isinstance(array, Delayed):
-                data = array.hdu.data
-                array = None if data is None else data.field(array.field)
-            arrays.append(array)
+        ascii = isinstance(columns, _AsciiColDefs)
+        arrays = [_column_values(column, ascii) for column in columns]
         if nrows == 0:
             nrows = max((len(a) for a in arrays if a is not None), default=0)
         dtype = columns.dtype
@@ -237,25 +235,34 @@ class FITS_rec(np.recarray):
         data._character_as_bytes = character_as_bytes
         data._logical_as_bytes = logical_as_bytes
         data._coldefs = columns
-        ascii = isinstance(columns, _AsciiColDefs)
+        copies: list = []
         for index, (column, array) in enumerate(zip(columns, arrays)):
             if ascii:
                 data._fill_ascii_field(index, column, None if fill else array, nrows)
             else:
-                data._fill_field(index, column, None if fill else array, nrows)
+                data._fill_field(index, column, None if fill else array, nrows, copies)
+        _fill_rows(copies)
         # convert every field now, as astropy does, so slices taken later share the
-        # converted values with this table
+        # converted values with this table; but text is decoded on first use (or before the
+        # first slice is taken, to the same effect), as the str values are four times the
+        # size of the bytes and a table that is only written never needs them
+        text = [] if ascii else [i for i, column in enumerate(columns)
+                                 if column.format.format == "A"]
+        data._text_to_share = tuple(text)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Column .* contains NULL", FITSUserWarning)
             for index in range(len(columns)):
-                data.field(index)
+                if index not in text:
+                    data.field(index)
         if not ascii:
             # a heap 'P' descriptors cannot address fails now, not when the table is written
             data._heap_layout()
         return data
 
-    def _fill_field(self, index: int, column: Any, array: Any, nrows: int) -> None:
-        """Put a column's physical values into field ``index`` of a new binary table."""
+    def _fill_field(self, index: int, column: Any, array: Any, nrows: int,
+                    copies: list) -> None:
+        """Put a column's physical values into field ``index`` of a new binary table; plain
+        copies into the rows are added to ``copies`` (for :func:`_fill_rows`) instead."""
         raw = self._raw_field(index)
         fmt = column.format
         letter = fmt.format
@@ -296,7 +303,7 @@ class FITS_rec(np.recarray):
                 raw[:count] = values[:count]
             return
         if letter == "A":
-            _copy_cells(raw, values, count)
+            _copy_cells(raw, values, count, copies)
             return
         scaled = _scaled(column.bscale, column.bzero)
         if scaled or column._pseudo_unsigned_ints:
@@ -311,7 +318,7 @@ class FITS_rec(np.recarray):
                 with np.errstate(all="ignore"):
                     raw[...] = physical.astype(raw.dtype, casting="unsafe")
             return
-        _copy_cells(raw, values, count)
+        _copy_cells(raw, values, count, copies)
 
     def _fill_ascii_field(self, index: int, column: Any, array: Any, nrows: int) -> None:
         """Put a column's values into text field ``index`` of a new ASCII table."""
@@ -391,6 +398,9 @@ class FITS_rec(np.recarray):
             return self._record_type(self, key)
         if not isinstance(out, FITS_rec) or out.dtype.names != self.dtype.names:
             return out
+        for index in self._text_to_share:
+            self.field(index)
+        out._text_to_share = ()
         out._converted = {}
         for name, values in self._converted.items():
             out._converted[name] = np.ndarray.__getitem__(values, key)
@@ -479,23 +489,50 @@ class FITS_rec(np.recarray):
         # Columns held elsewhere keep their values as a copy once this table is gone. Drop
         # our reference first so that only those columns remain in the weak set.
         try:
-            self.__dict__.pop("_coldefs", None)
+            heir = self._heir(self.__dict__.pop("_coldefs", None))
             if self.dtype.fields is None:
                 return
             for column in list(self._col_weakrefs):
                 parent = column._parent_fits_rec() if column._parent_fits_rec else None
-                if parent is self:
-                    values = self._field_or_none(column.name)
-                    column.__dict__["array"] = None if values is None else values.copy()
+                if parent is not self:
+                    continue
+                if heir is not None:
+                    # the fields read the same through the table this one views (an HDU's
+                    # view of the table it was given): no copy of the column is needed
+                    column._parent_fits_rec = weakref.ref(heir)
+                    continue
+                column.__dict__["array"] = self._orphan_values(column.name)
         except Exception:   # interpreter shutdown, half-built arrays
             pass
 
-    def _field_or_none(self, name: str) -> Any:
+    def _heir(self, coldefs: Any) -> FITS_rec | None:
+        """The table this one is a whole view of, when it has the same columns (``coldefs``,
+        this table's own) and converted values: every field of this table reads the same
+        through it."""
+        base = self.base
+        if not isinstance(base, FITS_rec) or base.__dict__.get("_coldefs") is not coldefs \
+                or base._converted is not self._converted or base.dtype != self.dtype:
+            return None
+        mine, theirs = self.__array_interface__, base.__array_interface__
+        same = (mine["data"], mine["shape"], mine["strides"]) == \
+            (theirs["data"], theirs["shape"], theirs["strides"])
+        return base if same else None
+
+    def _orphan_values(self, name: str) -> Any:
+        """A copy of the values field ``name`` gives (None when there is no such field), for
+        a column to keep once this table is gone (when its ColDefs is already dropped)."""
         if name in self._converted:
-            return self._converted[name]
-        if name in (self.dtype.names or ()):
-            return self.view(np.ndarray)[name]
-        return None
+            return self._converted[name].copy()
+        names = self.dtype.names or ()
+        if name not in names:
+            return None
+        index = names.index(name)
+        if index in self._text_to_share:
+            try:
+                return _decode_ascii(self._raw_field(index)).view(chararray)
+            except UnicodeDecodeError:
+                pass
+        return self.view(np.ndarray)[name].copy()
 
     @property
     def names(self) -> list[str] | None:
@@ -559,6 +596,20 @@ class FITS_rec(np.recarray):
         else:
             self._views[(column.name, index)] = values
         return values
+
+    def _undecoded_text(self, key: Any) -> np.ndarray | None:
+        """The stored bytes of text field ``key`` (name or index) of a binary table while
+        its str values are not made; None for other fields."""
+        coldefs = self._coldefs
+        if coldefs is None or isinstance(coldefs, _AsciiColDefs) or \
+                len(coldefs) != len(self.dtype.names or ()):
+            return None
+        index = _get_index(coldefs.names, key)
+        column = coldefs.columns[index]
+        if column.format.format != "A" or column.name in self._converted:
+            return None
+        raw = self._raw_field(index)
+        return raw if raw.dtype.kind == "S" else None
 
     def _convert(self, column: Any, raw: np.ndarray, index: int) -> tuple[Any, bool]:
         """``(physical values, whether they are a separate array)`` of a stored field."""
@@ -895,6 +946,26 @@ class FITS_rec(np.recarray):
 
 # -- helpers --------------------------------------------------------------------------------------
 
+def _column_values(column: Any, ascii: bool) -> Any:
+    """The values ``column`` gives a new table (a binary one unless ``ascii``): its array,
+    or its field of the table it reads. A text field of a binary table not decoded yet
+    gives its stored bytes: its str values would only be encoded back to the same bytes."""
+    array = column.__dict__.get("array")
+    if isinstance(array, Delayed):
+        table, key = array.hdu.data, array.field
+    elif array is None and column._parent_fits_rec is not None:
+        table, key = column._parent_fits_rec(), column.name
+    else:
+        return array
+    if table is None:
+        return None
+    if not ascii and isinstance(table, FITS_rec):
+        stored = table._undecoded_text(key)
+        if stored is not None:
+            return stored
+    return table.field(key)
+
+
 def _stored_values(values: Any, bscale: Any, bzero: Any, integer: bool) -> np.ndarray:
     """Stored values (float64) of physical ``values``: ``(values - bzero) / bscale``,
     rounded when they are stored as integers."""
@@ -943,15 +1014,20 @@ def _physical_dtype(given: np.dtype, stored: np.dtype) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def _copy_cells(out: np.ndarray, values: np.ndarray, count: int) -> None:
+def _copy_cells(out: np.ndarray, values: np.ndarray, count: int,
+                copies: list | None = None) -> None:
     """Copy the first ``count`` cells of ``values`` into ``out``, reshaping cells when the
-    field's shape (from TDIM) differs from the input's."""
+    field's shape (from TDIM) differs from the input's; a copy of cells of the same shape
+    is added to ``copies`` when given (see :func:`_fill_rows`)."""
     if count == 0:
         return
     source = values[:count]
     target = out[:count]
     if source.shape == target.shape:
-        _assign_rows(target, source)
+        if copies is None:
+            _fill_rows([(target, source)])
+        else:
+            copies.append((target, source))
         return
     if target.ndim > 1:
         flat = np.asarray(source).reshape(count, -1)
@@ -961,24 +1037,56 @@ def _copy_cells(out: np.ndarray, values: np.ndarray, count: int) -> None:
             else source
 
 
-# arrays at least this large are filled by two threads
+# targets at least this large are filled by two threads
 _PARALLEL_BYTES = 8 << 20
+# bytes of the targets filled per block of rows: about a CPU's L2 cache
+_BLOCK_BYTES = 1 << 20
 
 
-def _assign_rows(target: np.ndarray, source: Any) -> None:
-    """``target[...] = source`` (of the same length): a large target in two halves by two
+def _fill_rows(copies: list[tuple[np.ndarray, Any]]) -> None:
+    """``target[...] = source`` for each pair of ``copies`` (arrays of the same shape; text
+    sources of str for targets of bytes are encoded), a block of rows at a time: the fields
+    of one table's rows are filled together while those rows are in the CPU cache, not in
+    one pass over all the rows per field. Large targets are filled in two halves by two
     threads, as numpy copies without the GIL; most of the time is the first touch of the
-    target's new pages, which then goes twice as fast too."""
-    if target.nbytes < _PARALLEL_BYTES or len(target) < 2:
-        target[...] = source
+    targets' new pages, which then goes twice as fast too."""
+    copies = [(t, s) for t, s in copies if len(t)]
+    if not copies:
         return
-    half = len(target) // 2
-    second = executor("fill", 2).submit(target[half:].__setitem__, Ellipsis, source[half:])
+    nrows = max(len(t) for t, _ in copies)
+    rowbytes = sum(t.nbytes // len(t) for t, _ in copies)
+    step = max(1, _BLOCK_BYTES // max(rowbytes, 1))
+
+    def fill(start: int, stop: int) -> None:
+        for i in range(start, stop, step):
+            j = min(i + step, stop)
+            for target, source in copies:
+                if i < len(target):
+                    target[i:j] = _as_target(target, source[i:j])
+
+    if rowbytes * nrows < _PARALLEL_BYTES or nrows < 2:
+        fill(0, nrows)
+        return
+    half = nrows // 2
+    second = executor("fill", 2).submit(fill, half, nrows)
     try:
-        target[:half] = source[:half]
+        fill(0, half)
     finally:
         wait([second])
     second.result()
+
+
+def _as_target(target: np.ndarray, source: Any) -> Any:
+    """``source`` as assigned to ``target``: str strings for a bytes target ASCII-encoded
+    here, many times faster than numpy's cast (which, for a string that is not ASCII, is
+    left to raise its UnicodeEncodeError naming the character)."""
+    if target.dtype.kind == "S" and getattr(source, "dtype", None) is not None \
+            and source.dtype.kind == "U":
+        try:
+            return _encode_ascii(source)
+        except UnicodeEncodeError:
+            pass
+    return source
 
 
 def _store_text(raw: np.ndarray, text: np.ndarray, name: str, strip: bool = True) -> None:
@@ -1021,7 +1129,7 @@ def _decode_ascii(raw: np.ndarray) -> np.ndarray:
     if codes.max() > 127:
         raise UnicodeDecodeError("ascii", b"", 0, 1, "a byte string holds a non-ASCII byte")
     text = np.empty(codes.shape, np.uint32)
-    _assign_rows(text, codes)
+    _fill_rows([(text, codes)])
     return text.view(f"U{width}").reshape(raw.shape)
 
 
