@@ -102,14 +102,10 @@ class chararray(np.char.chararray):  # lower case: the name reprs show, as astro
     def __setitem__(self, key: Any, value: Any) -> None:
         if isinstance(value, np.ndarray) and value.dtype.kind == "S" and self.dtype.kind == "U":
             # bytes into str decoded by fitsrec's ASCII widening, many times faster than
-            # numpy's cast; bytes that are not ASCII are left to numpy, which raises its own
-            # UnicodeDecodeError naming the byte (imported here: fitsrec imports this module)
+            # numpy's cast, with its error (imported here: fitsrec imports this module)
             from fitsbind.fitsrec import _decode_ascii
 
-            try:
-                value = _decode_ascii(value)
-            except UnicodeDecodeError:
-                pass
+            value = _decode_ascii(value)
         super().__setitem__(key, value)
 
 

@@ -634,6 +634,8 @@ class FITS_rec(np.recarray):
                 return raw, False
             if self._logical_as_bytes:
                 return raw.view("S1"), False
+            # the bytes gathered out of the rows once, then tested where they lie together
+            raw = np.ascontiguousarray(raw)
             if np.any(raw == 0):
                 warnings.warn(f"Column '{column.name}' contains NULL (undefined) values which "
                               f"will be converted to False. {_NULL_HINT}", FITSUserWarning,
@@ -660,8 +662,11 @@ class FITS_rec(np.recarray):
         bscale, bzero = _scale_factors(column)
         uint = _UINT_OF.get(letter)
         if self._uint and bscale == 1 and uint is not None and bzero == uint[1]:
-            # flipping the sign bit adds 2**(n-1) exactly
-            return raw.view(raw.dtype.str.replace("i", "u")) ^ uint[0](uint[1])
+            # flipping the sign bit adds 2**(n-1) exactly; done in place on the values
+            # gathered out of the rows (faster than on the strided field)
+            values = raw.view(raw.dtype.str.replace("i", "u")).astype(uint[0])
+            values ^= uint[0](uint[1])
+            return values
         values = np.array(raw, dtype=np.float64)
         if bscale != 1:
             values *= bscale
@@ -1062,7 +1067,7 @@ def _fill_rows(copies: list[tuple[np.ndarray, Any]]) -> None:
             j = min(i + step, stop)
             for target, source in copies:
                 if i < len(target):
-                    target[i:j] = _as_target(target, source[i:j])
+                    _assign(target[i:j], source[i:j])
 
     if rowbytes * nrows < _PARALLEL_BYTES or nrows < 2:
         fill(0, nrows)
@@ -1076,17 +1081,18 @@ def _fill_rows(copies: list[tuple[np.ndarray, Any]]) -> None:
     second.result()
 
 
-def _as_target(target: np.ndarray, source: Any) -> Any:
-    """``source`` as assigned to ``target``: str strings for a bytes target ASCII-encoded
-    here, many times faster than numpy's cast (which, for a string that is not ASCII, is
-    left to raise its UnicodeEncodeError naming the character)."""
-    if target.dtype.kind == "S" and getattr(source, "dtype", None) is not None \
-            and source.dtype.kind == "U":
-        try:
-            return _encode_ascii(source)
-        except UnicodeEncodeError:
-            pass
-    return source
+def _assign(target: np.ndarray, source: np.ndarray) -> None:
+    """``target[...] = source``, str strings for a bytes target encoded, and bytes strings
+    for a (contiguous) str target decoded, by the ASCII codecs here (numpy's casts go string
+    by string, many times slower); UnicodeError as numpy gives for a string not ASCII."""
+    kinds = target.dtype.kind + source.dtype.kind
+    if kinds == "SU":
+        target[...] = _encode_ascii(source)
+    elif kinds == "US":
+        # each byte widened to its code point straight into the str array
+        np.copyto(target.view(np.uint32), _ascii_codes(source))
+    else:
+        target[...] = source
 
 
 def _store_text(raw: np.ndarray, text: np.ndarray, name: str, strip: bool = True) -> None:
@@ -1118,30 +1124,46 @@ def _is_ascii(text: np.ndarray) -> bool:
 
 
 def _decode_ascii(raw: np.ndarray) -> np.ndarray:
-    """Byte strings (numpy S) as str (U of the same width); UnicodeDecodeError for a byte
-    that is not ASCII. Each byte widens to its code point as a whole array: numpy's own
-    conversion decodes string by string, about 20 times slower."""
+    """Byte strings (numpy S, any strides) as str (U of the same width), a block of rows at
+    a time (:func:`_assign`); UnicodeDecodeError for a byte that is not ASCII."""
     width = raw.dtype.itemsize
     if width == 0 or raw.size == 0:
         return raw.astype(f"U{max(width, 1)}")
-    # the strings' bytes along a new last axis: a view, also of a field strided in its rows
-    codes = np.asarray(raw)[..., np.newaxis].view(np.uint8)
+    text = np.empty(raw.shape, f"U{width}")
+    _fill_rows([(np.atleast_1d(text), np.atleast_1d(raw))])
+    return text
+
+
+def _ascii_codes(raw: np.ndarray) -> np.ndarray:
+    """The bytes of byte strings (numpy S, any strides) as uint8, contiguous (gathered out
+    of a field strided in its rows first: widened in place, it would go a dozen bytes per
+    step), the strings' bytes along the last axis; UnicodeDecodeError, as Python's ASCII
+    codec words it, for the first string holding a byte that is not ASCII."""
+    width = raw.dtype.itemsize
+    codes = np.ascontiguousarray(raw).view(np.uint8)
     if codes.max() > 127:
-        raise UnicodeDecodeError("ascii", b"", 0, 1, "a byte string holds a non-ASCII byte")
-    text = np.empty(codes.shape, np.uint32)
-    _fill_rows([(text, codes)])
-    return text.view(f"U{width}").reshape(raw.shape)
+        rows = codes.reshape(-1, width)
+        first = int(np.flatnonzero((rows > 127).any(axis=1))[0])
+        at = int(np.flatnonzero(rows[first] > 127)[0])
+        raise UnicodeDecodeError("ascii", rows[first].tobytes(), at, at + 1,
+                                 "ordinal not in range(128)")
+    return codes
 
 
 def _encode_ascii(text: np.ndarray) -> np.ndarray:
-    """str strings (numpy U) as byte strings (S of the same width); UnicodeEncodeError for a
-    character that is not ASCII (see :func:`_decode_ascii`)."""
+    """str strings (numpy U) as byte strings (S of the same width), each code point narrowed
+    to its byte (see :func:`_ascii_codes`); UnicodeEncodeError, as Python's ASCII codec words
+    it, for the first string holding a character that is not ASCII."""
     width = text.dtype.itemsize // 4
     if width == 0 or text.size == 0:
         return text.astype(f"S{max(width, 1)}")
     codes = np.ascontiguousarray(text).view(np.uint32)
     if codes.max() > 127:
-        raise UnicodeEncodeError("ascii", "", 0, 1, "a string holds a non-ASCII character")
+        rows = codes.reshape(-1, width)
+        first = int(np.flatnonzero((rows > 127).any(axis=1))[0])
+        at = int(np.flatnonzero(rows[first] > 127)[0])
+        raise UnicodeEncodeError("ascii", str(text.reshape(-1)[first]), at, at + 1,
+                                 "ordinal not in range(128)")
     return codes.astype(np.uint8).view(f"S{width}").reshape(text.shape)
 
 
