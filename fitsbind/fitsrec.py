@@ -273,7 +273,9 @@ class FITS_rec(np.recarray):
             self._heap_rebuilt = None
             return
         if letter == "L":
-            raw[...] = ord("F")
+            # cells without a value are False
+            stored = np.full(raw.shape, ord("F"), dtype=raw.dtype)
+            copies.append((raw, stored))
             if array is None:
                 return
             values = np.asarray(array)
@@ -282,9 +284,9 @@ class FITS_rec(np.recarray):
                 converted = np.zeros(raw.shape, dtype=bool)
                 converted[:count] = values[:count]
                 self._converted[column.name] = converted
-                raw[:count] = np.where(values[:count], ord("T"), ord("F"))
+                stored[:count] = np.where(values[:count], ord("T"), ord("F"))
             else:
-                raw[:count] = values[:count].view(np.int8) if values.dtype.kind == "S" \
+                stored[:count] = values[:count].view(np.int8) if values.dtype.kind == "S" \
                     else values[:count]
             return
         if array is None:
@@ -311,12 +313,12 @@ class FITS_rec(np.recarray):
             _copy_cells(physical, values, count)
             self._converted[column.name] = physical
             if column._pseudo_unsigned_ints:
-                self._store_scaled(column, physical, raw)
+                copies.append((raw, self._stored_of(column, physical, raw.dtype)))
             else:
                 # until written back, the stored field holds the physical values as astropy
                 # does (only their display in repr depends on it)
                 with np.errstate(all="ignore"):
-                    raw[...] = physical.astype(raw.dtype, casting="unsafe")
+                    copies.append((raw, physical.astype(raw.dtype, casting="unsafe")))
             return
         _copy_cells(raw, values, count, copies)
 
@@ -785,17 +787,23 @@ class FITS_rec(np.recarray):
                 continue
             if values is None:
                 if fmt.format == "L":
-                    _check_logical(raw, name)
+                    _check_logical(np.ascontiguousarray(raw), name)
                 continue
             if raw.dtype.kind in "bU" or values is raw:
                 continue
             if isinstance(fmt.recformat, _FormatX):
                 raw[...] = np.packbits(np.asarray(values, dtype=bool), axis=-1)[..., :raw.shape[-1]]
             elif fmt.format == "L":
-                stored_true = raw == ord("T")
-                changed = np.asarray(values, dtype=bool) != stored_true
-                raw[changed] = np.where(np.asarray(values)[changed], ord("T"), ord("F"))
-                _check_logical(raw, name)
+                # the bytes gathered out of the rows once; only cells whose truth changed are
+                # rewritten (a NULL read as False stays NULL)
+                stored = np.ascontiguousarray(raw)
+                truth = np.asarray(values, dtype=bool)
+                changed = truth != (stored == ord("T"))
+                if changed.any():
+                    new = np.where(truth[changed], np.int8(ord("T")), np.int8(ord("F")))
+                    raw[changed] = new
+                    stored[changed] = new
+                _check_logical(stored, name)
             elif fmt.format == "A":
                 if values.dtype.kind == "U":
                     _store_text(raw, values, name)
@@ -805,18 +813,22 @@ class FITS_rec(np.recarray):
             self._rebuild_heap()
 
     def _store_scaled(self, column: Any, values: np.ndarray, raw: np.ndarray) -> None:
-        """Stored values of a scaled column from its physical ones."""
+        """Write a scaled column's physical values back into its stored field."""
+        _store_changed(raw, self._stored_of(column, values, raw.dtype))
+
+    def _stored_of(self, column: Any, values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """The stored values (``dtype``) of a scaled column's physical ones."""
         bscale, bzero = _scale_factors(column)
         values = np.asarray(values)
         uint = _UINT_OF.get(column.format.format)
         if values.dtype.kind == "u" and uint is not None and bscale == 1 and bzero == uint[1]:
             stored = values.astype(uint[0], copy=False) ^ uint[0](uint[1])
-            _store_changed(raw, stored.view(stored.dtype.str.replace("u", "i")))
-            return
-        if values.dtype.kind in "iu" and bscale == 1 and is_integer(bzero):
-            _store_changed(raw, values.astype(np.int64) - int(bzero))
-            return
-        _store_changed(raw, _stored_values(values, bscale, bzero, raw.dtype.kind in "iu"))
+            stored = stored.view(stored.dtype.str.replace("u", "i"))
+        elif values.dtype.kind in "iu" and bscale == 1 and is_integer(bzero):
+            stored = values.astype(np.int64) - int(bzero)
+        else:
+            stored = _stored_values(values, bscale, bzero, dtype.kind in "iu")
+        return stored.astype(dtype, casting="unsafe", copy=False)
 
     def _store_ascii(self, column: Any, values: Any, raw: np.ndarray) -> None:
         """Write values into an ASCII table's text field, in the column's format (text
@@ -1203,20 +1215,34 @@ def _nul_trailing_blanks(raw: np.ndarray) -> None:
     if raw.size == 0 or width == 0:
         return
     plain = raw.view(np.ndarray)
-    # numpy bytes strings end before their trailing NULs: only those ending in a blank change
-    ending = np.strings.endswith(plain, b" ")
-    if not ending.any():
-        return
-    stripped = np.strings.rstrip(plain[ending], b" ")
-    # as astropy, the first character of an all-blank string stays a blank
-    stripped[stripped == b""] = b" "
-    plain[ending] = stripped
+    for i in range(0, len(plain) if plain.ndim else 1, _COMPARED_ROWS):
+        block = plain[i:i + _COMPARED_ROWS] if plain.ndim else plain
+        # a block of strings without a blank (the usual case) is passed over at the cost of
+        # gathering its bytes: numpy's endswith goes string by string
+        if not (np.ascontiguousarray(block).view(np.uint8) == ord(" ")).any():
+            continue
+        # numpy bytes strings end before their trailing NULs: only those ending in a blank
+        # change
+        ending = np.strings.endswith(block, b" ")
+        if not ending.any():
+            continue
+        stripped = np.strings.rstrip(block[ending], b" ")
+        # as astropy, the first character of an all-blank string stays a blank
+        stripped[stripped == b""] = b" "
+        block[ending] = stripped
 
 
-def _check_logical(raw: np.ndarray, name: str) -> None:
-    bad = (raw != ord("T")) & (raw != ord("F")) & (raw != 0)
-    if np.any(bad):
-        values = ", ".join(repr(bytes([int(b) & 0xFF])) for b in np.unique(raw[bad]))
+# the bytes a logical field may hold: b'T', b'F' and NUL (undefined)
+_LOGICAL_BYTES = np.zeros(256, dtype=bool)
+_LOGICAL_BYTES[[0, ord("T"), ord("F")]] = True
+
+
+def _check_logical(stored: np.ndarray, name: str) -> None:
+    """ValueError naming the column unless every byte of a logical field (its bytes
+    gathered out of the rows: ``stored``) is b'T', b'F' or NUL."""
+    bad = ~_LOGICAL_BYTES[stored.view(np.uint8)]
+    if bad.any():
+        values = ", ".join(repr(bytes([int(b) & 0xFF])) for b in np.unique(stored[bad]))
         raise ValueError(f"FITS logical ('L') column {name!r} contains invalid byte(s) "
                          f"{values}; only b'T', b'F', and b'\\x00' are allowed.")
 

@@ -956,3 +956,31 @@ def test_large_text_field_decodes_in_blocks(tmp_path):
     with fitsbind.open(path) as hdul:
         text = hdul[1].data["S"]
         assert text.dtype.kind == "S" and text[n - 2] == b"\xe9t\xe9" and text[0] == b"n0"
+
+
+def test_large_table_write_back_of_logicals_and_blank_padded_text(fits, tmp_path):
+    """Rows read from a file and written again, over several blocks of rows: text padded
+    with blanks in one block only loses them (NULs instead), an edited logical cell changes
+    while undefined (NUL) cells read as False stay undefined."""
+    n = 150_000
+    names = np.full(n, b"x", dtype="S4")
+    names[100_000:100_010] = b"ab  "
+    path = tmp_path / "in.fits"
+    afits.BinTableHDU.from_columns([afits.Column(name="S", format="4A", array=names),
+                                    afits.Column(name="L", format="L", array=np.ones(n, bool))]
+                                   ).writeto(path)
+    with afits.open(path, mode="update") as hdul:
+        hdul[1].data.view(np.ndarray)["L"][::7] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", afits.verify.VerifyWarning)
+        with fits.open(path) as hdul:
+            hdu = hdul[1]
+            hdu.data["L"][1] = False
+            hdu.data["S"]
+            out = tmp_path / "out.fits"
+            hdu.writeto(out)
+    with afits.open(out) as hdul:
+        raw = hdul[1].data.view(np.ndarray)
+        assert raw["S"][100_000] == b"ab" and raw.tobytes().count(b"ab  ") == 0
+        stored = raw["L"].view(np.int8)
+        assert stored[1] == ord("F") and stored[7] == 0 and stored[2] == ord("T")
