@@ -191,7 +191,7 @@ class FITS_rec(np.recarray):
         extra = {"_converted": self._converted, "_heapoffset": self._heapoffset,
                  "_heapsize": self._heapsize, "_tbsize": self._tbsize, "_gap": self._gap,
                  "_uint": self._uint, "_nfields": self._nfields, "_heap": self._heap,
-                 "_heap_rebuilt": self._heap_rebuilt,
+                 "_heap_rebuilt": self._heap_rebuilt, "_text_to_share": self._text_to_share,
                  "_character_as_bytes": self._character_as_bytes,
                  "_coldefs": _copy.deepcopy(self._coldefs)}
         return rebuild, args, (*state, extra)
