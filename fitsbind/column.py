@@ -99,6 +99,15 @@ class chararray(np.char.chararray):  # lower case: the name reprs show, as astro
                           "functions instead.", AstropyDeprecationWarning, stacklevel=2)
         return super().__getattribute__(name)
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if isinstance(value, np.ndarray) and value.dtype.kind == "S" and self.dtype.kind == "U":
+            # bytes into str decoded by fitsrec's ASCII widening, many times faster than
+            # numpy's cast, with its error (imported here: fitsrec imports this module)
+            from fitsbind.fitsrec import _decode_ascii
+
+            value = _decode_ascii(value)
+        super().__setitem__(key, value)
+
 
 def _chararray(values: Any, itemsize: int | None = None) -> np.char.chararray:
     """``values`` as a numpy chararray (its elements read with trailing blanks removed),

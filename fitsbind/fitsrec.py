@@ -146,6 +146,8 @@ class FITS_rec(np.recarray):
         self.__dict__["_coldefs"] = None
         self._nfields = 0
         self._converted: dict[str, Any] = {}
+        # text fields of a new table not yet decoded: see from_columns
+        self._text_to_share: tuple[int, ...] = ()
         self._heapoffset = 0
         self._heapsize = 0
         self._tbsize = 0
@@ -171,7 +173,8 @@ class FITS_rec(np.recarray):
             self._logical_as_bytes = obj._logical_as_bytes
         if isinstance(obj, FITS_rec) and obj.dtype == self.dtype:
             for attr in ("_converted", "_heapoffset", "_heapsize", "_tbsize", "_gap", "_uint",
-                         "_heap", "_heap_rebuilt", "_col_weakrefs", "_nfields"):
+                         "_heap", "_heap_rebuilt", "_col_weakrefs", "_nfields",
+                         "_text_to_share"):
                 setattr(self, attr, getattr(obj, attr))
             self.__dict__["_coldefs"] = obj.__dict__.get("_coldefs")
         elif self.dtype.fields is not None:
@@ -188,7 +191,7 @@ class FITS_rec(np.recarray):
         extra = {"_converted": self._converted, "_heapoffset": self._heapoffset,
                  "_heapsize": self._heapsize, "_tbsize": self._tbsize, "_gap": self._gap,
                  "_uint": self._uint, "_nfields": self._nfields, "_heap": self._heap,
-                 "_heap_rebuilt": self._heap_rebuilt,
+                 "_heap_rebuilt": self._heap_rebuilt, "_text_to_share": self._text_to_share,
                  "_character_as_bytes": self._character_as_bytes,
                  "_coldefs": _copy.deepcopy(self._coldefs)}
         return rebuild, args, (*state, extra)
@@ -217,13 +220,8 @@ class FITS_rec(np.recarray):
         logicals) instead of str and bool."""
         if not isinstance(columns, ColDefs):
             columns = ColDefs(columns)
-        arrays = []
-        for column in columns:
-            array = column.array
-            if isinstance(array, Delayed):
-                data = array.hdu.data
-                array = None if data is None else data.field(array.field)
-            arrays.append(array)
+        ascii = isinstance(columns, _AsciiColDefs)
+        arrays = [_column_values(column, ascii) for column in columns]
         if nrows == 0:
             nrows = max((len(a) for a in arrays if a is not None), default=0)
         dtype = columns.dtype
@@ -237,25 +235,34 @@ class FITS_rec(np.recarray):
         data._character_as_bytes = character_as_bytes
         data._logical_as_bytes = logical_as_bytes
         data._coldefs = columns
-        ascii = isinstance(columns, _AsciiColDefs)
+        copies: list = []
         for index, (column, array) in enumerate(zip(columns, arrays)):
             if ascii:
                 data._fill_ascii_field(index, column, None if fill else array, nrows)
             else:
-                data._fill_field(index, column, None if fill else array, nrows)
+                data._fill_field(index, column, None if fill else array, nrows, copies)
+        _fill_rows(copies)
         # convert every field now, as astropy does, so slices taken later share the
-        # converted values with this table
+        # converted values with this table; but text is decoded on first use (or before the
+        # first slice is taken, to the same effect), as the str values are four times the
+        # size of the bytes and a table that is only written never needs them
+        text = [] if ascii else [i for i, column in enumerate(columns)
+                                 if column.format.format == "A"]
+        data._text_to_share = tuple(text)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Column .* contains NULL", FITSUserWarning)
             for index in range(len(columns)):
-                data.field(index)
+                if index not in text:
+                    data.field(index)
         if not ascii:
             # a heap 'P' descriptors cannot address fails now, not when the table is written
             data._heap_layout()
         return data
 
-    def _fill_field(self, index: int, column: Any, array: Any, nrows: int) -> None:
-        """Put a column's physical values into field ``index`` of a new binary table."""
+    def _fill_field(self, index: int, column: Any, array: Any, nrows: int,
+                    copies: list) -> None:
+        """Put a column's physical values into field ``index`` of a new binary table; plain
+        copies into the rows are added to ``copies`` (for :func:`_fill_rows`) instead."""
         raw = self._raw_field(index)
         fmt = column.format
         letter = fmt.format
@@ -266,7 +273,9 @@ class FITS_rec(np.recarray):
             self._heap_rebuilt = None
             return
         if letter == "L":
-            raw[...] = ord("F")
+            # cells without a value are False
+            stored = np.full(raw.shape, ord("F"), dtype=raw.dtype)
+            copies.append((raw, stored))
             if array is None:
                 return
             values = np.asarray(array)
@@ -275,9 +284,9 @@ class FITS_rec(np.recarray):
                 converted = np.zeros(raw.shape, dtype=bool)
                 converted[:count] = values[:count]
                 self._converted[column.name] = converted
-                raw[:count] = np.where(values[:count], ord("T"), ord("F"))
+                stored[:count] = np.where(values[:count], ord("T"), ord("F"))
             else:
-                raw[:count] = values[:count].view(np.int8) if values.dtype.kind == "S" \
+                stored[:count] = values[:count].view(np.int8) if values.dtype.kind == "S" \
                     else values[:count]
             return
         if array is None:
@@ -296,7 +305,7 @@ class FITS_rec(np.recarray):
                 raw[:count] = values[:count]
             return
         if letter == "A":
-            _copy_cells(raw, values, count)
+            _copy_cells(raw, values, count, copies)
             return
         scaled = _scaled(column.bscale, column.bzero)
         if scaled or column._pseudo_unsigned_ints:
@@ -304,14 +313,14 @@ class FITS_rec(np.recarray):
             _copy_cells(physical, values, count)
             self._converted[column.name] = physical
             if column._pseudo_unsigned_ints:
-                self._store_scaled(column, physical, raw)
+                copies.append((raw, self._stored_of(column, physical, raw.dtype)))
             else:
                 # until written back, the stored field holds the physical values as astropy
                 # does (only their display in repr depends on it)
                 with np.errstate(all="ignore"):
-                    raw[...] = physical.astype(raw.dtype, casting="unsafe")
+                    copies.append((raw, physical.astype(raw.dtype, casting="unsafe")))
             return
-        _copy_cells(raw, values, count)
+        _copy_cells(raw, values, count, copies)
 
     def _fill_ascii_field(self, index: int, column: Any, array: Any, nrows: int) -> None:
         """Put a column's values into text field ``index`` of a new ASCII table."""
@@ -391,6 +400,9 @@ class FITS_rec(np.recarray):
             return self._record_type(self, key)
         if not isinstance(out, FITS_rec) or out.dtype.names != self.dtype.names:
             return out
+        for index in self._text_to_share:
+            self.field(index)
+        out._text_to_share = ()
         out._converted = {}
         for name, values in self._converted.items():
             out._converted[name] = np.ndarray.__getitem__(values, key)
@@ -479,23 +491,50 @@ class FITS_rec(np.recarray):
         # Columns held elsewhere keep their values as a copy once this table is gone. Drop
         # our reference first so that only those columns remain in the weak set.
         try:
-            self.__dict__.pop("_coldefs", None)
+            heir = self._heir(self.__dict__.pop("_coldefs", None))
             if self.dtype.fields is None:
                 return
             for column in list(self._col_weakrefs):
                 parent = column._parent_fits_rec() if column._parent_fits_rec else None
-                if parent is self:
-                    values = self._field_or_none(column.name)
-                    column.__dict__["array"] = None if values is None else values.copy()
+                if parent is not self:
+                    continue
+                if heir is not None:
+                    # the fields read the same through the table this one views (an HDU's
+                    # view of the table it was given): no copy of the column is needed
+                    column._parent_fits_rec = weakref.ref(heir)
+                    continue
+                column.__dict__["array"] = self._orphan_values(column.name)
         except Exception:   # interpreter shutdown, half-built arrays
             pass
 
-    def _field_or_none(self, name: str) -> Any:
+    def _heir(self, coldefs: Any) -> FITS_rec | None:
+        """The table this one is a whole view of, when it has the same columns (``coldefs``,
+        this table's own) and converted values: every field of this table reads the same
+        through it."""
+        base = self.base
+        if not isinstance(base, FITS_rec) or base.__dict__.get("_coldefs") is not coldefs \
+                or base._converted is not self._converted or base.dtype != self.dtype:
+            return None
+        mine, theirs = self.__array_interface__, base.__array_interface__
+        same = (mine["data"], mine["shape"], mine["strides"]) == \
+            (theirs["data"], theirs["shape"], theirs["strides"])
+        return base if same else None
+
+    def _orphan_values(self, name: str) -> Any:
+        """A copy of the values field ``name`` gives (None when there is no such field), for
+        a column to keep once this table is gone (when its ColDefs is already dropped)."""
         if name in self._converted:
-            return self._converted[name]
-        if name in (self.dtype.names or ()):
-            return self.view(np.ndarray)[name]
-        return None
+            return self._converted[name].copy()
+        names = self.dtype.names or ()
+        if name not in names:
+            return None
+        index = names.index(name)
+        if index in self._text_to_share:
+            try:
+                return _decode_ascii(self._raw_field(index)).view(chararray)
+            except UnicodeDecodeError:
+                pass
+        return self.view(np.ndarray)[name].copy()
 
     @property
     def names(self) -> list[str] | None:
@@ -560,6 +599,20 @@ class FITS_rec(np.recarray):
             self._views[(column.name, index)] = values
         return values
 
+    def _undecoded_text(self, key: Any) -> np.ndarray | None:
+        """The stored bytes of text field ``key`` (name or index) of a binary table while
+        its str values are not made; None for other fields."""
+        coldefs = self._coldefs
+        if coldefs is None or isinstance(coldefs, _AsciiColDefs) or \
+                len(coldefs) != len(self.dtype.names or ()):
+            return None
+        index = _get_index(coldefs.names, key)
+        column = coldefs.columns[index]
+        if column.format.format != "A" or column.name in self._converted:
+            return None
+        raw = self._raw_field(index)
+        return raw if raw.dtype.kind == "S" else None
+
     def _convert(self, column: Any, raw: np.ndarray, index: int) -> tuple[Any, bool]:
         """``(physical values, whether they are a separate array)`` of a stored field."""
         fmt = column.format
@@ -583,6 +636,8 @@ class FITS_rec(np.recarray):
                 return raw, False
             if self._logical_as_bytes:
                 return raw.view("S1"), False
+            # the bytes gathered out of the rows once, then tested where they lie together
+            raw = np.ascontiguousarray(raw)
             if np.any(raw == 0):
                 warnings.warn(f"Column '{column.name}' contains NULL (undefined) values which "
                               f"will be converted to False. {_NULL_HINT}", FITSUserWarning,
@@ -609,8 +664,11 @@ class FITS_rec(np.recarray):
         bscale, bzero = _scale_factors(column)
         uint = _UINT_OF.get(letter)
         if self._uint and bscale == 1 and uint is not None and bzero == uint[1]:
-            # flipping the sign bit adds 2**(n-1) exactly
-            return raw.view(raw.dtype.str.replace("i", "u")) ^ uint[0](uint[1])
+            # flipping the sign bit adds 2**(n-1) exactly; done in place on the values
+            # gathered out of the rows (faster than on the strided field)
+            values = raw.view(raw.dtype.str.replace("i", "u")).astype(uint[0])
+            values ^= uint[0](uint[1])
+            return values
         values = np.array(raw, dtype=np.float64)
         if bscale != 1:
             values *= bscale
@@ -729,17 +787,23 @@ class FITS_rec(np.recarray):
                 continue
             if values is None:
                 if fmt.format == "L":
-                    _check_logical(raw, name)
+                    _check_logical(np.ascontiguousarray(raw), name)
                 continue
             if raw.dtype.kind in "bU" or values is raw:
                 continue
             if isinstance(fmt.recformat, _FormatX):
                 raw[...] = np.packbits(np.asarray(values, dtype=bool), axis=-1)[..., :raw.shape[-1]]
             elif fmt.format == "L":
-                stored_true = raw == ord("T")
-                changed = np.asarray(values, dtype=bool) != stored_true
-                raw[changed] = np.where(np.asarray(values)[changed], ord("T"), ord("F"))
-                _check_logical(raw, name)
+                # the bytes gathered out of the rows once; only cells whose truth changed are
+                # rewritten (a NULL read as False stays NULL)
+                stored = np.ascontiguousarray(raw)
+                truth = np.asarray(values, dtype=bool)
+                changed = truth != (stored == ord("T"))
+                if changed.any():
+                    new = np.where(truth[changed], np.int8(ord("T")), np.int8(ord("F")))
+                    raw[changed] = new
+                    stored[changed] = new
+                _check_logical(stored, name)
             elif fmt.format == "A":
                 if values.dtype.kind == "U":
                     _store_text(raw, values, name)
@@ -749,18 +813,22 @@ class FITS_rec(np.recarray):
             self._rebuild_heap()
 
     def _store_scaled(self, column: Any, values: np.ndarray, raw: np.ndarray) -> None:
-        """Stored values of a scaled column from its physical ones."""
+        """Write a scaled column's physical values back into its stored field."""
+        _store_changed(raw, self._stored_of(column, values, raw.dtype))
+
+    def _stored_of(self, column: Any, values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """The stored values (``dtype``) of a scaled column's physical ones."""
         bscale, bzero = _scale_factors(column)
         values = np.asarray(values)
         uint = _UINT_OF.get(column.format.format)
         if values.dtype.kind == "u" and uint is not None and bscale == 1 and bzero == uint[1]:
             stored = values.astype(uint[0], copy=False) ^ uint[0](uint[1])
-            _store_changed(raw, stored.view(stored.dtype.str.replace("u", "i")))
-            return
-        if values.dtype.kind in "iu" and bscale == 1 and is_integer(bzero):
-            _store_changed(raw, values.astype(np.int64) - int(bzero))
-            return
-        _store_changed(raw, _stored_values(values, bscale, bzero, raw.dtype.kind in "iu"))
+            stored = stored.view(stored.dtype.str.replace("u", "i"))
+        elif values.dtype.kind in "iu" and bscale == 1 and is_integer(bzero):
+            stored = values.astype(np.int64) - int(bzero)
+        else:
+            stored = _stored_values(values, bscale, bzero, dtype.kind in "iu")
+        return stored.astype(dtype, casting="unsafe", copy=False)
 
     def _store_ascii(self, column: Any, values: Any, raw: np.ndarray) -> None:
         """Write values into an ASCII table's text field, in the column's format (text
@@ -895,6 +963,26 @@ class FITS_rec(np.recarray):
 
 # -- helpers --------------------------------------------------------------------------------------
 
+def _column_values(column: Any, ascii: bool) -> Any:
+    """The values ``column`` gives a new table (a binary one unless ``ascii``): its array,
+    or its field of the table it reads. A text field of a binary table not decoded yet
+    gives its stored bytes: its str values would only be encoded back to the same bytes."""
+    array = column.__dict__.get("array")
+    if isinstance(array, Delayed):
+        table, key = array.hdu.data, array.field
+    elif array is None and column._parent_fits_rec is not None:
+        table, key = column._parent_fits_rec(), column.name
+    else:
+        return array
+    if table is None:
+        return None
+    if not ascii and isinstance(table, FITS_rec):
+        stored = table._undecoded_text(key)
+        if stored is not None:
+            return stored
+    return table.field(key)
+
+
 def _stored_values(values: Any, bscale: Any, bzero: Any, integer: bool) -> np.ndarray:
     """Stored values (float64) of physical ``values``: ``(values - bzero) / bscale``,
     rounded when they are stored as integers."""
@@ -943,15 +1031,20 @@ def _physical_dtype(given: np.dtype, stored: np.dtype) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def _copy_cells(out: np.ndarray, values: np.ndarray, count: int) -> None:
+def _copy_cells(out: np.ndarray, values: np.ndarray, count: int,
+                copies: list | None = None) -> None:
     """Copy the first ``count`` cells of ``values`` into ``out``, reshaping cells when the
-    field's shape (from TDIM) differs from the input's."""
+    field's shape (from TDIM) differs from the input's; a copy of cells of the same shape
+    is added to ``copies`` when given (see :func:`_fill_rows`)."""
     if count == 0:
         return
     source = values[:count]
     target = out[:count]
     if source.shape == target.shape:
-        _assign_rows(target, source)
+        if copies is None:
+            _fill_rows([(target, source)])
+        else:
+            copies.append((target, source))
         return
     if target.ndim > 1:
         flat = np.asarray(source).reshape(count, -1)
@@ -961,24 +1054,57 @@ def _copy_cells(out: np.ndarray, values: np.ndarray, count: int) -> None:
             else source
 
 
-# arrays at least this large are filled by two threads
+# targets at least this large are filled by two threads
 _PARALLEL_BYTES = 8 << 20
+# bytes of the targets filled per block of rows: about a CPU's L2 cache
+_BLOCK_BYTES = 1 << 20
 
 
-def _assign_rows(target: np.ndarray, source: Any) -> None:
-    """``target[...] = source`` (of the same length): a large target in two halves by two
+def _fill_rows(copies: list[tuple[np.ndarray, Any]]) -> None:
+    """``target[...] = source`` for each pair of ``copies`` (arrays of the same shape; text
+    sources of str for targets of bytes are encoded), a block of rows at a time: the fields
+    of one table's rows are filled together while those rows are in the CPU cache, not in
+    one pass over all the rows per field. Large targets are filled in two halves by two
     threads, as numpy copies without the GIL; most of the time is the first touch of the
-    target's new pages, which then goes twice as fast too."""
-    if target.nbytes < _PARALLEL_BYTES or len(target) < 2:
-        target[...] = source
+    targets' new pages, which then goes twice as fast too."""
+    copies = [(t, s) for t, s in copies if len(t)]
+    if not copies:
         return
-    half = len(target) // 2
-    second = executor("fill", 2).submit(target[half:].__setitem__, Ellipsis, source[half:])
+    nrows = max(len(t) for t, _ in copies)
+    rowbytes = sum(t.nbytes // len(t) for t, _ in copies)
+    step = max(1, _BLOCK_BYTES // max(rowbytes, 1))
+
+    def fill(start: int, stop: int) -> None:
+        for i in range(start, stop, step):
+            j = min(i + step, stop)
+            for target, source in copies:
+                if i < len(target):
+                    _assign(target[i:j], source[i:j])
+
+    if rowbytes * nrows < _PARALLEL_BYTES or nrows < 2:
+        fill(0, nrows)
+        return
+    half = nrows // 2
+    second = executor("fill", 2).submit(fill, half, nrows)
     try:
-        target[:half] = source[:half]
+        fill(0, half)
     finally:
         wait([second])
     second.result()
+
+
+def _assign(target: np.ndarray, source: np.ndarray) -> None:
+    """``target[...] = source``, str strings for a bytes target encoded, and bytes strings
+    for a (contiguous) str target decoded, by the ASCII codecs here (numpy's casts go string
+    by string, many times slower); UnicodeError as numpy gives for a string not ASCII."""
+    kinds = target.dtype.kind + source.dtype.kind
+    if kinds == "SU":
+        target[...] = _encode_ascii(source)
+    elif kinds == "US":
+        # each byte widened to its code point straight into the str array
+        np.copyto(target.view(np.uint32), _ascii_codes(source))
+    else:
+        target[...] = source
 
 
 def _store_text(raw: np.ndarray, text: np.ndarray, name: str, strip: bool = True) -> None:
@@ -1010,30 +1136,46 @@ def _is_ascii(text: np.ndarray) -> bool:
 
 
 def _decode_ascii(raw: np.ndarray) -> np.ndarray:
-    """Byte strings (numpy S) as str (U of the same width); UnicodeDecodeError for a byte
-    that is not ASCII. Each byte widens to its code point as a whole array: numpy's own
-    conversion decodes string by string, about 20 times slower."""
+    """Byte strings (numpy S, any strides) as str (U of the same width), a block of rows at
+    a time (:func:`_assign`); UnicodeDecodeError for a byte that is not ASCII."""
     width = raw.dtype.itemsize
     if width == 0 or raw.size == 0:
         return raw.astype(f"U{max(width, 1)}")
-    # the strings' bytes along a new last axis: a view, also of a field strided in its rows
-    codes = np.asarray(raw)[..., np.newaxis].view(np.uint8)
+    text = np.empty(raw.shape, f"U{width}")
+    _fill_rows([(np.atleast_1d(text), np.atleast_1d(raw))])
+    return text
+
+
+def _ascii_codes(raw: np.ndarray) -> np.ndarray:
+    """The bytes of byte strings (numpy S, any strides) as uint8, contiguous (gathered out
+    of a field strided in its rows first: widened in place, it would go a dozen bytes per
+    step), the strings' bytes along the last axis; UnicodeDecodeError, as Python's ASCII
+    codec words it, for the first string holding a byte that is not ASCII."""
+    width = raw.dtype.itemsize
+    codes = np.ascontiguousarray(raw).view(np.uint8)
     if codes.max() > 127:
-        raise UnicodeDecodeError("ascii", b"", 0, 1, "a byte string holds a non-ASCII byte")
-    text = np.empty(codes.shape, np.uint32)
-    _assign_rows(text, codes)
-    return text.view(f"U{width}").reshape(raw.shape)
+        rows = codes.reshape(-1, width)
+        first = int(np.flatnonzero((rows > 127).any(axis=1))[0])
+        at = int(np.flatnonzero(rows[first] > 127)[0])
+        raise UnicodeDecodeError("ascii", rows[first].tobytes(), at, at + 1,
+                                 "ordinal not in range(128)")
+    return codes
 
 
 def _encode_ascii(text: np.ndarray) -> np.ndarray:
-    """str strings (numpy U) as byte strings (S of the same width); UnicodeEncodeError for a
-    character that is not ASCII (see :func:`_decode_ascii`)."""
+    """str strings (numpy U) as byte strings (S of the same width), each code point narrowed
+    to its byte (see :func:`_ascii_codes`); UnicodeEncodeError, as Python's ASCII codec words
+    it, for the first string holding a character that is not ASCII."""
     width = text.dtype.itemsize // 4
     if width == 0 or text.size == 0:
         return text.astype(f"S{max(width, 1)}")
     codes = np.ascontiguousarray(text).view(np.uint32)
     if codes.max() > 127:
-        raise UnicodeEncodeError("ascii", "", 0, 1, "a string holds a non-ASCII character")
+        rows = codes.reshape(-1, width)
+        first = int(np.flatnonzero((rows > 127).any(axis=1))[0])
+        at = int(np.flatnonzero(rows[first] > 127)[0])
+        raise UnicodeEncodeError("ascii", str(text.reshape(-1)[first]), at, at + 1,
+                                 "ordinal not in range(128)")
     return codes.astype(np.uint8).view(f"S{width}").reshape(text.shape)
 
 
@@ -1073,20 +1215,34 @@ def _nul_trailing_blanks(raw: np.ndarray) -> None:
     if raw.size == 0 or width == 0:
         return
     plain = raw.view(np.ndarray)
-    # numpy bytes strings end before their trailing NULs: only those ending in a blank change
-    ending = np.strings.endswith(plain, b" ")
-    if not ending.any():
-        return
-    stripped = np.strings.rstrip(plain[ending], b" ")
-    # as astropy, the first character of an all-blank string stays a blank
-    stripped[stripped == b""] = b" "
-    plain[ending] = stripped
+    for i in range(0, len(plain) if plain.ndim else 1, _COMPARED_ROWS):
+        block = plain[i:i + _COMPARED_ROWS] if plain.ndim else plain
+        # a block of strings without a blank (the usual case) is passed over at the cost of
+        # gathering its bytes: numpy's endswith goes string by string
+        if not (np.ascontiguousarray(block).view(np.uint8) == ord(" ")).any():
+            continue
+        # numpy bytes strings end before their trailing NULs: only those ending in a blank
+        # change
+        ending = np.strings.endswith(block, b" ")
+        if not ending.any():
+            continue
+        stripped = np.strings.rstrip(block[ending], b" ")
+        # as astropy, the first character of an all-blank string stays a blank
+        stripped[stripped == b""] = b" "
+        block[ending] = stripped
 
 
-def _check_logical(raw: np.ndarray, name: str) -> None:
-    bad = (raw != ord("T")) & (raw != ord("F")) & (raw != 0)
-    if np.any(bad):
-        values = ", ".join(repr(bytes([int(b) & 0xFF])) for b in np.unique(raw[bad]))
+# the bytes a logical field may hold: b'T', b'F' and NUL (undefined)
+_LOGICAL_BYTES = np.zeros(256, dtype=bool)
+_LOGICAL_BYTES[[0, ord("T"), ord("F")]] = True
+
+
+def _check_logical(stored: np.ndarray, name: str) -> None:
+    """ValueError naming the column unless every byte of a logical field (its bytes
+    gathered out of the rows: ``stored``) is b'T', b'F' or NUL."""
+    bad = ~_LOGICAL_BYTES[stored.view(np.uint8)]
+    if bad.any():
+        values = ", ".join(repr(bytes([int(b) & 0xFF])) for b in np.unique(stored[bad]))
         raise ValueError(f"FITS logical ('L') column {name!r} contains invalid byte(s) "
                          f"{values}; only b'T', b'F', and b'\\x00' are allowed.")
 

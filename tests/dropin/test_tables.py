@@ -849,3 +849,138 @@ def test_large_table_writes_what_its_converted_fields_hold(fits, tmp_path):
     hdu.data["NAME"][n - 3] = "é"
     with pytest.raises(ValueError, match=r"index (np\.int64\()?299997"):
         hdu.writeto(tmp_path / "bad.fits")
+
+
+def test_columns_keep_their_values_once_the_table_is_gone(fits):
+    """Columns held after their table is gone keep its values: text as str (decoded, though
+    the table never decoded it), numbers, logicals; fitsbind only: when the HDU's view of a
+    table goes while the table stays, its columns read that table, not a copy."""
+    import gc
+
+    names = np.array([b"ab", b"cde  ", b""])
+    cols = [fits.Column(name="S", format="5A", array=names),
+            fits.Column(name="N", format="J", array=[1, 2, 3]),
+            fits.Column(name="L", format="L", array=[True, False, True])]
+    hdu = fits.BinTableHDU.from_columns(cols)
+    columns = hdu.columns
+    table = hdu.data.base
+    del hdu
+    gc.collect()
+    if fits is not afits:
+        assert np.shares_memory(columns["N"].array, table)
+    del table
+    gc.collect()
+    assert columns["S"].array.tolist() == ["ab", "cde  ", ""]
+    assert columns["N"].array.tolist() == [1, 2, 3]
+    assert columns["L"].array.tolist() == [True, False, True]
+
+
+def test_text_copied_from_a_table_read_from_a_file(fits, tmp_path):
+    """from_columns of a read table's columns (text not yet decoded, and decoded) writes the
+    same bytes as astropy: trailing blanks become NULs, a non-ASCII byte is kept."""
+    path = tmp_path / "t.fits"
+    afits.BinTableHDU.from_columns([
+        afits.Column(name="S", format="4A", array=np.array([b"a  ", b"bb", b"\xe9x", b"    "])),
+        afits.Column(name="N", format="I", array=np.arange(4))]).writeto(path)
+    out = {}
+    for decoded in (False, True):
+        with fits.open(path) as hdul:
+            old = hdul[1]
+            if decoded:
+                old.data["S"]
+            grown = fits.BinTableHDU.from_columns(old.columns, header=old.header, nrows=6)
+        out[decoded] = tmp_path / f"grown{decoded}.fits"
+        grown.writeto(out[decoded])
+    reference = tmp_path / "reference.fits"
+    with afits.open(path) as hdul:
+        afits.BinTableHDU.from_columns(hdul[1].columns, header=hdul[1].header,
+                                       nrows=6).writeto(reference)
+    assert out[False].read_bytes() == out[True].read_bytes() == reference.read_bytes()
+
+
+def test_text_assignments_between_bytes_and_str(fits):
+    """str given for a text field is ASCII-encoded (numpy's error for other characters);
+    bytes assigned to a decoded field are decoded (numpy's error for non-ASCII bytes)."""
+    n = 70_000  # several blocks of rows
+    words = np.char.add("w", np.arange(n).astype("U6"))
+    hdu = fits.BinTableHDU.from_columns([fits.Column(name="S", format="8A", array=words),
+                                         fits.Column(name="X", format="D", array=np.ones(n))],
+                                        nrows=n + 5)
+    assert hdu.data["S"][n - 1] == f"w{n - 1}" and hdu.data["S"][n] == ""
+    hdu.data["S"][:3] = np.array([b"one", b"two  ", b""])
+    assert hdu.data["S"][:4].tolist() == ["one", "two  ", "", "w3"]
+    with pytest.raises(UnicodeDecodeError):
+        hdu.data["S"][:1] = np.array([b"\xe9"])
+    with pytest.raises(UnicodeEncodeError):
+        fits.BinTableHDU.from_columns([fits.Column(name="S", format="2A",
+                                                   array=np.array(["a", "é"]))])
+
+
+def test_large_table_fill_with_columns_of_different_lengths(fits, tmp_path):
+    """A table filled in blocks of rows by two threads, its columns shorter than the table
+    and of other byte orders and shapes: the file is astropy's."""
+    n = 200_000
+    rng = np.random.default_rng(5)
+    columns = [("I", "J", None, rng.integers(0, 1000, n).astype(">i4")),
+               ("V", "3E", None, rng.random((n - 7, 3), np.float32)),
+               ("S", "6A", None, rng.integers(97, 123, (n - 3, 6), np.uint8).view("S6")[:, 0]),
+               ("F", "L", None, rng.random(n + 11) < 0.5),
+               ("U", "I", 32768, rng.integers(0, 65535, n, np.uint16))]
+    path = tmp_path / "fill.fits"
+    reference = tmp_path / "reference.fits"
+    for module, out in ((fits, path), (afits, reference)):
+        module.BinTableHDU.from_columns(
+            [module.Column(name=name, format=form, bzero=bzero, array=array)
+             for name, form, bzero, array in columns], nrows=n + 11).writeto(out)
+    assert path.read_bytes() == reference.read_bytes()
+
+
+def test_large_text_field_decodes_in_blocks(tmp_path):
+    """fitsbind only: a text field decoded in blocks of rows by two threads reads as the
+    bytes decode; one non-ASCII byte anywhere leaves the field as its bytes (as it reads
+    with fewer rows)."""
+    import fitsbind
+
+    n = 400_000
+    names = np.char.add(b"n", np.arange(n).astype("S8"))
+    path = tmp_path / "text.fits"
+    afits.BinTableHDU.from_columns([afits.Column(name="S", format="9A", array=names),
+                                    afits.Column(name="X", format="E", array=np.ones(n))]
+                                   ).writeto(path)
+    with fitsbind.open(path) as hdul:
+        text = hdul[1].data["S"]
+        assert text.dtype.kind == "U"
+        np.testing.assert_array_equal(text, names.astype("U9"))
+    with fitsbind.open(path, mode="update") as hdul:
+        hdul[1].data.view(np.ndarray)["S"][n - 2] = b"\xe9t\xe9"
+    with fitsbind.open(path) as hdul:
+        text = hdul[1].data["S"]
+        assert text.dtype.kind == "S" and text[n - 2] == b"\xe9t\xe9" and text[0] == b"n0"
+
+
+def test_large_table_write_back_of_logicals_and_blank_padded_text(fits, tmp_path):
+    """Rows read from a file and written again, over several blocks of rows: text padded
+    with blanks in one block only loses them (NULs instead), an edited logical cell changes
+    while undefined (NUL) cells read as False stay undefined."""
+    n = 150_000
+    names = np.full(n, b"x", dtype="S4")
+    names[100_000:100_010] = b"ab  "
+    path = tmp_path / "in.fits"
+    afits.BinTableHDU.from_columns([afits.Column(name="S", format="4A", array=names),
+                                    afits.Column(name="L", format="L", array=np.ones(n, bool))]
+                                   ).writeto(path)
+    with afits.open(path, mode="update") as hdul:
+        hdul[1].data.view(np.ndarray)["L"][::7] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", afits.verify.VerifyWarning)
+        with fits.open(path) as hdul:
+            hdu = hdul[1]
+            hdu.data["L"][1] = False
+            hdu.data["S"]
+            out = tmp_path / "out.fits"
+            hdu.writeto(out)
+    with afits.open(out) as hdul:
+        raw = hdul[1].data.view(np.ndarray)
+        assert raw["S"][100_000] == b"ab" and raw.tobytes().count(b"ab  ") == 0
+        stored = raw["L"].view(np.int8)
+        assert stored[1] == ord("F") and stored[7] == 0 and stored[2] == ord("T")
