@@ -100,6 +100,9 @@ _RVKC_KEYWORD_RE = re.compile(rf"(?P<keyword>{_RVKC_NAME})\.(?P<field_specifier>
 # "'AXIS.1: 2' / comment" after the value indicator of a card image
 _RVKC_IMAGE_RE = re.compile(rf" *'(?P<rawval>{_RVKC_SPEC_VALUE})' *(?:/ *(?P<comm>[ -~]*))?$")
 
+# the characters of numbers as most cards write them (no blanks), which _plain_value reads
+_NUMBER_CHARACTERS = "0123456789+-.deDE"
+
 _TO_PYTHON_EXPONENT = str.maketrans({"d": "e", "D": "E", " ": None})
 _TO_FITS_EXPONENT = str.maketrans({"d": "D", "e": "E", " ": None})
 
@@ -250,7 +253,10 @@ class Card(_Verify):
         """The value: ``str``, ``bool``, ``int``, ``float``, ``complex`` or :data:`UNDEFINED`
         (a numpy scalar stays one). Always ``float`` on record-valued keyword cards. Raises
         :class:`~fitsbind.verify.VerifyError` if the image holds no readable value."""
-        if self.field_specifier:
+        keyword = self._keyword
+        if keyword is None:
+            keyword = self.keyword
+        if keyword and self._field_specifier:
             return float(self._value)
         value = self._value
         if value is None:
@@ -565,7 +571,21 @@ class Card(_Verify):
     def _parse_value(self):
         if self.keyword.upper() in _COMMENTARY or self._invalid:
             return self._image[KEYWORD_LENGTH:].rstrip()
-        if self._check_if_rvkc(self._image):
+        image = self._image
+        if len(image) == CARD_LENGTH and image[8:10] == VALUE_INDICATOR and \
+                "=" not in image[:KEYWORD_LENGTH] and self._keyword not in _SPECIAL:
+            # the value field is image[10:], as _split finds it; unless it may be a record
+            # value (a quoted "name: number"), it is most often in one of the fixed forms
+            # _plain_value reads without the full grammar
+            field = image[10:].strip()
+            if field[:1] != "'" or field.find(": ") < 2:
+                plain = _plain_value(field)
+                if plain is not None:
+                    value, text = plain
+                    if not self._valuestring:
+                        self._valuestring = text
+                    return value
+        if self._check_if_rvkc(image):
             return self._value
         match = _LENIENT_VALUE.match(self._split()[1])
         if match is None:
@@ -855,6 +875,49 @@ def _number(text: str) -> int | float:
         return int(text)
     except ValueError:
         return float(text)
+
+
+def _plain_value(field: str) -> tuple | None:
+    """(value, its text as the grammar captures it) of the value field ``field`` (the
+    stripped text after the value indicator) when it holds nothing, a string without
+    embedded quotes, T or F, or a number without blanks, followed only by blanks and a
+    comment: there ``_LENIENT_VALUE`` reads the same, and this costs a fraction of it. None
+    otherwise (the grammar decides)."""
+    if not field or field[0] == "/":
+        return UNDEFINED, None
+    if field[0] == "'":
+        end = field.find("'", 1)
+        if end < 0:
+            return None
+        tail = field[end + 1:].lstrip(" ")
+        inner = field[1:end]
+        # a quote, or anything but a comment, after the closing quote: the grammar reads such
+        # strings by backtracking, and an empty string only when no later quote closes one
+        if (tail and tail[0] != "/") or field[end + 1:end + 2] not in ("", " ", "/") or \
+                not (inner.isascii() and inner.isprintable()) or (not inner and "'" in tail):
+            return None
+        return inner, field[:end + 1]
+    stop = field.find("/")
+    # the grammar's number takes the blanks after a mantissa along
+    text = field if stop < 0 else field[:stop]
+    token = text.rstrip(" ")
+    if " " in token:
+        return None
+    if token in ("T", "F"):
+        return token == "T", token
+    if not token or token.strip(_NUMBER_CHARACTERS):
+        return None
+    # made of these characters only, a token is one of the grammar's numbers exactly when
+    # Python reads it as an int or a float
+    number = token.translate(_TO_PYTHON_EXPONENT)
+    if number.isdigit() or (number[0] in "+-" and number[1:].isdigit()):
+        return int(number), text
+    try:
+        value = float(number)
+    except ValueError:
+        return None
+    # (blanks after an exponent are not the number's)
+    return value, token if "e" in number or "E" in number else text
 
 
 def _fits_number_text(text: str) -> str:
