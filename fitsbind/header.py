@@ -57,6 +57,11 @@ _STRUCTURE_KEYWORDS = ("SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUN
                        "GROUPS", "BSCALE", "BZERO", "TFIELDS")
 
 _NUMBERED = re.compile(r"([A-Z]+)([0-9]+)")
+# a keyword as the index holds standard keywords
+_PLAIN_KEYWORD = re.compile(r"[A-Z0-9_-]{1,8}")
+# what Header._indexed finds: no such card; the general look-up must decide
+_ABSENT = object()
+_LOOK_FURTHER = object()
 
 
 class Header:
@@ -99,6 +104,8 @@ class Header:
     def __contains__(self, keyword) -> bool:
         if keyword in self._keyword_indices or keyword in self._rvkc_indices:
             return True
+        if keyword.__class__ is str and _PLAIN_KEYWORD.fullmatch(keyword):
+            return False
         # not in the plain index: it may still be "(key, n)", lower case, HIERARCH ...
         try:
             self._cardindex(keyword)
@@ -108,12 +115,11 @@ class Header:
 
     def __getitem__(self, key):
         if key.__class__ is str:
-            # a keyword as the index holds it (upper case, no blanks): its first card, which
-            # is what the general look-up below finds for it too
-            positions = self._keyword_indices.get(key)
-            if positions and key not in _COMMENTARY and not self._haswildcard(key):
-                value = self._cards[positions[0]].value
-                return None if value is UNDEFINED else value
+            value = self._indexed(key)
+            if value is _ABSENT:
+                raise KeyError(f"Keyword {key!r} not found.")
+            if value is not _LOOK_FURTHER:
+                return value
         if isinstance(key, slice):
             return self.__class__([copy.copy(card) for card in self._cards[key]])
         if self._haswildcard(key):
@@ -470,6 +476,12 @@ class Header:
 
     def get(self, key, default=None):
         """``header[key]``, or ``default`` when there is no such card."""
+        if key.__class__ is str:
+            value = self._indexed(key)
+            if value is _ABSENT:
+                return default
+            if value is not _LOOK_FURTHER:
+                return value
         try:
             return self[key]
         except (KeyError, IndexError):
@@ -910,6 +922,22 @@ class Header:
             cards = [card]
         for each in cards:
             self.insert(index, each)
+
+    def _indexed(self, key: str):
+        """The value of the keyword ``key`` (a str) found without the general look-up, as
+        that would find it: when ``key`` is written as the index holds keywords (upper case,
+        no blanks) and names no commentary cards or wildcard pattern, the value of its first
+        card, or _ABSENT when no card has it. _LOOK_FURTHER otherwise."""
+        positions = self._keyword_indices.get(key)
+        if positions:
+            if key in _COMMENTARY or self._haswildcard(key):
+                return _LOOK_FURTHER
+            value = self._cards[positions[0]].value
+            return None if value is UNDEFINED else value
+        if key in _COMMENTARY or key in self._rvkc_indices or not _PLAIN_KEYWORD.fullmatch(key):
+            # (a record-valued card's bare keyword names its "field: value" string)
+            return _LOOK_FURTHER
+        return _ABSENT
 
     def _cards_with(self, keyword: str) -> list[Card]:
         """The cards of ``keyword`` (as the index holds it: upper case), in order."""
