@@ -100,8 +100,13 @@ _RVKC_KEYWORD_RE = re.compile(rf"(?P<keyword>{_RVKC_NAME})\.(?P<field_specifier>
 # "'AXIS.1: 2' / comment" after the value indicator of a card image
 _RVKC_IMAGE_RE = re.compile(rf" *'(?P<rawval>{_RVKC_SPEC_VALUE})' *(?:/ *(?P<comm>[ -~]*))?$")
 
-# the characters of numbers as most cards write them (no blanks), which _plain_value reads
-_NUMBER_CHARACTERS = "0123456789+-.deDE"
+# the value fields _plain_value reads: a string without quotes inside (an empty one only
+# when no quote follows, which the grammar would take for its end), T or F, a number
+# without blanks; then blanks, and a comment or nothing
+_PLAIN_FIELD = re.compile(
+    r"(?:'(?P<strg>[ -&(-~]+|(?=' *(?:/[^']*)?\Z))'|(?P<bool>[FT])|(?P<int>[+-]?[0-9]+)"
+    r"|(?P<real>[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?P<exp>[deDE][+-]?[0-9]+)?))"
+    r"(?P<pad> *)(?:/|\Z)", re.S)
 
 _TO_PYTHON_EXPONENT = str.maketrans({"d": "e", "D": "E", " ": None})
 _TO_FITS_EXPONENT = str.maketrans({"d": "D", "e": "E", " ": None})
@@ -798,8 +803,10 @@ class Card(_Verify):
     # ---------------------------------------------------------------------------- verify
 
     def _verify(self, option: str = "warn") -> _ErrList:
+        if self._image is None and not self._modified:
+            self.image  # noqa: B018 - a card made here is formatted, as the checks below do
         if self._image is not None and not self._modified and self._plainly_valid():
-            # the record as read passes every check below
+            # the record as read, or as made, passes every check below
             self._verified = True
             return _ErrList([])
         errs = []
@@ -889,39 +896,18 @@ def _plain_value(field: str) -> tuple | None:
     otherwise (the grammar decides)."""
     if not field or field[0] == "/":
         return UNDEFINED, None
-    if field[0] == "'":
-        end = field.find("'", 1)
-        if end < 0:
-            return None
-        tail = field[end + 1:].lstrip(" ")
-        inner = field[1:end]
-        # a quote, or anything but a comment, after the closing quote: the grammar reads such
-        # strings by backtracking, and an empty string only when no later quote closes one
-        if (tail and tail[0] != "/") or field[end + 1:end + 2] not in ("", " ", "/") or \
-                not (inner.isascii() and inner.isprintable()) or (not inner and "'" in tail):
-            return None
-        return inner, field[:end + 1]
-    stop = field.find("/")
+    match = _PLAIN_FIELD.match(field)
+    if match is None:
+        return None
+    strg, boolean, integer, real, exponent, pad = match.groups()
+    if strg is not None:
+        return strg, f"'{strg}'"
+    if boolean is not None:
+        return boolean == "T", boolean
     # the grammar's number takes the blanks after a mantissa along
-    text = field if stop < 0 else field[:stop]
-    token = text.rstrip(" ")
-    if " " in token:
-        return None
-    if token in ("T", "F"):
-        return token == "T", token
-    if not token or token.strip(_NUMBER_CHARACTERS):
-        return None
-    # made of these characters only, a token is one of the grammar's numbers exactly when
-    # Python reads it as an int or a float
-    number = token.translate(_TO_PYTHON_EXPONENT)
-    if number.isdigit() or (number[0] in "+-" and number[1:].isdigit()):
-        return int(number), text
-    try:
-        value = float(number)
-    except ValueError:
-        return None
-    # (blanks after an exponent are not the number's)
-    return value, token if "e" in number or "E" in number else text
+    if integer is not None:
+        return int(integer), integer + pad
+    return float(real.translate(_TO_PYTHON_EXPONENT)), real if exponent else real + pad
 
 
 def _fits_number_text(text: str) -> str:
