@@ -636,7 +636,9 @@ class Header:
                     index -= 1
             index += 1
             cards.insert(index, card)
-            self._updateindices(index)
+            if index < len(cards) - 1:
+                # (a card placed last moves no other)
+                self._updateindices(index)
 
         keyword = Card.normalize_keyword(card.keyword)
         self._keyword_indices.setdefault(keyword, []).append(index)
