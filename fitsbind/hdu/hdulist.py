@@ -730,7 +730,7 @@ class HDUList(list, _Verify):
     def _flush_in_place(self, state: list[tuple[_BaseHDU, str, np.ndarray | None]],
                         verbose: bool) -> None:
         hdufile = self._file
-        headers = {i: hdu._written_header_text()
+        headers = {i: hdu._written_header_text(text)
                    for i, (hdu, text, _) in enumerate(state) if text != hdu._header_text}
         # CFITSIO judges a header only once its cards are in the file, so a refused header
         # would leave the file half rewritten: it reads them in a scratch file first, unless
