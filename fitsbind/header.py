@@ -57,6 +57,11 @@ _STRUCTURE_KEYWORDS = ("SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUN
                        "GROUPS", "BSCALE", "BZERO", "TFIELDS")
 
 _NUMBERED = re.compile(r"([A-Z]+)([0-9]+)")
+# a keyword as the index holds standard keywords
+_PLAIN_KEYWORD = re.compile(r"[A-Z0-9_-]{1,8}")
+# what Header._indexed finds: no such card; the general look-up must decide
+_ABSENT = object()
+_LOOK_FURTHER = object()
 
 
 class Header:
@@ -99,6 +104,8 @@ class Header:
     def __contains__(self, keyword) -> bool:
         if keyword in self._keyword_indices or keyword in self._rvkc_indices:
             return True
+        if keyword.__class__ is str and _PLAIN_KEYWORD.fullmatch(keyword):
+            return False
         # not in the plain index: it may still be "(key, n)", lower case, HIERARCH ...
         try:
             self._cardindex(keyword)
@@ -107,6 +114,12 @@ class Header:
         return True
 
     def __getitem__(self, key):
+        if key.__class__ is str:
+            value = self._indexed(key)
+            if value is _ABSENT:
+                raise KeyError(f"Keyword {key!r} not found.")
+            if value is not _LOOK_FURTHER:
+                return value
         if isinstance(key, slice):
             return self.__class__([copy.copy(card) for card in self._cards[key]])
         if self._haswildcard(key):
@@ -244,18 +257,38 @@ class Header:
         header = cls()
         cards = header._cards
         plain = header._keyword_indices
-        for position, text in enumerate(texts):
-            card, keyword = _read_card(text)
-            cards.append(card)
+        new = object.__new__
+        position = 0
+        for text in texts:
+            # a lazily parsed card: the image, and the keyword where that is plain (the
+            # commonest cases, tested here rather than in a call per card: headers have
+            # thousands); anything else goes through the keyword parser now, as reading a
+            # header must (its warnings included)
+            card = new(Card)
+            card._image = text
+            card._verified = False
+            keyword = None
+            if len(text) != CARD_LENGTH:
+                card._image = _pad(text)
+            elif text[8:10] == "= ":
+                head = text[:KEYWORD_LENGTH]
+                quote = text.find("'", 10)
+                # a record-valued card needs a quote then ": "; anything else is a plain keyword
+                if "=" not in head and (quote < 0 or text.find(": ", quote) < 0):
+                    keyword = card._keyword = head.strip().upper()
+            elif text[:KEYWORD_LENGTH] in _COMMENTARY_HEADS:
+                keyword = card._keyword = text[:KEYWORD_LENGTH].rstrip()
             if keyword is None:
                 keyword = Card.normalize_keyword(card.keyword)
                 if card.field_specifier is not None:
                     header._rvkc_indices.setdefault(card.rawkeyword, []).append(position)
+            cards.append(card)
             positions = plain.get(keyword)
             if positions is None:
                 plain[keyword] = [position]
             else:
                 positions.append(position)
+            position += 1
         return header
 
     @classmethod
@@ -443,6 +476,12 @@ class Header:
 
     def get(self, key, default=None):
         """``header[key]``, or ``default`` when there is no such card."""
+        if key.__class__ is str:
+            value = self._indexed(key)
+            if value is _ABSENT:
+                return default
+            if value is not _LOOK_FURTHER:
+                return value
         try:
             return self[key]
         except (KeyError, IndexError):
@@ -597,7 +636,9 @@ class Header:
                     index -= 1
             index += 1
             cards.insert(index, card)
-            self._updateindices(index)
+            if index < len(cards) - 1:
+                # (a card placed last moves no other)
+                self._updateindices(index)
 
         keyword = Card.normalize_keyword(card.keyword)
         self._keyword_indices.setdefault(keyword, []).append(index)
@@ -884,6 +925,26 @@ class Header:
         for each in cards:
             self.insert(index, each)
 
+    def _indexed(self, key: str):
+        """The value of the keyword ``key`` (a str) found without the general look-up, as
+        that would find it: when ``key`` is written as the index holds keywords (upper case,
+        no blanks) and names no commentary cards or wildcard pattern, the value of its first
+        card, or _ABSENT when no card has it. _LOOK_FURTHER otherwise."""
+        positions = self._keyword_indices.get(key)
+        if positions:
+            if key in _COMMENTARY or self._haswildcard(key):
+                return _LOOK_FURTHER
+            value = self._cards[positions[0]].value
+            return None if value is UNDEFINED else value
+        if key in _COMMENTARY or key in self._rvkc_indices or not _PLAIN_KEYWORD.fullmatch(key):
+            # (a record-valued card's bare keyword names its "field: value" string)
+            return _LOOK_FURTHER
+        return _ABSENT
+
+    def _cards_with(self, keyword: str) -> list[Card]:
+        """The cards of ``keyword`` (as the index holds it: upper case), in order."""
+        return [self._cards[i] for i in self._keyword_indices.get(keyword, ())]
+
     def _updateindices(self, index: int, increment: bool = True) -> None:
         """Shift the recorded positions at or after ``index`` by one."""
         if index > len(self._cards):
@@ -981,6 +1042,12 @@ class _CardAccessor:
     __hash__ = None
 
     def __getitem__(self, item):
+        if item.__class__ is int:
+            # a position (the commonest look-up, headers.cards[0]) as _cardindex reads it
+            try:
+                return self._header._cards[item]
+            except IndexError:
+                raise IndexError("Header index out of range.") from None
         if isinstance(item, slice) or self._header._haswildcard(item):
             return self.__class__(self._header[item])
         return self._header._cards[self._header._cardindex(item)]
@@ -1048,29 +1115,6 @@ class _HeaderCommentaryCards(_CardAccessor):
 
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def _read_card(text: str) -> tuple[Card, str | None]:
-    """A lazily parsed card for one record text of a header being read, and its look-up keyword
-    when that was found without the full keyword parser (``None`` otherwise)."""
-    card = object.__new__(Card)
-    card._image = text
-    card._verified = False
-    if len(text) != CARD_LENGTH:
-        card._image = _pad(text)
-    else:
-        head = text[:KEYWORD_LENGTH]
-        if text[8:10] == "= " and "=" not in head:
-            quote = text.find("'", 10)
-            # a record-valued card needs a quote then ": "; anything else is a plain keyword
-            if quote < 0 or text.find(": ", quote) < 0:
-                keyword = card._keyword = head.strip().upper()
-                return card, keyword
-        elif head in _COMMENTARY_HEADS:
-            keyword = card._keyword = head.rstrip()
-            return card, keyword
-    card.keyword  # noqa: B018 - parse it now, as reading a header must (warnings included)
-    return card, None
 
 
 def _split_raw_records(data: str) -> list[str]:

@@ -257,16 +257,18 @@ class _BaseHDU:
         """The keyword of the first card written for this HDU (None: no card)."""
         return self._header.cards[0].keyword if len(self._header) else None
 
-    def _written_header_text(self) -> str:
-        """The header text handed to the direct tier to write: :meth:`_disk_header_text`,
-        except that a header without axes gets PCOUNT = 0 there (with a VerifyWarning).
+    def _written_header_text(self, text: str | None = None) -> str:
+        """The header text handed to the direct tier to write: :meth:`_disk_header_text`
+        (``text``, when the caller has made it already), except that a header without axes
+        gets PCOUNT = 0 there (with a VerifyWarning).
 
         astropy, like the FITS standard, gives an HDU with NAXIS = 0 no data whatever PCOUNT
         says, and the model writes no data for it; but CFITSIO counts PCOUNT x GCOUNT bytes
         of data for it and would grow the file by that much (10 GB for a stray PCOUNT =
         10**10). CFITSIO reads NAXIS as the third card only, so that is where it is looked
         for; the header in memory keeps its cards."""
-        text = self._disk_header_text()
+        if text is None:
+            text = self._disk_header_text()
         if not text.startswith(_NAXIS_ZERO, 160):
             return text
         at = text.find(_PCOUNT)

@@ -296,6 +296,7 @@ class HDUFile:
         self._temp: str | None = None   # our copy of a file-like object's bytes
         self._copied: tuple[int, int, int] | None = None   # the copy's version last copied back
         self._map: np.memmap | None = None
+        self._head = b""    # the first 80 bytes of the file at ``name`` (as stored)
         self.fits: FITS | None = None
         self.refusal: FITSError | None = None  # why CFITSIO would not open the file
         self.extents: list[tuple[int, int, int]] = []
@@ -408,11 +409,13 @@ class HDUFile:
 
     def _sniff(self) -> str | None:
         """The compression of the file at ``name`` (astropy's name for it: "gzip", "bzip2",
-        "lzma", "zip", "lzw"), or None for a plain file."""
-        with open(self.name, "rb") as f:
-            start = f.read(6)
+        "lzma", "zip", "lzw"), or None for a plain file. Its first bytes are kept in
+        ``_head``, for :meth:`check_signature`."""
+        # unbuffered: a buffered reader would read (and allocate) far more than is used
+        with open(self.name, "rb", buffering=0) as f:
+            self._head = f.read(80)
         for magic, name, _ in _COMPRESSIONS:
-            if start.startswith(magic):
+            if self._head.startswith(magic):
                 return name
         return None
 
@@ -672,14 +675,6 @@ class HDUFile:
         """Length of the file's plain bytes (decompressed, for a compressed file)."""
         return os.path.getsize(self._plain_path())
 
-    def first_bytes(self, count: int) -> bytes:
-        """The first ``count`` bytes of the file (decompressed), fewer if it is shorter."""
-        if self.compressed and self.native(0):
-            data = self.fits.locate(0).data_start
-            return self.fits.read_bytes(0, min(count, data)).tobytes()
-        with open(self._plain_path(), "rb") as f:
-            return f.read(count)
-
     def check_signature(self) -> None:
         """As astropy on open: a non-empty file must start with a SIMPLE card (FITSError, an
         OSError, if not; a VerifyWarning if it is there but not in the standard's fixed
@@ -687,7 +682,7 @@ class HDUFile:
         length, and checks only files it knows to be non-empty."""
         if self.compressed:
             return
-        first = self.first_bytes(80)
+        first = self._head
         if not first or (first[:29] == _SIGNATURE and first[29:30] in (b"T", b"F")):
             return
         if re.match(rb"SIMPLE\s*=\s*[TF]", first):

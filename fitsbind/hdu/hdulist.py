@@ -730,11 +730,13 @@ class HDUList(list, _Verify):
     def _flush_in_place(self, state: list[tuple[_BaseHDU, str, np.ndarray | None]],
                         verbose: bool) -> None:
         hdufile = self._file
-        headers = {i: hdu._written_header_text()
+        headers = {i: hdu._written_header_text(text)
                    for i, (hdu, text, _) in enumerate(state) if text != hdu._header_text}
         # CFITSIO judges a header only once its cards are in the file, so a refused header
-        # would leave the file half rewritten: it reads them in a scratch file first
-        _check_headers(hdufile.name, headers)
+        # would leave the file half rewritten: it reads them in a scratch file first, unless
+        # it would read them as it read the header they replace
+        _check_headers(hdufile.name, {i: text for i, text in headers.items()
+                                      if _judged_anew(state[i][0]._header_text, text)})
         hdufile.flush_map()
         fits = hdufile.writer()
         for i, (hdu, text, payload) in enumerate(state):
@@ -836,6 +838,26 @@ def _check_headers(name: str, headers: dict[int, str]) -> None:
     finally:
         if os.path.exists(scratch):
             os.remove(scratch)
+
+
+# the keywords CFITSIO interprets when it reads a header (the structure, scaling, table and
+# tile-compression keywords; T... and Z... cover every column and compression keyword), by
+# how their records begin
+_CFITSIO_READS = ("SIMPLE", "XTENSION", "BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "GROUPS",
+                  "EXTEND", "BSCALE", "BZERO", "BLANK", "T", "Z", "END", "CONTINUE")
+
+
+def _judged_anew(old: str, new: str) -> bool:
+    """Whether CFITSIO might judge the header text ``new``, replacing ``old`` (a header it
+    read), otherwise than ``old``: unless every record that differs is, in both, one whose
+    keyword it does not interpret, it reads the same cards at the same places."""
+    for at in range(0, max(len(old), len(new)), 80):
+        before = old[at:at + 80]
+        after = new[at:at + 80]
+        if before != after and (before.startswith(_CFITSIO_READS) or
+                                after.startswith(_CFITSIO_READS)):
+            return True
+    return False
 
 
 def _changed(hdu: _BaseHDU, text: str, payload: np.ndarray | None) -> bool:

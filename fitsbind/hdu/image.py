@@ -43,7 +43,7 @@ def _scaling_value(header: Header, keyword: str, default: Any) -> Any:
     """The value of the first ``keyword`` card (BSCALE, BZERO) that has one, else
     ``default``: as astropy, a card without a value (no value indicator, or nothing after
     it) does not scale the data."""
-    for card in header.cards:
+    for card in header._cards_with(keyword):
         if card.keyword == keyword and not isinstance(card.value, Undefined) \
                 and card.value not in (None, ""):
             return card.value
