@@ -1769,36 +1769,59 @@ cdef class FitsFile:
         """Fill ``out`` (C-contiguous) with the file's bytes from byte ``position`` on (of the
         decompressed file, for a gzip-compressed one), whatever HDU they belong to. Bytes
         past the end of the file raise FITSError. The GIL is released while reading."""
-        cdef int status = 0, fd, failed = 0, err = 0
+        cdef int fd, failed = 0, err = 0
         cdef LONGLONG n = out.nbytes, size
         cdef char *dst = <char *>cnp.PyArray_DATA(out)
+        cdef bint done = False
         if not (cnp.PyArray_IS_C_CONTIGUOUS(out) and cnp.PyArray_ISWRITEABLE(out)):
             raise ValueError("out must be a writeable C-contiguous array")
+        with self._lock:
+            if self._light is not None:
+                # deferred opening: a plain file, whose bytes are the file's own
+                size = self._light.size
+                if position < 0 or position + n > size:
+                    raise FITSError(f"{self.filename}: bytes {position} to {position + n} lie "
+                                    f"outside the file ({size} bytes)", filename=self.filename)
+                fd = self._light.fd
+                with nogil:
+                    if n and fitsbind_pread_all(fd, dst, n, position):
+                        failed = 1
+                        err = errno
+                done = True
+        if not done:
+            self._read_bytes(position, n, dst, &failed, &err)
+        if failed:
+            if err == 0:
+                raise FITSError(f"{self.filename}: the file ends before byte {position + n}",
+                                filename=self.filename)
+            raise OSError(err, os.strerror(err))
+
+    cdef int _read_bytes(self, LONGLONG position, LONGLONG n, char *dst, int *failed,
+                         int *err) except -1:
+        """:meth:`read_bytes` through CFITSIO (or, for large reads, fitsbind's descriptor)."""
+        cdef int status = 0, fd
+        cdef LONGLONG size
         with self._reading:
             size = self._ptr.Fptr.logfilesize
             if position < 0 or position + n > size:
                 raise FITSError(f"{self.filename}: bytes {position} to {position + n} lie outside "
                                 f"the file ({size} bytes)", filename=self.filename)
             if n == 0:
-                return
+                return 0
             # small reads (a header just located) come from CFITSIO's buffers, which usually
             # hold them already; large ones with fitsbind's own descriptor, where there is one
             fd = self._raw_fd_for(False) if n >= RAW_READ_MIN else -1
             with nogil:
                 if fd >= 0:
                     if fitsbind_pread_all(fd, dst, n, position):
-                        failed = 1
-                        err = errno
+                        failed[0] = 1
+                        err[0] = errno
                 else:
                     ffmbyt(self._ptr, position, 0, &status)   # 0: report EOF
                     if status == 0:
                         ffgbyt(self._ptr, n, dst, &status)
             self._check(status, "reading bytes %d on", position)
-        if failed:
-            if err == 0:
-                raise FITSError(f"{self.filename}: the file ends before byte {position + n}",
-                                filename=self.filename)
-            raise OSError(err, os.strerror(err))
+        return 0
 
     def write_data_bytes(self, LONGLONG offset, cnp.ndarray data) -> None:
         """Write ``data`` (C-contiguous, stored form) at data offset ``offset`` of the current
