@@ -60,6 +60,12 @@ class Compression:
             args.append(f"tile_shape={self.tile_shape!r}")
         return f"{type(self).__name__}({', '.join(args)})"
 
+    def with_tile_shape(self, tile_shape: Any) -> Compression:
+        """The same settings with another ``tile_shape``."""
+        copy = object.__new__(type(self))
+        copy._set(tile_shape=_tile(tile_shape), **{f: getattr(self, f) for f in self._fields})
+        return copy
+
     def tiles_for(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         """The tile shape used for an image of ``shape`` (numpy order): ``tile_shape`` clipped
         to the image, or one image row per tile (CFITSIO's default)."""

@@ -484,7 +484,8 @@ class FITS(UnitAccess):
             f.move_to(index)
             hdu = self._hdu(index)
         assert isinstance(hdu, CompressedImageHDU)
-        hdu._session_compression = compress
+        hdu._given_compression = compression
+        hdu._geometry = None     # in case it was parsed without them
         return hdu
 
     def _fill_new_hdu(self, f: FitsFile, index: int, entries: list) -> None:
