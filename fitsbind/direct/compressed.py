@@ -220,6 +220,9 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
     # -- layout -------------------------------------------------------------------------------
 
     def _geo(self) -> _Geometry:
+        # a closed file's HDU answers nothing, also what it has parsed already: raises the
+        # closed-file error as its header does, rather than values that may be stale
+        self._fits._handle()
         if self._geometry is None:
             self._geometry = _Geometry(self)
         return self._geometry

@@ -89,3 +89,23 @@ def test_empty_hcompress_image_is_refused(tmp_path):
     with FITS(tmp_path / "h.fits", "w+") as f:
         with pytest.raises(FITSValueError, match="HCOMPRESS_1"):
             f.create_image_hdu("int32", (0, 100), compress=Hcompress1(tile_shape=(16, 16)))
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["after-write", "reopened"])
+def test_closed_file_properties_raise_the_closed_file_error(tmp_path, fresh):
+    path = tmp_path / "c.fits"
+    f = FITS(path, "w+")
+    hdu = f.write_image(noise((8, 8)), compress=Gzip1(level=9))
+    if not fresh:
+        f.close()
+        f = FITS(path)
+        hdu = f[1]
+        assert hdu.shape == (8, 8)     # cached before closing: must not be served after
+    f.close()
+    for name in ("shape", "ndim", "size", "bitpix", "dtype", "compression", "quantize",
+                 "n_tiles", "has_data", "extname"):
+        with pytest.raises(FITSValueError, match="closed FITS file"):
+            getattr(hdu, name)
+    for call in (hdu.read, lambda: hdu.header["ZBITPIX"], lambda: hdu[0, 0]):
+        with pytest.raises(FITSValueError, match="closed FITS file"):
+            call()
