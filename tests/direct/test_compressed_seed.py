@@ -109,3 +109,16 @@ def test_closed_file_properties_raise_the_closed_file_error(tmp_path, fresh):
     for call in (hdu.read, lambda: hdu.header["ZBITPIX"], lambda: hdu[0, 0]):
         with pytest.raises(FITSValueError, match="closed FITS file"):
             call()
+
+
+def test_create_image_hdu_takes_dims(tmp_path):
+    with FITS(tmp_path / "d.fits", "w+") as f:
+        a = f.create_image_hdu("int16", dims=(4, 6), compress=Rice1())
+        b = f.create_image_hdu("int16", shape=(4, 6), dims=[4, 6])
+        c = f.create_image_hdu("int16", (0, 6), compress=Rice1())
+        assert a.shape == b.shape == (4, 6) and c.shape == (0, 6)
+        with pytest.raises(TypeError, match="dims"):
+            f.create_image_hdu("int16", (4, 6), dims=(4, 7))
+        with pytest.raises(TypeError, match="dims"):
+            f.create_image_hdu("int16")
+        assert len(f) == 4
