@@ -110,7 +110,8 @@ class Compression:
 
 class Gzip1(Compression):
     """GZIP_1: gzip of the tile's big-endian bytes; lossless for every pixel type. ``level``
-    (1-9; None: 1, as CFITSIO and fpack compress) is not stored in the file."""
+    (1-9; None: 1, as CFITSIO and fpack compress) is not stored in the file: the HDU object
+    that created the image encodes all its tiles with it, one opened again uses 1."""
 
     zcmptype: ClassVar[str] = "GZIP_1"
     _fields = ("level",)
