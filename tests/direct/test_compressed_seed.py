@@ -122,3 +122,25 @@ def test_create_image_hdu_takes_dims(tmp_path):
         with pytest.raises(TypeError, match="dims"):
             f.create_image_hdu("int16")
         assert len(f) == 4
+
+
+def test_integer_blank_is_written_as_fpack_writes_it(tmp_path, afits):
+    # CFITSIO and fpack keep an integer image's BLANK card (ZBLANK is for quantized floats),
+    # and every reader falls back on it: fitsbind writes the same
+    data = np.arange(100, dtype=np.int16).reshape(10, 10)
+    data[3, 3] = -99
+    path = tmp_path / "b.fits"
+    with FITS(path, "w+") as f:
+        hdu = f.write_image(data, blank=-99, compress=Rice1())
+        assert hdu.header.get("BLANK") == -99 and "ZBLANK" not in hdu.header
+    with FITS(path) as f:
+        masked = f[1].read(mask_blank=True)
+        assert masked.mask.sum() == 1 and masked.mask[3, 3]
+    with afits.open(path) as hdul:
+        assert np.isnan(hdul[1].data[3, 3])
+    if shutil.which("funpack"):
+        out = tmp_path / "u.fits"
+        subprocess.run(["funpack", "-O", str(out), str(path)], check=True, capture_output=True)
+        with FITS(out) as f:
+            assert f[1].header["BLANK"] == -99
+            np.testing.assert_array_equal(f[1].read(scale=False), data)
