@@ -105,11 +105,20 @@ class _Geometry:
         if any(n < 0 for n in self.shape) or any(t < 1 for t in tile):
             raise FITSError(f"{where}: ZNAXISn / ZTILEn must be non-negative / positive",
                             filename=hdu._fits.filename, hdu=hdu._index)
+        given = hdu._given_compression
+        if given is not None and given.tile_shape is not None and self.shape and \
+                not self.shape[0]:
+            # CFITSIO counts one tile on an empty axis unless its ZTILEn is 1, so an empty
+            # image has ZTILEn = 1 on disk: the length asked for is written by the first extend
+            tile[0] = given.tile_shape[0]
         # a tile longer than its axis is one clipped tile, as fpack writes for small images
         self.tile = tuple(tile)
         self.grid = tuple(-(-n // t) for n, t in zip(self.shape, self.tile))
         self.n_tiles = int(np.prod(self.grid, dtype=np.int64)) if self.shape else 0
-        self.compression = Compression.from_header(h, self.tile)
+        on_disk = Compression.from_header(h, self.tile)
+        # the settings this HDU was created with hold what the header cannot (the gzip
+        # level): they encode its tiles, and are what it reports, with its tiling
+        self.compression = on_disk if given is None else given.with_tile_shape(self.tile)
         self.columns = _columns(h, where)
         for name, _ in _DATA_COLUMNS:
             entry = self.columns.get(name)
@@ -204,13 +213,16 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
         self._rows: np.ndarray | None = None      # the table rows (uint8, nrows x rowsize)
         self._columns: dict[str, Any] | None = None   # the rows parsed by column
         self._cache = TileCache()
-        self._session_compression: Compression | None = None
+        self._given_compression: Compression | None = None   # compress= of create_image_hdu
         self._pending: list[np.ndarray] | None = None   # extend() input inside extending()
         self._reader: tuple[dict[str, Any], _Geometry, _tiles.TileTable] | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
     def _geo(self) -> _Geometry:
+        # a closed file's HDU answers nothing, also what it has parsed already: raises the
+        # closed-file error as its header does, rather than values that may be stale
+        self._fits._handle()
         if self._geometry is None:
             self._geometry = _Geometry(self)
         return self._geometry
@@ -241,10 +253,9 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
 
     @property
     def compression(self) -> Compression:
-        """The algorithm setting: the object given when this HDU was created in this session,
-        else one rebuilt from the header (write-only fields such as the gzip level are None)."""
-        if self._session_compression is not None:
-            return self._session_compression
+        """The algorithm setting, with ``tile_shape`` the tiling on disk (ZTILEn): the fields
+        given when this HDU object created the image, else those of the header (write-only
+        fields such as the gzip level are then None)."""
         return self._geo().compression
 
     @property
@@ -690,8 +701,10 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
         count = (-(-length // tile0) - first // tile0) * per_row
         encoded = _tiles.encode_tiles(g.codec, np.ascontiguousarray(values), g.tile,
                                       np.arange(count, dtype=np.int64), first_row=first_tile)
+        # ZTILEn as well: an empty image has 1 there whatever its tiles are to be (_Geometry)
         self._store(first_tile + np.arange(count, dtype=np.int64), encoded,
-                    nrows=first_tile + count, keys={f"ZNAXIS{len(g.shape)}": length})
+                    nrows=first_tile + count, keys={f"ZNAXIS{len(g.shape)}": length,
+                                                    f"ZTILE{len(g.shape)}": tile0})
 
     @contextmanager
     def extending(self) -> Iterator[CompressedImageHDU]:
@@ -1006,6 +1019,9 @@ def check_compression(stored: np.dtype, shape: tuple[int, ...], compression: Any
         raise FITSValueError(f"{where}: a Quantize read back from a file has no level; "
                              "give one")
     tile = compression.tiles_for(shape)
+    if compression.zcmptype == "HCOMPRESS_1" and shape and not shape[0]:
+        raise FITSValueError(f"{where}: an HCOMPRESS_1 image cannot start empty (shape "
+                             f"{shape}): its tiles need at least 4 x 4 pixels")
     if compression.zcmptype == "HCOMPRESS_1":
         real = [t for t in tile if t > 1]
         if len(real) > 2 or any(t < 4 for t in tile[-2:]) or len(tile) < 2:

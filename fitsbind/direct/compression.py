@@ -60,6 +60,12 @@ class Compression:
             args.append(f"tile_shape={self.tile_shape!r}")
         return f"{type(self).__name__}({', '.join(args)})"
 
+    def with_tile_shape(self, tile_shape: Any) -> Compression:
+        """The same settings with another ``tile_shape``."""
+        copy = object.__new__(type(self))
+        copy._set(tile_shape=_tile(tile_shape), **{f: getattr(self, f) for f in self._fields})
+        return copy
+
     def tiles_for(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         """The tile shape used for an image of ``shape`` (numpy order): ``tile_shape`` clipped
         to the image, or one image row per tile (CFITSIO's default)."""
@@ -104,7 +110,8 @@ class Compression:
 
 class Gzip1(Compression):
     """GZIP_1: gzip of the tile's big-endian bytes; lossless for every pixel type. ``level``
-    (1-9; None: 1, as CFITSIO and fpack compress) is not stored in the file."""
+    (1-9; None: 1, as CFITSIO and fpack compress) is not stored in the file: the HDU object
+    that created the image encodes all its tiles with it, one opened again uses 1."""
 
     zcmptype: ClassVar[str] = "GZIP_1"
     _fields = ("level",)

@@ -265,11 +265,14 @@ class FITS(UnitAccess):
 
     # -- creating images ----------------------------------------------------------------------
 
-    def create_image_hdu(self, dtype: Any, shape: Sequence[int], *, extname: str | None = None,
+    def create_image_hdu(self, dtype: Any, shape: Sequence[int] | None = None, *,
+                         dims: Sequence[int] | None = None, extname: str | None = None,
                          extver: int | None = None, header: Any = None,
                          blank: int | None = None, compress: Compression | None = None,
                          quantize: Quantize | None = None) -> ImageHDU:
         """Append an image HDU of ``shape`` (numpy order) whose pixels read as ``dtype``.
+        ``dims`` is another name of ``shape`` (the one other FITS libraries use); giving both
+        with different values is a TypeError.
 
         The first HDU of an empty file is the primary; later ones are IMAGE extensions. No
         data is held in memory: the file grows by the image's size as a sparse, zero-filled
@@ -290,16 +293,21 @@ class FITS(UnitAccess):
         quantized (Rice, HCOMPRESS and PLIO default to ``Quantize()``; GZIP without it is
         lossless). A compressed image may start with shape ``(0, ...)`` and grow by ``extend``.
         """
+        if shape is None and dims is None:
+            raise TypeError("create_image_hdu() needs the image's shape (shape= or dims=)")
+        axes = _shape(dims if shape is None else shape, self.filename)
+        if shape is not None and dims is not None and _shape(dims, self.filename) != axes:
+            raise TypeError(f"create_image_hdu() got shape={tuple(shape)} and dims={tuple(dims)}; "
+                            "give one of them")
         stored = supported_dtype(dtype)
-        dims = _shape(shape, self.filename)
         entries = _image_entries(self.filename, extname, extver, header)
         layout = _layout(stored, entries, blank, self.filename)
         if compress is not None or quantize is not None:
-            hdu = self._create_compressed(dims, entries, layout, compress, quantize)
+            hdu = self._create_compressed(axes, entries, layout, compress, quantize)
             if hdu.size:
                 hdu._store_zeros()
             return hdu
-        return self._create_image(stored, dims, entries, layout)
+        return self._create_image(stored, axes, entries, layout)
 
     def write_image(self, data: Any, *, dtype: Any = None, extname: str | None = None,
                     extver: int | None = None, header: Any = None,
@@ -484,7 +492,8 @@ class FITS(UnitAccess):
             f.move_to(index)
             hdu = self._hdu(index)
         assert isinstance(hdu, CompressedImageHDU)
-        hdu._session_compression = compress
+        hdu._given_compression = compression
+        hdu._geometry = None     # in case it was parsed without them
         return hdu
 
     def _fill_new_hdu(self, f: FitsFile, index: int, entries: list) -> None:

@@ -81,6 +81,9 @@ class FITSHeader:
         return list(self._load())
 
     def _load(self) -> list[Card]:
+        # a live view has nothing to show once the file is closed: the closed-file error, not
+        # cards that may be stale
+        self._hdu._fits._handle()
         if self._cards is None:
             with self._hdu._selected() as f:
                 self._cards = [Card(*c) for c in parse_cards(f.header_string())]
