@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -595,16 +596,7 @@ class Card(_Verify):
         match = _LENIENT_VALUE.match(self._split()[1])
         if match is None:
             raise VerifyError(f"Unparsable card ({self.keyword}), fix it first with .verify('fix').")
-        if match.group("bool") is not None:
-            value = match.group("bool") == "T"
-        elif match.group("strg") is not None:
-            value = match.group("strg").replace("''", "'")
-        elif match.group("numr") is not None:
-            value = _number(match.group("numr"))
-        elif match.group("cplx") is not None:
-            value = _number(match.group("real")) + _number(match.group("imag")) * 1j
-        else:
-            value = UNDEFINED
+        value = grammar_value(match)
         if not self._valuestring:
             self._valuestring = match.group("value")
         return value
@@ -886,6 +878,19 @@ def _number(text: str) -> int | float:
         return int(text)
     except ValueError:
         return float(text)
+
+
+def grammar_value(match: re.Match) -> Any:
+    """The value a match of the lenient value grammar (``_LENIENT_VALUE``) stands for."""
+    if match.group("bool") is not None:
+        return match.group("bool") == "T"
+    if match.group("strg") is not None:
+        return match.group("strg").replace("''", "'")
+    if match.group("numr") is not None:
+        return _number(match.group("numr"))
+    if match.group("cplx") is not None:
+        return _number(match.group("real")) + _number(match.group("imag")) * 1j
+    return UNDEFINED
 
 
 def _plain_value(field: str) -> tuple | None:

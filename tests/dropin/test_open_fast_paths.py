@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import fitsbind as fits
-from fitsbind.card import _LENIENT_VALUE, UNDEFINED, Card, _number, _plain_value
+from fitsbind.card import _LENIENT_VALUE, UNDEFINED, Card, _plain_value, grammar_value
 from fitsbind.hdu import hdulist as hdulist_module
 from fitsbind.hdu.hdulist import _judged_anew
 
@@ -26,17 +26,7 @@ def _by_grammar(field: str):
     match = _LENIENT_VALUE.match(field)
     if match is None:
         return None
-    if match.group("bool") is not None:
-        value = match.group("bool") == "T"
-    elif match.group("strg") is not None:
-        value = match.group("strg").replace("''", "'")
-    elif match.group("numr") is not None:
-        value = _number(match.group("numr"))
-    elif match.group("cplx") is not None:
-        value = _number(match.group("real")) + _number(match.group("imag")) * 1j
-    else:
-        value = UNDEFINED
-    return value, match.group("value")
+    return grammar_value(match), match.group("value")
 
 
 def _same(fast, slow) -> bool:
