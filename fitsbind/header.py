@@ -56,6 +56,14 @@ _TABLE_KEYWORDS = ("TFORM", "TSCAL", "TZERO", "TNULL", "TTYPE", "TUNIT", "TDISP"
 _STRUCTURE_KEYWORDS = ("SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCOUNT",
                        "GROUPS", "BSCALE", "BZERO", "TFIELDS")
 
+# Records of 80 characters each of which Header.fromstring's loop would find a plain keyword
+# in: a value card ("= " in columns 9-10, no "=" before) that cannot be record-valued (no
+# quote followed by ": "; the look-ahead may look past the record's end, which only sends a
+# header to the loop needlessly), or a COMMENT, HISTORY or blank-keyword card without "= ".
+# No END record (the loop stops there); fromstring also requires that no CONTINUE appears
+# (records after one are joined to it).
+_PLAIN_RECORDS = re.compile(r"(?:(?=[^=]{8}= (?!.{0,70}'.{0,69}: )|(?:COMMENT |HISTORY | {8})"
+                            r"(?!= )).{80})*", re.S)
 _NUMBERED = re.compile(r"([A-Z]+)([0-9]+)")
 # a keyword as the index holds standard keywords
 _PLAIN_KEYWORD = re.compile(r"[A-Z0-9_-]{1,8}")
@@ -90,12 +98,41 @@ class Header:
         moved, or a card's keyword, value or comment set to something else (or its text
         fixed when first shown). Setting a card in the place it already has, or to the value
         it already holds, is no change."""
-        return self._edited or any(card._modified for card in self._cards)
+        # (a card still unread is its text as read: unchanged)
+        return self._edited or any(card._modified for card in self._records
+                                   if card.__class__ is not str)
+
+    # Cards read from a file stay their 80-character text until touched: a header is mostly
+    # read for a few values. ``_records`` holds Cards and such texts (only ones whose keyword
+    # fromstring found plain, see _read_card); ``_unread`` counts the texts.
+    _unread = 0
+
+    @property
+    def _cards(self) -> list[Card]:
+        """Every card as a Card (the texts still unread are made Cards first)."""
+        if self._unread:
+            self._records[:] = [_read_card(card) if card.__class__ is str else card
+                                for card in self._records]
+            self._unread = 0
+        return self._records
+
+    @_cards.setter
+    def _cards(self, cards: list[Card]) -> None:
+        self._records = cards
+        self._unread = 0
+
+    def _card(self, position: int) -> Card:
+        """The card at ``position`` (an index into the list), made a Card alone if unread."""
+        card = self._records[position]
+        if card.__class__ is str:
+            card = self._records[position] = _read_card(card)
+            self._unread -= 1
+        return card
 
     # ------------------------------------------------------------------------ container protocol
 
     def __len__(self) -> int:
-        return len(self._cards)
+        return len(self._records)
 
     def __iter__(self):
         for card in self._cards:
@@ -129,7 +166,7 @@ class Header:
             if key.upper() in _COMMENTARY:
                 return _HeaderCommentaryCards(self, key.upper())
         keyword = key[0] if isinstance(key, tuple) else key
-        card = self._cards[self._cardindex(key)]
+        card = self._card(self._cardindex(key))
         if card.field_specifier is not None and keyword == card.rawkeyword:
             # the bare keyword of a record-valued card names the whole "field: value" string
             return card.rawvalue
@@ -158,7 +195,7 @@ class Header:
         if isinstance(key, numbers.Integral):
             card = self._cards[key]
         elif isinstance(key, tuple):
-            card = self._cards[self._cardindex(key)]
+            card = self._card(self._cardindex(key))
         else:
             # a keyword: update it, or add it (a new commentary card is always added)
             self._update((key, value, comment))
@@ -250,45 +287,72 @@ class Header:
         """
         if isinstance(data, bytes):
             data = data.decode("latin1")
+        if not sep and not len(data) % CARD_LENGTH and "CONTINUE" not in data and \
+                _PLAIN_RECORDS.fullmatch(data):
+            return cls._from_plain_records(data)
         if sep:
             texts = _split_records(data, sep)
         else:
             texts = _split_raw_records(data)
         header = cls()
-        cards = header._cards
+        records = header._records
         plain = header._keyword_indices
         new = object.__new__
         position = 0
+        unread = 0
         for text in texts:
-            # a lazily parsed card: the image, and the keyword where that is plain (the
-            # commonest cases, tested here rather than in a call per card: headers have
-            # thousands); anything else goes through the keyword parser now, as reading a
-            # header must (its warnings included)
-            card = new(Card)
-            card._image = text
-            card._verified = False
+            # the keyword where that is plain (the commonest cases, tested here rather than in
+            # a call per card: headers have thousands); such a card stays its text until
+            # touched (see _card). Anything else becomes a Card through the keyword parser
+            # now, as reading a header must (its warnings included)
             keyword = None
             if len(text) != CARD_LENGTH:
-                card._image = _pad(text)
+                pass
             elif text[8:10] == "= ":
                 head = text[:KEYWORD_LENGTH]
                 quote = text.find("'", 10)
                 # a record-valued card needs a quote then ": "; anything else is a plain keyword
                 if "=" not in head and (quote < 0 or text.find(": ", quote) < 0):
-                    keyword = card._keyword = head.strip().upper()
+                    keyword = head.strip().upper()
             elif text[:KEYWORD_LENGTH] in _COMMENTARY_HEADS:
-                keyword = card._keyword = text[:KEYWORD_LENGTH].rstrip()
+                keyword = text[:KEYWORD_LENGTH].rstrip()
             if keyword is None:
+                card = new(Card)
+                card._image = _pad(text)
+                card._verified = False
                 keyword = Card.normalize_keyword(card.keyword)
                 if card.field_specifier is not None:
                     header._rvkc_indices.setdefault(card.rawkeyword, []).append(position)
-            cards.append(card)
+                records.append(card)
+            else:
+                records.append(text)
+                unread += 1
             positions = plain.get(keyword)
             if positions is None:
                 plain[keyword] = [position]
             else:
                 positions.append(position)
             position += 1
+        header._unread = unread
+        return header
+
+    @classmethod
+    def _from_plain_records(cls, data: str) -> Header:
+        """What :meth:`fromstring` makes of ``data`` when every record in it is one whose
+        keyword its loop finds plain (see _PLAIN_RECORDS): the same records left unread and
+        the same index, in a pass that does no more per record than cutting the keyword."""
+        header = cls()
+        size = len(data)
+        header._records = [data[i:i + CARD_LENGTH] for i in range(0, size, CARD_LENGTH)]
+        header._unread = len(header._records)
+        index = header._keyword_indices
+        keywords = [data[i:i + KEYWORD_LENGTH].strip().upper() for i in range(0, size, CARD_LENGTH)]
+        for position, keyword in enumerate(keywords):
+            positions = index.get(keyword)
+            if positions is None:
+                index[keyword] = [position]
+            else:
+                positions.append(position)
         return header
 
     @classmethod
@@ -450,7 +514,10 @@ class Header:
         """A header of copies of the cards; ``strip`` removes the HDU-structure keywords (see
         :meth:`strip`)."""
         result = self.__class__()
-        result._cards = [copy.copy(card) for card in self._cards]
+        # (an unread card's text is copied as it is: a str is immutable)
+        result._records = [card if card.__class__ is str else copy.copy(card)
+                           for card in self._records]
+        result._unread = self._unread
         result._keyword_indices = {key: list(value) for key, value in self._keyword_indices.items()}
         result._rvkc_indices = {key: list(value) for key, value in self._rvkc_indices.items()}
         if strip:
@@ -837,7 +904,7 @@ class Header:
         if keyword.startswith("HIERARCH "):
             keyword = keyword[9:]
         if keyword not in _COMMENTARY and keyword in self._keyword_indices:
-            existing = self._cards[self._keyword_indices[keyword][0]]
+            existing = self._card(self._keyword_indices[keyword][0])
             existing.value = value
             if comment is not None:
                 existing.comment = comment
@@ -934,7 +1001,7 @@ class Header:
         if positions:
             if key in _COMMENTARY or self._haswildcard(key):
                 return _LOOK_FURTHER
-            value = self._cards[positions[0]].value
+            value = self._card(positions[0]).value
             return None if value is UNDEFINED else value
         if key in _COMMENTARY or key in self._rvkc_indices or not _PLAIN_KEYWORD.fullmatch(key):
             # (a record-valued card's bare keyword names its "field: value" string)
@@ -943,7 +1010,7 @@ class Header:
 
     def _cards_with(self, keyword: str) -> list[Card]:
         """The cards of ``keyword`` (as the index holds it: upper case), in order."""
-        return [self._cards[i] for i in self._keyword_indices.get(keyword, ())]
+        return [self._card(i) for i in self._keyword_indices.get(keyword, ())]
 
     def _updateindices(self, index: int, increment: bool = True) -> None:
         """Shift the recorded positions at or after ``index`` by one."""
@@ -1045,12 +1112,12 @@ class _CardAccessor:
         if item.__class__ is int:
             # a position (the commonest look-up, headers.cards[0]) as _cardindex reads it
             try:
-                return self._header._cards[item]
+                return self._header._card(item)
             except IndexError:
                 raise IndexError("Header index out of range.") from None
         if isinstance(item, slice) or self._header._haswildcard(item):
             return self.__class__(self._header[item])
-        return self._header._cards[self._header._cardindex(item)]
+        return self._header._card(self._header._cardindex(item))
 
 
 class _HeaderComments(_CardAccessor):
@@ -1164,6 +1231,16 @@ def _split_records(data: str, sep: str) -> list[str]:
     if pieces:
         texts.append("".join(pieces))
     return texts
+
+
+def _read_card(text: str) -> Card:
+    """The Card of a header record ``text`` that :meth:`Header.fromstring` left unread: its
+    keyword (a value card's or a commentary card's) is the first 8 characters, stripped."""
+    card = object.__new__(Card)
+    card._image = text
+    card._verified = False
+    card._keyword = text[:KEYWORD_LENGTH].strip().upper()
+    return card
 
 
 def _as_card(card, action: str, blank_if_none: bool = True) -> Card:

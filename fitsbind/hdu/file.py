@@ -36,6 +36,7 @@ import http.client
 import io
 import lzma
 import math
+import mmap
 import os
 import re
 import shutil
@@ -266,6 +267,30 @@ def _refuse_writing(name: str, compression: str, mode: str) -> None:
     else:
         reason = f"{mode} mode not supported with LZW files"
     raise OSError(f"{name}: {reason}")
+
+
+# numpy.memmap's modes: how the file is opened, and how it is mapped
+_MAPPINGS = {"r": (os.O_RDONLY, mmap.ACCESS_READ), "c": (os.O_RDONLY, mmap.ACCESS_COPY),
+             "r+": (os.O_RDWR, mmap.ACCESS_WRITE)}
+
+
+def map_file(path: str, mode: str) -> np.memmap:
+    """The whole non-empty file at ``path`` as a uint8 ``numpy.memmap`` in numpy's ``mode``
+    ("r", "c" or "r+"), with the attributes ``numpy.memmap(path, np.uint8, mode)`` gives it
+    (``_mmap``, ``filename``, ``offset``, ``mode``). Made here because numpy's constructor
+    costs as much in Python as reading a small file's headers. OSError as numpy's."""
+    flags, access = _MAPPINGS[mode]
+    fd = os.open(path, flags)
+    try:
+        mapping = mmap.mmap(fd, os.fstat(fd).st_size, access=access)
+    finally:
+        os.close(fd)    # (the mapping holds a descriptor of its own)
+    array = np.ndarray.__new__(np.memmap, (len(mapping),), np.uint8, mapping)
+    array._mmap = mapping
+    array.offset = 0
+    array.mode = mode
+    array.filename = os.path.abspath(path)
+    return array
 
 
 def _exact_end(block: bytes) -> int | None:
@@ -593,7 +618,9 @@ class HDUFile:
             self._not_native(index, f"CFITSIO cannot read HDU {index} ({exc.status_text or exc})")
             return None
         stop = _end_offset(raw)
-        if stop is None or raw[stop:stop + 80] != _CLEAN_END or raw[stop + 80:].strip(b" ") or \
+        # (counting the blanks after END copies none of them, as stripping them would)
+        if stop is None or raw[stop:stop + 80] != _CLEAN_END or \
+                raw.count(b" ", stop + 80) != len(raw) - stop - 80 or \
                 raw[:stop].translate(None, _PRINTABLE):
             return None, (head, data, end)
         return raw[:stop].decode("ascii"), (head, data, end)
@@ -716,7 +743,7 @@ class HDUFile:
         to its arrays would not be sure to reach the file."""
         mode = _MAP_MODE[self.mode]
         try:
-            mapped = np.memmap(self.name, dtype=np.uint8, mode=mode)
+            mapped = map_file(self.name, mode)
         except OSError as exc:
             return self._unmapped(exc)
         if mode == "r+":
@@ -737,7 +764,7 @@ class HDUFile:
                           "address space for a copy-on-write map); falling back to "
                           "mode='denywrite': the arrays are read-only", FITSUserWarning,
                           stacklevel=6)
-            return np.memmap(self.name, dtype=np.uint8, mode="r")
+            return map_file(self.name, "r")
         if self.strict_memmap:
             raise exc
         warnings.warn(f"{self.name}: Could not memory map array ({exc}); the data is read "
