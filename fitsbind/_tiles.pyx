@@ -61,7 +61,8 @@ from libc.stdint cimport (
     uint64_t,
 )
 from libc.stdio cimport snprintf
-from libc.math cimport log
+from libc.float cimport DBL_MIN, FLT_MIN
+from libc.math cimport fabs, log
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 from fitsbind._cfitsio_lock cimport fitsio_init_lock
@@ -75,7 +76,7 @@ if fitsio_init_lock():
 
 cnp.import_array()
 
-__all__ = ["Codec", "Encoded", "TileTable", "decode_tiles", "encode_tiles"]
+__all__ = ["Codec", "Encoded", "TileTable", "decode_tiles", "encode_tiles", "requantize"]
 
 
 cdef enum:
@@ -83,6 +84,7 @@ cdef enum:
     N_RANDOM = 10000            # length of CFITSIO's dither sequence (fitsio2.h)
     NULL_VALUE = -2147483647    # quantized null pixel (quantize.c)
     ZERO_VALUE = -2147483646    # quantized exact zero, SUBTRACTIVE_DITHER_2 (quantize.c)
+    N_RESERVED = 10             # integers from NULL_VALUE up the quantizer never produces
     PLIO_MAX = 16777215         # PLIO codes 24-bit non-negative integers
     # CFITSIO's codecs and zlib take sizes as C ints: 8 bytes a pixel must fit in 32 bits
     MAX_TILE_PIXELS = (1 << 29) - 65536
@@ -2115,6 +2117,81 @@ cdef object _decode_into_box(DecodeJob *j, DecodeScratch *s, Py_ssize_t scratch,
                         memcpy(kept[i], pixels, npix)
                 _copy_part(b, j.g.ndim, pixels, tstride, start, size, itemsize)
     return _raise_failure(&f, "decoding")
+
+
+def requantize(Codec codec not None, cnp.ndarray values not None, cnp.ndarray ints not None,
+               cnp.ndarray touched not None, double zscale, double zzero, long long row):
+    """Quantize the ``touched`` pixels of one quantized tile into its integers ``ints``, in
+    place, with the tile's own ZSCALE / ZZERO and the dither its decoder subtracts, so the
+    other pixels keep their integers (re-quantizing the whole tile would move them).
+
+    Args:
+        codec: the image's codec (quantized floats).
+        values: the tile's pixels, ``codec.dtype``; ints: its quantized ``int32`` values;
+            touched: ``bool``, the pixels to quantize. All C-contiguous, one size, tile order.
+        zscale, zzero: the tile's ZSCALE (non-zero) and ZZERO.
+        row: the tile's 1-based row in the table, which starts its dither sequence.
+
+    Returns:
+        The number of touched finite pixels whose integer falls outside the range the
+        quantizer may use (then ``ints`` is partly changed and must not be stored).
+    """
+    cdef Py_ssize_t n = values.size, i
+    cdef int iseed = 0, nextrand = 0, outside = 0
+    cdef bint dither = codec.p.qmethod != NO_DITHER
+    cdef bint keep_zero = codec.p.qmethod == SUBTRACTIVE_DITHER_2
+    cdef bint is_double = codec.p.kind == K_F64
+    cdef const float *f
+    cdef const double *d
+    cdef int32_t *q
+    cdef const uint8_t *mask
+    cdef double v, x
+    if not codec.p.quantize:
+        raise FITSValueError("requantize needs a codec of quantized floats")
+    if values.dtype != codec.dtype or ints.dtype != np.int32 or touched.dtype != np.bool_:
+        raise FITSValueError(f"values must be {codec.dtype}, ints int32 and touched bool")
+    if ints.size != n or touched.size != n or not (values.flags.c_contiguous and
+            ints.flags.c_contiguous and touched.flags.c_contiguous):
+        raise FITSValueError("values, ints and touched must be C-contiguous and of one size")
+    if zscale == 0 or zscale != zscale or zzero != zzero or row < 1:
+        raise FITSValueError(f"not a quantized tile: ZSCALE {zscale}, ZZERO {zzero}, row {row}")
+    f = <const float *>cnp.PyArray_DATA(values)
+    d = <const double *>cnp.PyArray_DATA(values)
+    q = <int32_t *>cnp.PyArray_DATA(ints)
+    mask = <const uint8_t *>cnp.PyArray_DATA(touched)
+    with nogil:
+        if dither:
+            iseed = <int>((row + codec.p.zdither0 - 2) % N_RANDOM)
+            nextrand = _RAND_START[iseed]
+        for i in range(n):
+            if mask[i]:
+                v = d[i] if is_double else f[i]
+                if v != v:
+                    q[i] = NULL_VALUE
+                elif keep_zero and (v == 0 or fabs(v) < (DBL_MIN if is_double else FLT_MIN)):
+                    # SUBTRACTIVE_DITHER_2 stores exact zeros (and subnormals, which fpack
+                    # flushes to zero) as a reserved value
+                    q[i] = ZERO_VALUE
+                else:
+                    if fabs(v) < (DBL_MIN if is_double else FLT_MIN):
+                        v = 0.0
+                    x = (v - zzero) / zscale
+                    if dither:
+                        x = x + <double>_RAND[nextrand] - 0.5
+                    # as CFITSIO's NINT, within the integers its quantizer leaves unreserved
+                    x = x + 0.5 if x >= 0 else x - 0.5
+                    if not (NULL_VALUE + N_RESERVED <= x < 2147483648.0):
+                        outside += 1
+                    else:
+                        q[i] = <int32_t>x
+            if dither:
+                nextrand += 1
+                if nextrand == N_RANDOM:
+                    iseed += 1
+                    if iseed == N_RANDOM:
+                        iseed = 0
+                    nextrand = _RAND_START[iseed]
+    return outside
 
 
 def encode_tiles(Codec codec not None, cnp.ndarray image not None, tile, tiles, *,
