@@ -520,13 +520,7 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
         whole_rows = all(o == 0 and n == s for o, n, s in zip(origin[1:], values.shape[1:],
                                                                g.shape[1:]))
         values = np.ascontiguousarray(values)
-        if g.quantize is not None and values.dtype.kind == "f" and np.isinf(values).any():
-            # quantized tiles hold finite integers or the null value: inf would come back NaN
-            raise FITSValueError(f"{self._where()}: the data holds infinite values, which a "
-                                 "quantized image cannot store; compress losslessly "
-                                 "(Gzip1 or Gzip2 without quantize) or replace them (NaN is "
-                                 "stored as null)",
-                                 filename=self._fits.filename, hdu=self._index)
+        self._check_finite(values)
         if whole_rows:
             local = np.arange(len(tiles), dtype=np.int64)
             return tiles, _tiles.encode_tiles(g.codec, values, g.tile, local,
@@ -538,6 +532,84 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
             block = values[g.tile_slices(number, origin)]
             parts.append(_tiles.encode_tiles(g.codec, np.ascontiguousarray(block), g.tile,
                                              np.zeros(1, np.int64), first_row=number))
+        return tiles, _concat(parts)
+
+    def _check_finite(self, values: np.ndarray) -> None:
+        if self._geo().quantize is not None and np.isinf(values).any():
+            # quantized tiles hold finite integers or the null value: inf would come back NaN
+            raise FITSValueError(f"{self._where()}: the data holds infinite values, which a "
+                                 "quantized image cannot store; compress losslessly "
+                                 "(Gzip1 or Gzip2 without quantize) or replace them (NaN is "
+                                 "stored as null)",
+                                 filename=self._fits.filename, hdu=self._index)
+
+    def _encode_kept(self, region: np.ndarray, origin: tuple[int, ...], touched: np.ndarray,
+                     shape: tuple[int, ...]) -> tuple[np.ndarray, Any]:
+        """Encode the tiles of the tile-aligned ``region`` at ``origin`` of a quantized image
+        of ``shape`` (the current one, or longer when extending) where only the ``touched``
+        pixels are new. A tile they cover whole is quantized afresh; in one they cover partly
+        the other pixels keep what is stored: a quantized tile its integers, ZSCALE and ZZERO
+        (the touched pixels are quantized with them), a tile stored as gzipped floats (one
+        CFITSIO could not quantize) its exact values. Returns (tile numbers, encoded tiles).
+        FITSValueError, before anything changes, when a touched value does not fit the
+        tile's quantization."""
+        g = self._geo()
+        self._check_finite(region)
+        grid = [-(-n // t) for n, t in zip(shape, g.tile)]
+        ranges = [np.arange(o // t, (o + n - 1) // t + 1) for o, n, t in
+                  zip(origin, region.shape, g.tile)]
+        mesh = np.meshgrid(*ranges, indexing="ij")
+        tiles = np.ravel_multi_index([m.reshape(-1) for m in mesh], grid).astype(np.int64)
+        ints_codec = lossless = None
+        parts = []
+        for number in tiles.tolist():
+            index = np.unravel_index(number, grid)
+            box = tuple(slice(i * t - o, min(i * t + t, n) - o) for i, t, n, o in
+                        zip(index, g.tile, shape, origin))
+            block = np.ascontiguousarray(region[box])
+            mask = np.ascontiguousarray(touched[box])
+            one = np.zeros(1, np.int64)
+            if mask.all():
+                parts.append(_tiles.encode_tiles(g.codec, block, g.tile, one, first_row=number))
+                continue
+            tile = np.array([number])
+            gzip = self._field("GZIP_COMPRESSED_DATA", tile)
+            if gzip is not None and gzip[0][0] > 0:
+                if lossless is None:
+                    lossless = _tiles.Codec("GZIP_1", g.zbitpix)
+                enc = _tiles.encode_tiles(lossless, block, g.tile, one)
+                parts.append(_tiles.Encoded(enc.data, enc.offsets, enc.nbytes,
+                                            np.ones(1, np.int8), np.zeros(1), np.zeros(1), False))
+                continue
+            zscale = self._field("ZSCALE", tile)
+            zscale = float(g.zscale if zscale is None else zscale[0])
+            zzero = self._field("ZZERO", tile)
+            zzero = float(g.zzero if zzero is None else zzero[0])
+            if ints_codec is None:
+                # the tile's integers as the algorithm codes them, without smoothing
+                args = g.compression.codec_args(32)
+                if "hcomp_smooth" in args:
+                    args["hcomp_smooth"] = False
+                ints_codec = _tiles.Codec(g.compression.zcmptype, 32, **args)
+            start, stored_shape = g.tile_box(number)
+            stored = np.empty(stored_shape, np.int32)
+            spans = self._field("COMPRESSED_DATA", tile)
+            heap, spans = self._heap([spans])
+            _tiles.decode_tiles(ints_codec, g.shape, g.tile, tile, heap, spans[0][0],
+                                spans[0][1], stored, start, threads=1)
+            ints = np.zeros(block.shape, np.int32)
+            ints[tuple(slice(0, n) for n in stored_shape)] = stored
+            outside = _tiles.requantize(g.codec, block, ints, mask, zscale, zzero, number + 1)
+            if outside:
+                raise FITSValueError(
+                    f"{self._where()}: {outside} value(s) written into tile {number + 1} do not "
+                    f"fit its quantization (ZSCALE {zscale:g}, ZZERO {zzero:g}), which keeps "
+                    "the other pixels of the tile as stored; write the whole tile (or the "
+                    "image) to quantize it afresh", filename=self._fits.filename, hdu=self._index)
+            enc = _tiles.encode_tiles(ints_codec, ints, g.tile, one)
+            parts.append(_tiles.Encoded(enc.data, enc.offsets, enc.nbytes, enc.column,
+                                        np.array([zscale]), np.array([zzero]),
+                                        bool((ints == -2147483647).any())))
         return tiles, _concat(parts)
 
     def _store(self, tiles: np.ndarray, encoded: Any, *, nrows: int | None = None,
@@ -641,11 +713,18 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
                                   in zip(sel.starts, sel.stops, g.tile, g.shape)):
             # whole tiles are replaced: nothing of the old ones is kept, so none is decoded
             region, origin = np.ascontiguousarray(sel.to_box(stored)), sel.starts
+            tiles, encoded = self._encode(region, origin)
         else:
             region, origin = self._decode(sel.starts, sel.stops)
-            region[tuple(slice(a - o, b - o + 1, s) for a, b, s, o in
-                         zip(sel.starts, sel.stops, sel.steps, origin))] = sel.to_box(stored)
-        tiles, encoded = self._encode(region, origin)
+            where = tuple(slice(a - o, b - o + 1, s) for a, b, s, o in
+                          zip(sel.starts, sel.stops, sel.steps, origin))
+            region[where] = sel.to_box(stored)
+            if g.quantize is None:
+                tiles, encoded = self._encode(region, origin)
+            else:
+                touched = np.zeros(region.shape, bool)
+                touched[where] = True
+                tiles, encoded = self._encode_kept(region, origin, touched, g.shape)
         self._store(tiles, encoded)
 
     def extend(self, data: Any) -> None:
@@ -699,8 +778,17 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
         per_row = int(np.prod(g.grid[1:], dtype=np.int64))
         first_tile = (first // tile0) * per_row
         count = (-(-length // tile0) - first // tile0) * per_row
-        encoded = _tiles.encode_tiles(g.codec, np.ascontiguousarray(values), g.tile,
-                                      np.arange(count, dtype=np.int64), first_row=first_tile)
+        if g.quantize is not None and first < g.shape[0]:
+            # the stored pixels of the partial tiles keep their quantized integers
+            touched = np.zeros(values.shape, bool)
+            touched[g.shape[0] - first:] = True
+            _, encoded = self._encode_kept(values, (first,) + (0,) * (len(g.shape) - 1),
+                                           touched, (length, *g.shape[1:]))
+        else:
+            self._check_finite(values)
+            encoded = _tiles.encode_tiles(g.codec, np.ascontiguousarray(values), g.tile,
+                                          np.arange(count, dtype=np.int64),
+                                          first_row=first_tile)
         # ZTILEn as well: an empty image has 1 there whatever its tiles are to be (_Geometry)
         self._store(first_tile + np.arange(count, dtype=np.int64), encoded,
                     nrows=first_tile + count, keys={f"ZNAXIS{len(g.shape)}": length,
