@@ -1090,7 +1090,8 @@ class _CardAccessor:
         return "\n".join(repr(card) for card in self._header._cards)
 
     def __len__(self) -> int:
-        return len(self._header._cards)
+        # (counted without making the unread texts Cards)
+        return len(self._header)
 
     def __iter__(self):
         return iter(self._header._cards)

@@ -293,6 +293,19 @@ def map_file(path: str, mode: str) -> np.memmap:
     return array
 
 
+def _map_view(mapped: np.memmap, start: int, dtype: np.dtype, shape: tuple[int, ...]) -> np.memmap:
+    """The ``dtype``/``shape`` memmap at byte ``start`` of the whole-file map ``mapped``, as
+    ``mapped[start:start + nbytes].view(dtype).reshape(shape)`` makes it (the same base and
+    memmap attributes) in one step: each of those three views runs numpy.memmap's
+    Python-level ``__array_finalize__``, which costs more than the rest of a small read."""
+    view = np.ndarray.__new__(np.memmap, shape, dtype, mapped, start)
+    view._mmap = mapped._mmap
+    view.offset = mapped.offset
+    view.mode = mapped.mode
+    view.filename = mapped.filename
+    return view
+
+
 def _exact_end(block: bytes) -> int | None:
     """Byte offset of an exact END card (END and 77 blanks) at a record start of ``block``."""
     at = block.find(_CLEAN_END)
@@ -322,6 +335,7 @@ class HDUFile:
         self._copied: tuple[int, int, int] | None = None   # the copy's version last copied back
         self._map: np.memmap | None = None
         self._head = b""    # the first 80 bytes of the file at ``name`` (as stored)
+        self._length: int | None = None     # see length()
         self.fits: FITS | None = None
         self.refusal: FITSError | None = None  # why CFITSIO would not open the file
         self.extents: list[tuple[int, int, int]] = []
@@ -360,7 +374,6 @@ class HDUFile:
         self._compression = self._sniff()
         if self.writable:
             _refuse_writing(self.name, self.compression, mode)
-            open(self.name, "r+b").close()   # a permission problem must show now
         if self.writable and os.path.getsize(self.name) == 0:
             return      # an empty file: written whole by the first flush, as an ostream file
         try:
@@ -379,10 +392,8 @@ class HDUFile:
         if isinstance(target, bytes):
             target = os.fsdecode(target)
         if isinstance(target, (str, os.PathLike)):
-            path = os.path.expanduser(os.fspath(target))
-            if self.mode not in ("ostream", "append") and not os.path.exists(path):
-                raise FileNotFoundError(f"[Errno 2] No such file or directory: {path!r}")
-            return path
+            # (a missing file raises FileNotFoundError when _sniff opens it)
+            return os.path.expanduser(os.fspath(target))
         for kind, compression in _COMPRESSED_OBJECTS:
             if isinstance(target, kind):
                 self._source_compression = compression
@@ -435,13 +446,22 @@ class HDUFile:
     def _sniff(self) -> str | None:
         """The compression of the file at ``name`` (astropy's name for it: "gzip", "bzip2",
         "lzma", "zip", "lzw"), or None for a plain file. Its first bytes are kept in
-        ``_head``, for :meth:`check_signature`."""
-        # unbuffered: a buffered reader would read (and allocate) far more than is used
-        with open(self.name, "rb", buffering=0) as f:
-            self._head = f.read(80)
+        ``_head``, for :meth:`check_signature`, and a plain file's length in a read-only mode
+        (see :meth:`length`). OSError as the system's when the file cannot be opened."""
+        # a bare descriptor: a Python file object costs more than the read. In a writable
+        # mode it is opened for writing, so a permission problem shows now, on open
+        flags = os.O_RDWR if self.writable else os.O_RDONLY
+        fd = os.open(self.name, flags | getattr(os, "O_BINARY", 0))
+        try:
+            self._head = os.read(fd, 80)
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
         for magic, name, _ in _COMPRESSIONS:
             if self._head.startswith(magic):
                 return name
+        if not self.writable:
+            self._length = size
         return None
 
     # -- state --------------------------------------------------------------------------------
@@ -699,8 +719,14 @@ class HDUFile:
         self._forget_unpacked = weakref.finalize(self, _remove, path)
 
     def length(self) -> int:
-        """Length of the file's plain bytes (decompressed, for a compressed file)."""
-        return os.path.getsize(self._plain_path())
+        """Length of the file's plain bytes (decompressed, for a compressed file). A file
+        opened only to be read is measured once: locating each HDU asks for its length."""
+        if self._length is not None:
+            return self._length
+        length = os.path.getsize(self._plain_path())
+        if not self.writable:
+            self._length = length
+        return length
 
     def check_signature(self) -> None:
         """As astropy on open: a non-empty file must start with a SIMPLE card (FITSError, an
@@ -790,7 +816,7 @@ class HDUFile:
         nbytes = math.prod(shape) * dtype.itemsize
         mapped = self.mapping()
         if mapped is not None and start + nbytes <= len(mapped):
-            return mapped[start:start + nbytes].view(dtype).reshape(shape)
+            return _map_view(mapped, start, dtype, shape)
         # before the array is allocated: a header may claim far more data than the file holds
         self._require_bytes(index, start, nbytes)
         out = np.empty(shape, dtype=dtype)

@@ -96,3 +96,11 @@ def test_unread_cards_are_copied_and_edited_as_cards():
     assert copied._modified and not header._modified
     del copied["BITPIX"]
     assert list(copied) == [k for k in header if k != "BITPIX"]
+
+
+def test_counting_cards_leaves_them_unread():
+    header = Header.fromstring("".join(f"KEY{i:<5d}= {i:>20d}".ljust(80) for i in range(9)))
+    assert len(header.cards) == len(header) == len(header.comments) == 9
+    assert header._unread == 9
+    assert bool(header.cards) and header.cards[0].keyword == "KEY0"
+    assert header._unread == 8
