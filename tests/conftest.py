@@ -52,6 +52,18 @@ def fitsverify():
 
 
 @pytest.fixture
+def funpack() -> Callable[[Path, Path], None]:
+    """``unpack(path, out)``: CFITSIO's funpack writes ``path`` decompressed to ``out``."""
+    if shutil.which("funpack") is None:
+        pytest.skip("funpack is not installed (Debian package libcfitsio-bin)")
+
+    def unpack(path: Path, out: Path) -> None:
+        subprocess.run(["funpack", "-O", str(out), str(path)], check=True, capture_output=True)
+
+    return unpack
+
+
+@pytest.fixture
 def afits():
     """astropy.io.fits, the oracle some tests compare with. astropy is optional: those tests skip
     without it, so the rest run in CI's environment that has numpy alone."""
