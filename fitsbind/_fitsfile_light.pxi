@@ -46,7 +46,7 @@ cdef Py_ssize_t _light_find(const char *text, Py_ssize_t ncards, const char *key
     return -1
 
 
-cdef int64_t _light_int(const char *card, const char *key8, int64_t *out):
+cdef bint _light_int(const char *card, const char *key8, int64_t *out):
     """1 with ``*out`` set if ``card`` is ``key8 = <plain integer>``, else 0."""
     if memcmp(card, key8, 8) != 0 or card[8] != b"=":
         return 0
@@ -64,7 +64,7 @@ cdef class _LightHDU:
     cdef bint scaled                  # BSCALE or BZERO present
     cdef dict layout                  # BITPIX and those of BSCALE, BZERO, BLANK present
 
-    cdef tuple value(self, str name):
+    cdef tuple value(self, object name):
         """``(value, comment)`` of keyword ``name``'s first card as :meth:`FitsFile.read_key`
         gives it, ``()`` when there is none, or None when CFITSIO must look ``name`` up (not a
         plain keyword, or a card only its parser can judge)."""

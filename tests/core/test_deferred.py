@@ -78,6 +78,8 @@ def test_plain_image_file_opens_deferred(tmp_path):
     with _fitsfile.open_file(path) as f:
         assert f.deferred and not f.closed
         assert f.read_key("OBJECT") == ("M31", "")
+        with pytest.raises(ValueError, match="not allowed"):
+            f.read_key("OBJ*")             # a name deferred opening leaves to CFITSIO's rules
         f.move_to(1)
         assert f.image_info() == (-32, -32, (20, 30))
         assert f.deferred
@@ -86,6 +88,7 @@ def test_plain_image_file_opens_deferred(tmp_path):
         f.flush()                      # a call only CFITSIO answers: it opens here, at HDU 1
         assert not f.deferred and f.current_hdu == 1
         assert f.read_key("EXPTIME") == (30.0, "")
+        assert f.read_key(b"EXPTIME") == (30.0, "")
     assert f.closed and not f.deferred
 
 
