@@ -8,11 +8,11 @@ import warnings
 
 import numpy as np
 import pytest
+from fitsgen import set_card
 
 import fitsbind
 from fitsbind import _fitsfile
 from fitsbind.errors import FITSError
-from tests.fitsgen import set_card
 
 
 def _image_file(path, cards=(), shape=(20, 30), extensions=1, bitpix=-32):
