@@ -993,6 +993,17 @@ cdef void _convert_floats(const uint8_t *src, int skind, uint8_t *dst, int okind
             (<float *>dst)[i] = <float>(<const double *>src)[i]
 
 
+cdef inline void _next_dither(int *iseed, int *nextrand) noexcept nogil:
+    """Step the dither sequence on by one pixel: after N_RANDOM values, the next seed's start
+    (CFITSIO's order, which quantizing and unquantizing must both follow)."""
+    nextrand[0] += 1
+    if nextrand[0] == N_RANDOM:
+        iseed[0] += 1
+        if iseed[0] == N_RANDOM:
+            iseed[0] = 0
+        nextrand[0] = _RAND_START[iseed[0]]
+
+
 cdef void _dequantize(const Params *p, const int32_t *q, Py_ssize_t n, bint is_double,
                       void *dst, double scale, double zero, bint nullcheck, int32_t tnull,
                       long long row) noexcept nogil:
@@ -1032,12 +1043,7 @@ cdef void _dequantize(const Params *p, const int32_t *q, Py_ssize_t n, bint is_d
             else:
                 f[i] = <float>value
         if dither:
-            nextrand += 1
-            if nextrand == N_RANDOM:
-                iseed += 1
-                if iseed == N_RANDOM:
-                    iseed = 0
-                nextrand = _RAND_START[iseed]
+            _next_dither(&iseed, &nextrand)
 
 
 cdef uint8_t *_decode_pixels(DecodeJob *j, DecodeScratch *s, Py_ssize_t i, Failure *f,
@@ -2185,12 +2191,7 @@ def requantize(Codec codec not None, cnp.ndarray values not None, cnp.ndarray in
                     else:
                         q[i] = <int32_t>x
             if dither:
-                nextrand += 1
-                if nextrand == N_RANDOM:
-                    iseed += 1
-                    if iseed == N_RANDOM:
-                        iseed = 0
-                    nextrand = _RAND_START[iseed]
+                _next_dither(&iseed, &nextrand)
     return outside
 
 
