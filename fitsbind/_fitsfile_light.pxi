@@ -68,12 +68,14 @@ cdef class _LightHDU:
         """``(value, comment)`` of keyword ``name``'s first card as :meth:`FitsFile.read_key`
         gives it, ``()`` when there is none, or None when CFITSIO must look ``name`` up (not a
         plain keyword, or a card only its parser can judge)."""
-        if not isinstance(name, str):
+        # ASCII checked before upper(): a few other letters upper-case to ASCII ones, and
+        # CFITSIO's lookup refuses them
+        if not isinstance(name, str) or not name.isascii():
             return None
-        key = name.strip().upper()
-        if not key or len(key) > 8 or key.translate(_LIGHT_KEY_DROP):
+        key = name.strip().upper().encode("ascii")
+        if not key or len(key) > 8 or key.translate(None, _KEYWORD_CHARS):
             return None
-        key8 = key.ljust(8).encode("ascii")
+        key8 = key.ljust(8)
         cdef Py_ssize_t i = _light_find(self.cards, self.ncards, key8)
         if i < 0:
             return ()
@@ -91,8 +93,6 @@ cdef class _LightHDU:
         return value, comment
 
 
-# characters of a plain keyword (removed: what is left marks a name CFITSIO must look up)
-_LIGHT_KEY_DROP = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 _LIGHT_SCALING = (("BSCALE", b"BSCALE  "), ("BZERO", b"BZERO   "), ("BLANK", b"BLANK   "))
 
 

@@ -80,6 +80,8 @@ def test_plain_image_file_opens_deferred(tmp_path):
         assert f.read_key("OBJECT") == ("M31", "")
         with pytest.raises(ValueError, match="not allowed"):
             f.read_key("OBJ*")             # a name deferred opening leaves to CFITSIO's rules
+        with pytest.raises(ValueError):
+            f.read_key("OBJEC\u017f")      # upper-cases to OBJECS, but is not ASCII
         f.move_to(1)
         assert f.image_info() == (-32, -32, (20, 30))
         assert f.deferred
