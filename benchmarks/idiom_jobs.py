@@ -301,15 +301,16 @@ def _table_read_astropy(fits, st: datagen.TableInput):
         return {name: np.array(data[name]) for name in data.columns.names}
 
 
-def _table_read_fitsio(fitsio, st: datagen.TableInput):
+# reading all of HDU 1 (a table or a compressed image) is the same call in these idioms
+def _hdu1_fitsio(fitsio, st: datagen.TableInput | datagen.CompressedInput):
     return fitsio.read(st.path, ext=1)
 
 
-def _table_read_rustfits(rustfits, st: datagen.TableInput):
+def _hdu1_rustfits(rustfits, st: datagen.TableInput | datagen.CompressedInput):
     return rustfits.read(st.path, ext=1)
 
 
-def _table_read_direct(fitsbind, st: datagen.TableInput):
+def _hdu1_direct(fitsbind, st: datagen.TableInput | datagen.CompressedInput):
     with fitsbind.FITS(st.path) as f:
         return f[1].read()
 
@@ -325,8 +326,8 @@ def table_read(nrows: int) -> Job:
     return Job(
         key="table_read", title=f"read a {tables._rows(nrows)}-row, {ncols}-column table",
         prepare=lambda ctx: datagen.table_file(ctx, nrows),
-        astropy=_table_read_astropy, fitsio=_table_read_fitsio,
-        rustfits=_table_read_rustfits, direct=_table_read_direct, check=_check_table_read,
+        astropy=_table_read_astropy, fitsio=_hdu1_fitsio,
+        rustfits=_hdu1_rustfits, direct=_hdu1_direct, check=_check_table_read,
         nbytes=lambda st: st.data.nbytes, floor="read",
     )
 
@@ -492,25 +493,12 @@ def _comp_read_astropy(fits, st: datagen.CompressedInput):
     return fits.getdata(st.path, 1)
 
 
-def _comp_read_fitsio(fitsio, st: datagen.CompressedInput):
-    return fitsio.read(st.path, ext=1)
-
-
-def _comp_read_rustfits(rustfits, st: datagen.CompressedInput):
-    return rustfits.read(st.path, ext=1)
-
-
-def _comp_read_direct(fitsbind, st: datagen.CompressedInput):
-    with fitsbind.FITS(st.path) as f:
-        return f[1].read()
-
-
 def comp_read(shape: tuple[int, int]) -> Job:
     return Job(
         key="comp_read", title=f"read a Rice {_dims(shape)} int16 image",
         prepare=lambda ctx: _rice_file(ctx, shape),
-        astropy=_comp_read_astropy, fitsio=_comp_read_fitsio,
-        rustfits=_comp_read_rustfits, direct=_comp_read_direct,
+        astropy=_comp_read_astropy, fitsio=_hdu1_fitsio,
+        rustfits=_hdu1_rustfits, direct=_hdu1_direct,
         check=lambda st, got, lib: check_array(got, st.data, f"{lib} image"),
         nbytes=lambda st: st.data.nbytes, floor="rice_decode",
     )
