@@ -146,25 +146,36 @@ class _Geometry:
         self.zscale = float(scale_value(h, "ZSCALE", 1.0)) if constant else None
         self.zzero = float(scale_value(h, "ZZERO", 0.0)) if constant else None
 
-    def tile_box(self, number: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    # The tile helpers below work on the image, or with ``shape`` on an image of that shape
+    # with the same tiling (the image extend() is making).
+
+    def _grid(self, shape: tuple[int, ...] | None) -> tuple[int, ...]:
+        return self.grid if shape is None else tuple(-(-n // t) for n, t in zip(shape, self.tile))
+
+    def tile_box(self, number: int, shape: tuple[int, ...] | None = None
+                 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(origin, clipped shape) of tile ``number``."""
-        origin = [0] * len(self.grid)
-        for axis in range(len(self.grid) - 1, -1, -1):
-            number, i = divmod(number, self.grid[axis])
+        grid = self._grid(shape)
+        origin = [0] * len(grid)
+        for axis in range(len(grid) - 1, -1, -1):
+            number, i = divmod(number, grid[axis])
             origin[axis] = i * self.tile[axis]
         return tuple(origin), tuple(min(t, n - o) for t, n, o in
-                                    zip(self.tile, self.shape, origin))
+                                    zip(self.tile, self.shape if shape is None else shape, origin))
 
-    def tile_slices(self, number: int, origin: tuple[int, ...]) -> tuple[slice, ...]:
+    def tile_slices(self, number: int, origin: tuple[int, ...],
+                    shape: tuple[int, ...] | None = None) -> tuple[slice, ...]:
         """Where tile ``number`` sits in an array whose first pixel is image pixel ``origin``."""
-        start, shape = self.tile_box(number)
-        return tuple(slice(a - o, a - o + n) for a, o, n in zip(start, origin, shape))
+        start, clipped = self.tile_box(number, shape)
+        return tuple(slice(a - o, a - o + n) for a, o, n in zip(start, origin, clipped))
 
-    def tiles_in(self, starts: tuple[int, ...], stops: tuple[int, ...]) -> np.ndarray:
+    def tiles_in(self, starts: tuple[int, ...], stops: tuple[int, ...],
+                 shape: tuple[int, ...] | None = None) -> np.ndarray:
         """Numbers of the tiles meeting the box ``starts``..``stops`` (inclusive), in order."""
         ranges = [np.arange(a // t, b // t + 1) for a, b, t in zip(starts, stops, self.tile)]
         mesh = np.meshgrid(*ranges, indexing="ij")
-        return np.ravel_multi_index([m.reshape(-1) for m in mesh], self.grid).astype(np.int64)
+        return np.ravel_multi_index([m.reshape(-1) for m in mesh],
+                                    self._grid(shape)).astype(np.int64)
 
 
 def _columns(h: Any, where: str) -> dict[str, tuple[int, str, int]]:
@@ -555,17 +566,11 @@ class CompressedImageHDU(TileCacheMembers, ImageHDU):
         tile's quantization."""
         g = self._geo()
         self._check_finite(region)
-        grid = [-(-n // t) for n, t in zip(shape, g.tile)]
-        ranges = [np.arange(o // t, (o + n - 1) // t + 1) for o, n, t in
-                  zip(origin, region.shape, g.tile)]
-        mesh = np.meshgrid(*ranges, indexing="ij")
-        tiles = np.ravel_multi_index([m.reshape(-1) for m in mesh], grid).astype(np.int64)
+        tiles = g.tiles_in(origin, tuple(o + n - 1 for o, n in zip(origin, region.shape)), shape)
         ints_codec = lossless = None
         parts = []
         for number in tiles.tolist():
-            index = np.unravel_index(number, grid)
-            box = tuple(slice(i * t - o, min(i * t + t, n) - o) for i, t, n, o in
-                        zip(index, g.tile, shape, origin))
+            box = g.tile_slices(number, origin, shape)
             block = np.ascontiguousarray(region[box])
             mask = np.ascontiguousarray(touched[box])
             one = np.zeros(1, np.int64)
